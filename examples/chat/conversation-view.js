@@ -1,0 +1,234 @@
+// Rendering of the conversation: questions, answers, citation badges.
+// Knows nothing about the network. Model text only enters the DOM as text
+// nodes or textContent, never as HTML.
+
+// ---------------------------------------------------------------------------
+// Citation matching
+
+function normaliseSpeaker(speaker) {
+  return String(speaker ?? "").normalize("NFC").replace(/\s+/g, " ").trim().toLocaleLowerCase();
+}
+
+function timestampSeconds(timestamp) {
+  const parts = String(timestamp ?? "").split(":").map(Number);
+  if (parts.length < 2 || parts.length > 3 || parts.some((n) => !Number.isInteger(n))) return NaN;
+  return parts.reduce((total, n) => total * 60 + n, 0);
+}
+
+/** The source in `sources` that backs one inline entry, matched by timestamp + speaker. */
+function findSource(entry, sources) {
+  if (entry.timestamp === undefined || entry.speaker === undefined) return null;
+  const speaker = normaliseSpeaker(entry.speaker);
+  const seconds = Number.isFinite(entry.seconds) ? entry.seconds : timestampSeconds(entry.timestamp);
+  return (
+    sources.find((source) => {
+      if (normaliseSpeaker(source.speaker) !== speaker) return false;
+      if (source.timestamp === entry.timestamp) return true;
+      const sourceSeconds = Number.isFinite(source.seconds) ? source.seconds : timestampSeconds(source.timestamp);
+      return Number.isFinite(seconds) && sourceSeconds === seconds;
+    }) ?? null
+  );
+}
+
+// ---------------------------------------------------------------------------
+// Rendering
+
+export function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/** The list of messages in #messages. Knows nothing about the network. */
+export class ConversationView {
+  constructor(container) {
+    this.container = container;
+  }
+
+  clear() {
+    this.container.replaceChildren();
+  }
+
+  addQuestion(text) {
+    this.container.querySelector(".messages-empty")?.remove();
+    const message = el("article", "message message-user");
+    message.dataset.role = "user";
+    message.append(el("p", "message-text", text));
+    this.container.append(message);
+    return message;
+  }
+
+  /** Adds an empty answer; history rendering can pass state "done" or "stopped". */
+  addAnswer({ state = "streaming" } = {}) {
+    const answer = new AnswerView(state);
+    this.container.append(answer.root);
+    return answer;
+  }
+}
+
+/** One assistant answer: text, badges, final state. */
+class AnswerView {
+  constructor(state) {
+    this.root = el("article", "message answer");
+    this.root.dataset.role = "assistant";
+    this.body = el("div", "answer-body");
+    this.note = el("p", "answer-note");
+    this.root.append(this.body, this.note);
+    /** Raw text of every segment rendered so far, in order. */
+    this.renderedText = "";
+    this.segmentCount = 0;
+    this.sources = null;
+    this.setState(state);
+  }
+
+  setState(state) {
+    this.root.dataset.state = state;
+    this.root.setAttribute("aria-busy", String(state === "streaming"));
+  }
+
+  get state() {
+    return this.root.dataset.state;
+  }
+
+  setMessageId(messageId) {
+    if (messageId) this.root.dataset.messageId = messageId;
+  }
+
+  appendSegment(segment) {
+    this.segmentCount += 1;
+    this.renderedText += segment.text ?? "";
+    const entries = segment.kind === "citation" && Array.isArray(segment.citations) ? segment.citations : [];
+    if (entries.length === 0) {
+      this.appendText(segment.text ?? "");
+      return;
+    }
+    for (const entry of entries) {
+      const badge = createBadge(entry, segment.text);
+      if (this.sources) markBadge(badge, this.sources);
+      this.body.append(badge);
+    }
+  }
+
+  appendText(text) {
+    if (!text) return;
+    const last = this.body.lastChild;
+    if (last && last.nodeType === Node.TEXT_NODE) last.appendData(text);
+    else this.body.append(document.createTextNode(text));
+  }
+
+  /** Renders whatever `finished` holds beyond what the callbacks already delivered. */
+  reconcile(result) {
+    const text = typeof result.text === "string" ? result.text : "";
+    if (text.length <= this.renderedText.length || !text.startsWith(this.renderedText)) return;
+    const segments = Array.isArray(result.segments) ? result.segments : [];
+    let offset = 0;
+    let index = 0;
+    while (index < segments.length && offset < this.renderedText.length) {
+      offset += (segments[index].text ?? "").length;
+      index += 1;
+    }
+    if (offset === this.renderedText.length) {
+      for (const segment of segments.slice(index)) this.appendSegment(segment);
+    }
+    if (this.renderedText.length < text.length) {
+      const rest = text.slice(this.renderedText.length);
+      this.renderedText += rest;
+      this.appendText(rest);
+    }
+  }
+
+  applyCitations(sources) {
+    this.sources = Array.isArray(sources) ? sources : [];
+    for (const badge of this.badges()) markBadge(badge, this.sources);
+  }
+
+  /** Badges whose sources never arrived (stopped or failed answers). */
+  markSourcesUnknown() {
+    for (const badge of this.badges()) {
+      if (badge.dataset.match === "pending") badge.dataset.match = "unknown";
+    }
+  }
+
+  badges() {
+    return this.body.querySelectorAll(".badge");
+  }
+
+  setNote(text) {
+    this.note.textContent = text;
+  }
+
+  showError(error) {
+    const box = el("p", "answer-error");
+    box.setAttribute("role", "alert");
+    const message = error?.message || String(error ?? "Unknown error");
+    box.append(document.createTextNode(message));
+    const serverMessage = error?.body?.error?.message ?? error?.error?.message;
+    if (serverMessage && serverMessage !== message) {
+      box.append(document.createTextNode(` — ${serverMessage}`));
+    }
+    const details = [error?.code, error?.status].filter((part) => part !== undefined && part !== "");
+    if (details.length > 0) {
+      box.append(document.createTextNode(" "), el("code", "", `(${details.join(" ")})`));
+    }
+    if (error?.code) this.root.dataset.errorCode = String(error.code);
+    this.root.append(box);
+  }
+
+  plainText() {
+    return this.body.textContent;
+  }
+}
+
+/** Live data for the popover, by badge. */
+const badgeSources = new WeakMap();
+
+function createBadge(entry, rawText) {
+  const badge = el("button", "badge");
+  badge.type = "button";
+  badge.dataset.raw = rawText ?? "";
+  badge.dataset.match = "pending";
+  if (entry.timestamp !== undefined) {
+    badge.dataset.timestamp = entry.timestamp;
+    badge.dataset.speaker = entry.speaker ?? "";
+    if (entry.seconds !== undefined) badge.dataset.seconds = String(entry.seconds);
+    badge.textContent = `${entry.timestamp} · ${entry.speaker ?? ""}`;
+  } else if (entry.number !== undefined) {
+    badge.dataset.number = String(entry.number);
+    badge.textContent = String(entry.number);
+  } else {
+    badge.textContent = rawText ?? "";
+  }
+  return badge;
+}
+
+function markBadge(badge, sources) {
+  if (badge.dataset.timestamp === undefined) {
+    badge.dataset.match = "unknown";
+    return;
+  }
+  const source = findSource(
+    {
+      timestamp: badge.dataset.timestamp,
+      speaker: badge.dataset.speaker,
+      seconds: badge.dataset.seconds === undefined ? undefined : Number(badge.dataset.seconds),
+    },
+    sources,
+  );
+  if (source) {
+    badgeSources.set(badge, source);
+    badge.dataset.match = "matched";
+    if (source.id !== undefined) badge.dataset.sourceId = String(source.id);
+    badge.classList.remove("unbacked");
+  } else {
+    badgeSources.delete(badge);
+    badge.dataset.match = "unbacked";
+    delete badge.dataset.sourceId;
+    badge.classList.add("unbacked");
+  }
+}
+
+/** The source a badge was matched to, if any. */
+export function sourceOf(badge) {
+  return badgeSources.get(badge);
+}

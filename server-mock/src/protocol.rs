@@ -1,0 +1,167 @@
+//! The chat stream's events (PROTOCOL.md, "Events") and how each one is
+//! written as a server-sent event.
+
+use axum::response::sse::Event;
+use serde::Serialize;
+use std::borrow::Cow;
+
+/// One source passage backing an inline `[MM:SS, Speaker]` citation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Citation {
+    /// `c1`, `c2`, … in the order the answer first cites them.
+    pub id: String,
+    /// The cited conversation's id.
+    pub conversation_id: String,
+    /// The cited conversation's title.
+    pub conversation_title: String,
+    /// Exactly as written inline: `MM:SS` or `H:MM:SS`.
+    pub timestamp: String,
+    /// The same instant in seconds, for seeking a player.
+    pub seconds: u32,
+    /// Exactly as written inline.
+    pub speaker: String,
+    /// The words the citation stands for.
+    pub quote: String,
+}
+
+/// One event of a chat stream, before it is numbered.
+///
+/// `Serialize` yields the JSON `data` of every variant but `Token`, whose data
+/// is its text verbatim (see [`ChatEvent::to_sse`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged, rename_all_fields = "camelCase")]
+pub enum ChatEvent {
+    /// First, always: which session and message this stream belongs to.
+    Session {
+        /// Existing or newly created session.
+        session_id: String,
+        /// The assistant message being streamed.
+        message_id: String,
+    },
+    /// Progress shown before the first token.
+    Status {
+        /// Human text, e.g. `Searching across 3 conversations...`.
+        message: String,
+    },
+    /// A fragment of the answer text, sent verbatim (not JSON).
+    Token(String),
+    /// The sources of the inline citations, once, after the last token.
+    Citations {
+        /// In the order the answer first cites them.
+        citations: Vec<Citation>,
+    },
+    /// Last, on success.
+    Done {
+        /// Same as in `Session`.
+        message_id: String,
+        /// Measured time from receiving the request to this event.
+        processing_ms: u64,
+        /// Number of `Token` events sent.
+        token_count: usize,
+    },
+    /// Last, on failure after streaming began.
+    Error {
+        /// Machine-readable code, e.g. `llm_failed`.
+        code: &'static str,
+        /// Human text.
+        message: String,
+        /// Whether asking again may succeed.
+        retryable: bool,
+    },
+}
+
+/// Sent instead of an event whose JSON could not be written. serde_json only
+/// fails on maps with non-string keys or failing `Serialize` impls, neither of
+/// which these events have, but the stream still ends well-formed if it does.
+const ENCODE_FAILED: &str = r#"{"code":"internal","message":"could not encode event","retryable":false}"#;
+
+impl ChatEvent {
+    /// The SSE `event:` name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Session { .. } => "session",
+            Self::Status { .. } => "status",
+            Self::Token(_) => "token",
+            Self::Citations { .. } => "citations",
+            Self::Done { .. } => "done",
+            Self::Error { .. } => "error",
+        }
+    }
+
+    /// Writes this event as the `seq`-th event of message `message_id`:
+    /// `event:`, `id: <messageId>:<seq>` and its `data:` lines.
+    pub fn to_sse(&self, message_id: &str, seq: usize) -> Event {
+        let data = match self {
+            Self::Token(text) => token_data(text),
+            json_event => serde_json::to_string(json_event)
+                .map_or(Cow::Borrowed(ENCODE_FAILED), Cow::Owned),
+        };
+        // `Event::data` writes `data: ` (with the space) before every line, so a
+        // fragment's own leading space survives the client's one-space strip,
+        // and it starts a new `data: ` line after each `\n`.
+        Event::default()
+            .event(self.name())
+            .id(format!("{message_id}:{seq}"))
+            .data(data)
+    }
+}
+
+/// A fragment as it goes on the wire: `\r\n` and lone `\r` become `\n`, so
+/// the client's parser can only ever see the line breaks the text had.
+fn token_data(fragment: &str) -> Cow<'_, str> {
+    if fragment.contains('\r') {
+        Cow::Owned(fragment.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        Cow::Borrowed(fragment)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::response::{sse::Sse, IntoResponse};
+
+    /// The exact bytes axum writes for one event.
+    async fn wire(event: ChatEvent) -> String {
+        let events = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(
+            event.to_sse("m_1", 7),
+        )]);
+        let body = Sse::new(events).into_response().into_body();
+        let bytes = axum::body::to_bytes(body, usize::MAX).await.expect("in-memory body");
+        String::from_utf8(bytes.to_vec()).expect("utf-8")
+    }
+
+    #[tokio::test]
+    async fn token_with_leading_space_keeps_it_after_the_prefix() {
+        assert_eq!(
+            wire(ChatEvent::Token(" Johnson".into())).await,
+            "event: token\nid: m_1:7\ndata:  Johnson\n\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn token_with_newlines_becomes_several_data_lines() {
+        assert_eq!(
+            wire(ChatEvent::Token("Q3.\n\n- José".into())).await,
+            "event: token\nid: m_1:7\ndata: Q3.\ndata: \ndata: - José\n\n"
+        );
+        assert_eq!(
+            wire(ChatEvent::Token("a\r\nb\rc\n".into())).await,
+            "event: token\nid: m_1:7\ndata: a\ndata: b\ndata: c\ndata: \n\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn json_events_are_one_compact_data_line() {
+        let done = ChatEvent::Done {
+            message_id: "m_1".into(),
+            processing_ms: 12,
+            token_count: 3,
+        };
+        assert_eq!(
+            wire(done).await,
+            "event: done\nid: m_1:7\ndata: {\"messageId\":\"m_1\",\"processingMs\":12,\"tokenCount\":3}\n\n"
+        );
+    }
+}

@@ -1,0 +1,232 @@
+use super::*;
+
+fn push_all(buffer: &mut CitationBuffer, tokens: &[&str]) -> Vec<Vec<Segment>> {
+    tokens
+        .iter()
+        .map(|token| {
+            let mut out = Vec::new();
+            buffer.push(token, 0.0, &mut out);
+            out
+        })
+        .collect()
+}
+
+fn text(s: &str) -> Segment {
+    Segment::Text { text: s.into() }
+}
+
+fn stamp(timestamp: &str, seconds: u32, speaker: &str) -> CitationRef {
+    CitationRef::Timestamp {
+        timestamp: timestamp.into(),
+        seconds,
+        speaker: speaker.into(),
+    }
+}
+
+fn run(pattern: Pattern, input: &str) -> Vec<Segment> {
+    let mut buffer = CitationBuffer::new(CitationOptions {
+        pattern,
+        ..Default::default()
+    });
+    let mut out = Vec::new();
+    buffer.push(input, 0.0, &mut out);
+    buffer.finish(&mut out);
+    out
+}
+
+#[test]
+fn a_citation_split_across_tokens_comes_out_as_one_segment() {
+    let mut buffer = CitationBuffer::new(CitationOptions::default());
+    let steps = push_all(
+        &mut buffer,
+        &["Budget is frozen ", "[", "12", ":45", ", Sarah", " Johnson", "]", " until Q3."],
+    );
+    assert_eq!(steps[0], vec![text("Budget is frozen ")]);
+    for held in &steps[1..6] {
+        assert_eq!(held, &Vec::<Segment>::new(), "held while incomplete");
+    }
+    assert_eq!(
+        steps[6],
+        vec![Segment::Citation {
+            text: "[12:45, Sarah Johnson]".into(),
+            citations: vec![stamp("12:45", 765, "Sarah Johnson")],
+        }]
+    );
+    assert_eq!(steps[7], vec![text(" until Q3.")]);
+}
+
+#[test]
+fn plain_text_passes_straight_through() {
+    let mut buffer = CitationBuffer::new(CitationOptions::default());
+    let mut out = Vec::new();
+    buffer.push("no brackets here, é 東京", 0.0, &mut out);
+    assert_eq!(out, vec![text("no brackets here, é 東京")]);
+    assert_eq!(buffer.deadline(), None);
+}
+
+#[test]
+fn grammar_table() {
+    let cite = |raw: &str, refs: Vec<CitationRef>| Segment::Citation {
+        text: raw.into(),
+        citations: refs,
+    };
+    let table: Vec<(&str, Vec<Segment>)> = vec![
+        ("[1:05, Bo]", vec![cite("[1:05, Bo]", vec![stamp("1:05", 65, "Bo")])]),
+        ("[1:02:03, Zoë Müller]", vec![cite("[1:02:03, Zoë Müller]", vec![stamp("1:02:03", 3723, "Zoë Müller")])]),
+        ("[12:45, Sarah Johnson; 14:02, Mark Lee]", vec![cite(
+            "[12:45, Sarah Johnson; 14:02, Mark Lee]",
+            vec![stamp("12:45", 765, "Sarah Johnson"), stamp("14:02", 842, "Mark Lee")],
+        )]),
+        ("[03:10, Dr. Mary O'Neil-Smith]", vec![cite("[03:10, Dr. Mary O'Neil-Smith]", vec![stamp("03:10", 190, "Dr. Mary O'Neil-Smith")])]),
+        ("[0:07, 李小龙]", vec![cite("[0:07, 李小龙]", vec![stamp("0:07", 7, "李小龙")])]),
+        ("[0:07, Jose\u{301}]", vec![cite("[0:07, Jose\u{301}]", vec![stamp("0:07", 7, "Jose\u{301}")])]),
+        ("[a]", vec![text("[a]")]),
+        ("[1]", vec![text("[1]")]),
+        ("array[0]", vec![text("array[0]")]),
+        ("[docs](https://x)", vec![text("[docs](https://x)")]),
+        ("[12:60, Bob]", vec![text("[12:60, Bob]")]),
+        ("[123:45, Bob]", vec![text("[123:45, Bob]")]),
+        ("[12:45:30, Bob]", vec![text("[12:45:30, Bob]")]),
+        ("[12:45,Bob]", vec![text("[12:45,Bob]")]),
+        ("[12:45, 1Bob]", vec![text("[12:45, 1Bob]")]),
+        ("[12:45, ]", vec![text("[12:45, ]")]),
+        ("[12:45, Bob;14:02, Al]", vec![text("[12:45, Bob;14:02, Al]")]),
+        ("[[12:45, Bob]", vec![text("["), cite("[12:45, Bob]", vec![stamp("12:45", 765, "Bob")])]),
+        ("x [12:4[12:45, Bob] y", vec![text("x [12:4"), cite("[12:45, Bob]", vec![stamp("12:45", 765, "Bob")]), text(" y")]),
+        ("[12:45, Sarah", vec![text("[12:45, Sarah")]),
+    ];
+    for (input, expected) in table {
+        assert_eq!(run(Pattern::TimestampSpeaker, input), expected, "{input}");
+    }
+}
+
+#[test]
+fn numeric_pattern() {
+    let nums = |raw: &str, ns: &[u32]| Segment::Citation {
+        text: raw.into(),
+        citations: ns.iter().map(|&number| CitationRef::Number { number }).collect(),
+    };
+    let table: Vec<(&str, Vec<Segment>)> = vec![
+        ("[1]", vec![nums("[1]", &[1])]),
+        ("[1, 2]", vec![nums("[1, 2]", &[1, 2])]),
+        ("[1,2]", vec![nums("[1,2]", &[1, 2])]),
+        ("[3-5]", vec![nums("[3-5]", &[3, 4, 5])]),
+        ("[5-3]", vec![text("[5-3]")]),
+        ("[a]", vec![text("[a]")]),
+        ("[12:45, Bob]", vec![text("[12:45, Bob]")]),
+        ("[1, ]", vec![text("[1, ]")]),
+    ];
+    for (input, expected) in table {
+        assert_eq!(run(Pattern::Numeric, input), expected, "{input}");
+    }
+}
+
+#[test]
+fn a_speaker_longer_than_the_grammar_allows_is_text() {
+    let name = "A".repeat(61);
+    let input = format!("[1:00, {name}]");
+    let mut buffer = CitationBuffer::new(CitationOptions {
+        max_length: 200,
+        ..Default::default()
+    });
+    let mut out = Vec::new();
+    buffer.push(&input, 0.0, &mut out);
+    assert_eq!(out, vec![text(&input)]);
+}
+
+#[test]
+fn a_candidate_past_max_length_is_released() {
+    let mut buffer = CitationBuffer::new(CitationOptions {
+        max_length: 10,
+        ..Default::default()
+    });
+    let mut out = Vec::new();
+    buffer.push("[12:45, Sarah Johnson]", 0.0, &mut out);
+    assert_eq!(out, vec![text("[12:45, Sarah Johnson]")]);
+    assert_eq!(buffer.deadline(), None);
+}
+
+#[test]
+fn timeout_releases_a_stalled_candidate() {
+    let mut buffer = CitationBuffer::new(CitationOptions::default());
+    let mut out = Vec::new();
+    buffer.push("see [12:4", 100.0, &mut out);
+    assert_eq!(out, vec![text("see ")]);
+    assert_eq!(buffer.deadline(), Some(1100.0));
+    out.clear();
+    buffer.push("5", 900.0, &mut out);
+    assert_eq!(buffer.deadline(), Some(1900.0), "growth moves the deadline");
+    buffer.poll(1899.0, &mut out);
+    assert!(out.is_empty());
+    buffer.poll(1900.0, &mut out);
+    assert_eq!(out, vec![text("[12:45")]);
+    assert_eq!(buffer.deadline(), None);
+}
+
+#[test]
+fn a_new_candidate_of_the_same_length_gets_a_fresh_deadline() {
+    let mut buffer = CitationBuffer::new(CitationOptions::default());
+    let mut out = Vec::new();
+    buffer.push("[", 0.0, &mut out);
+    buffer.push("x[", 500.0, &mut out);
+    assert_eq!(buffer.deadline(), Some(1500.0));
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn answer() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("[12:45, Sarah Johnson]".to_string()),
+            Just("[1:02:03, Zoë Müller; 14:02, 李小龙]".to_string()),
+            Just("[".to_string()),
+            Just("]".to_string()),
+            Just("[1]".to_string()),
+            Just("array[0]".to_string()),
+            Just("[12:4".to_string()),
+            Just(", ".to_string()),
+            Just("text é 😀 ".to_string()),
+            "[a-z :,;0-9]{0,6}",
+        ];
+        proptest::collection::vec(piece, 0..20).prop_map(|p| p.concat())
+    }
+
+    fn split(input: &str, cuts: &[usize]) -> Vec<String> {
+        let bounds: Vec<usize> = input.char_indices().map(|(i, _)| i).collect();
+        let mut points: Vec<usize> = cuts
+            .iter()
+            .filter_map(|c| bounds.get(c % bounds.len().max(1)).copied())
+            .collect();
+        points.sort_unstable();
+        points.dedup();
+        let mut pieces = Vec::new();
+        let mut start = 0;
+        for p in points {
+            pieces.push(input[start..p].to_string());
+            start = p;
+        }
+        pieces.push(input[start..].to_string());
+        pieces
+    }
+
+    proptest! {
+        #[test]
+        fn splitting_changes_nothing(input in answer(), cuts in proptest::collection::vec(0usize..1000, 0..15)) {
+            let whole = run(Pattern::TimestampSpeaker, &input);
+            let mut buffer = CitationBuffer::new(CitationOptions::default());
+            let mut out = Vec::new();
+            for piece in split(&input, &cuts) {
+                buffer.push(&piece, 0.0, &mut out);
+            }
+            buffer.finish(&mut out);
+            let joined: String = out.iter().map(Segment::text).collect();
+            prop_assert_eq!(&joined, &input);
+            let citations = |segs: &[Segment]| -> Vec<Segment> {
+                segs.iter().filter(|s| matches!(s, Segment::Citation { .. })).cloned().collect()
+            };
+            prop_assert_eq!(citations(&out), citations(&whole));
+        }
+    }
+}

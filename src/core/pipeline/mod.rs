@@ -1,0 +1,227 @@
+//! Bytes in, render-ready output out: the event-stream parser, the protocol
+//! decoder and the citation buffer in one call per network chunk, with a
+//! record of the answer so far.
+
+use std::fmt;
+
+use super::citation::{resolve, CitationBuffer, CitationOptions, Resolution, Segment};
+use super::protocol::{
+    decode_event, ChatEvent, Citation, DoneInfo, JsonDecoder, ProtocolError, ServerErrorInfo,
+    SessionInfo, StatusInfo,
+};
+use super::sse::{EventStreamParser, SseError, SseEvent};
+
+/// What the pipeline hands to the application, in stream order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// The `session` event.
+    Session(SessionInfo),
+    /// A `status` event.
+    Status(StatusInfo),
+    /// A piece of the answer, ready to render.
+    Segment(Segment),
+    /// The `citations` event, with its sources matched to the inline
+    /// citations already released.
+    Citations(Vec<Citation>, Resolution),
+    /// The `done` event.
+    Done(DoneInfo),
+    /// An `error` event.
+    ServerError(ServerErrorInfo),
+}
+
+/// Why the pipeline could not go on.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PipelineError {
+    /// The byte stream broke the event-stream rules or its size limit.
+    Sse(SseError),
+    /// A known event carried a payload of the wrong shape.
+    Protocol(ProtocolError),
+}
+
+impl fmt::Display for PipelineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PipelineError::Sse(error) => error.fmt(f),
+            PipelineError::Protocol(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for PipelineError {}
+
+impl From<SseError> for PipelineError {
+    fn from(error: SseError) -> Self {
+        PipelineError::Sse(error)
+    }
+}
+
+impl From<ProtocolError> for PipelineError {
+    fn from(error: ProtocolError) -> Self {
+        PipelineError::Protocol(error)
+    }
+}
+
+/// Everything received of one answer.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Transcript {
+    /// From the `session` event.
+    pub session: Option<SessionInfo>,
+    /// The answer text: every token joined, equal to the segments' texts
+    /// joined once the buffer is finished.
+    pub text: String,
+    /// Every segment released so far.
+    pub segments: Vec<Segment>,
+    /// From the `citations` event.
+    pub citations: Vec<Citation>,
+    /// How the stream ended, when it did.
+    pub end: Option<StreamEnd>,
+}
+
+/// The event that ended a stream.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamEnd {
+    /// `done`.
+    Done(DoneInfo),
+    /// `error`.
+    Error(ServerErrorInfo),
+}
+
+/// One answer's stream, from bytes to segments.
+#[derive(Debug, Clone)]
+pub struct ChatPipeline {
+    parser: EventStreamParser,
+    buffer: CitationBuffer,
+    transcript: Transcript,
+    events: Vec<SseEvent>,
+}
+
+impl ChatPipeline {
+    /// A pipeline with these limits.
+    pub fn new(max_event_bytes: usize, citations: CitationOptions) -> Self {
+        ChatPipeline {
+            parser: EventStreamParser::new(max_event_bytes),
+            buffer: CitationBuffer::new(citations),
+            transcript: Transcript::default(),
+            events: Vec::new(),
+        }
+    }
+
+    /// What has been received so far.
+    pub fn transcript(&self) -> &Transcript {
+        &self.transcript
+    }
+
+    /// Takes the record out, leaving an empty one.
+    pub fn take_transcript(&mut self) -> Transcript {
+        std::mem::take(&mut self.transcript)
+    }
+
+    /// Whether `done` or `error` has arrived.
+    pub fn ended(&self) -> bool {
+        self.transcript.end.is_some()
+    }
+
+    /// When a held citation candidate times out, if one is held.
+    pub fn deadline(&self) -> Option<f64> {
+        self.buffer.deadline()
+    }
+
+    /// Processes one network chunk received at `now` (ms). Output produced
+    /// before an error is still appended to `out`: nothing received is lost.
+    pub fn feed(
+        &mut self,
+        bytes: &[u8],
+        now: f64,
+        json: &mut impl JsonDecoder,
+        out: &mut Vec<Output>,
+    ) -> Result<(), PipelineError> {
+        let mut events = std::mem::take(&mut self.events);
+        let parsed = self.parser.feed(bytes, &mut |event| events.push(event));
+        let mut result = Ok(());
+        for event in events.drain(..) {
+            if let Err(error) = self.handle(event, now, json, out) {
+                result = Err(error);
+                break;
+            }
+        }
+        events.clear();
+        self.events = events;
+        result?;
+        parsed.map_err(PipelineError::from)
+    }
+
+    /// Releases a held candidate whose timeout has passed.
+    pub fn poll(&mut self, now: f64, out: &mut Vec<Output>) {
+        let mut segments = Vec::new();
+        self.buffer.poll(now, &mut segments);
+        self.record_segments(segments, out);
+    }
+
+    /// The stream is over (ended, failed or stopped): releases everything
+    /// still held as text.
+    pub fn finish(&mut self, out: &mut Vec<Output>) {
+        let mut segments = Vec::new();
+        self.buffer.finish(&mut segments);
+        self.record_segments(segments, out);
+    }
+
+    fn handle(
+        &mut self,
+        event: SseEvent,
+        now: f64,
+        json: &mut impl JsonDecoder,
+        out: &mut Vec<Output>,
+    ) -> Result<(), PipelineError> {
+        if self.ended() {
+            // Exactly one `done` or `error` ends a stream; anything after it
+            // is not part of this answer.
+            return Ok(());
+        }
+        let Some(event) = decode_event(event, json)? else {
+            return Ok(());
+        };
+        match event {
+            ChatEvent::Session(info) => {
+                self.transcript.session = Some(info.clone());
+                out.push(Output::Session(info));
+            }
+            ChatEvent::Status(info) => out.push(Output::Status(info)),
+            ChatEvent::Token(text) => {
+                self.transcript.text.push_str(&text);
+                let mut segments = Vec::new();
+                self.buffer.push(&text, now, &mut segments);
+                self.record_segments(segments, out);
+            }
+            ChatEvent::Citations(citations) => {
+                // Sent after the last token: a candidate still held can no
+                // longer complete.
+                self.finish(out);
+                let resolution = resolve(&self.transcript.segments, &citations);
+                self.transcript.citations = citations.clone();
+                out.push(Output::Citations(citations, resolution));
+            }
+            ChatEvent::Done(info) => {
+                self.finish(out);
+                self.transcript.end = Some(StreamEnd::Done(info.clone()));
+                out.push(Output::Done(info));
+            }
+            ChatEvent::Error(info) => {
+                self.finish(out);
+                self.transcript.end = Some(StreamEnd::Error(info.clone()));
+                out.push(Output::ServerError(info));
+            }
+        }
+        Ok(())
+    }
+
+    fn record_segments(&mut self, segments: Vec<Segment>, out: &mut Vec<Output>) {
+        for segment in segments {
+            self.transcript.segments.push(segment.clone());
+            out.push(Output::Segment(segment));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

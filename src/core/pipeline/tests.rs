@@ -1,0 +1,99 @@
+use super::*;
+use crate::core::protocol::tests::SerdeJson;
+
+const STREAM: &str = concat!(
+    ": keep-alive\n\n",
+    "event: session\nid: m_1:1\ndata: {\"sessionId\":\"s_1\",\"messageId\":\"m_1\"}\n\n",
+    "event: status\nid: m_1:2\ndata: {\"message\":\"Searching across 3 conversations...\"}\n\n",
+    "event: token\nid: m_1:3\ndata: Budget is frozen \n\n",
+    "event: token\nid: m_1:4\ndata: [\n\n",
+    "event: token\nid: m_1:5\ndata: 12\n\n",
+    "event: token\nid: m_1:6\ndata: :45\n\n",
+    "event: token\nid: m_1:7\ndata: , Sarah\n\n",
+    "event: token\nid: m_1:8\ndata:  Johnson\n\n",
+    "event: token\nid: m_1:9\ndata: ].\ndata: Next line é\n\n",
+    "event: future-thing\nid: m_1:10\ndata: ignored\n\n",
+    "event: citations\nid: m_1:11\ndata: {\"citations\":[{\"id\":\"c1\",\"conversationId\":\"c_a\",\"conversationTitle\":\"Acme\",\"timestamp\":\"12:45\",\"seconds\":765,\"speaker\":\"Sarah Johnson\",\"quote\":\"No budget until Q3.\"}]}\n\n",
+    "event: done\nid: m_1:12\ndata: {\"messageId\":\"m_1\",\"processingMs\":12,\"tokenCount\":7}\n\n",
+);
+
+fn run(chunks: &[&[u8]]) -> (Vec<Output>, Transcript) {
+    let mut pipeline = ChatPipeline::new(1 << 20, CitationOptions::default());
+    let mut out = Vec::new();
+    for chunk in chunks {
+        pipeline
+            .feed(chunk, 0.0, &mut SerdeJson, &mut out)
+            .expect("valid stream");
+    }
+    pipeline.finish(&mut out);
+    (out, pipeline.take_transcript())
+}
+
+#[test]
+fn a_whole_answer_becomes_outputs_in_order() {
+    let (out, transcript) = run(&[STREAM.as_bytes()]);
+    let kinds: Vec<&str> = out
+        .iter()
+        .map(|o| match o {
+            Output::Session(_) => "session",
+            Output::Status(_) => "status",
+            Output::Segment(Segment::Text { .. }) => "text",
+            Output::Segment(Segment::Citation { .. }) => "citation",
+            Output::Citations(..) => "citations",
+            Output::Done(_) => "done",
+            Output::ServerError(_) => "error",
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        ["session", "status", "text", "citation", "text", "citations", "done"]
+    );
+    assert_eq!(
+        transcript.text,
+        "Budget is frozen [12:45, Sarah Johnson].\nNext line é"
+    );
+    let joined: String = transcript.segments.iter().map(Segment::text).collect();
+    assert_eq!(joined, transcript.text);
+    match &out[5] {
+        Output::Citations(sources, resolution) => {
+            assert_eq!(sources.len(), 1);
+            assert_eq!(resolution.matches, vec![vec![0]]);
+            assert!(resolution.unbacked.is_empty());
+        }
+        other => panic!("expected citations, got {other:?}"),
+    }
+    assert!(matches!(transcript.end, Some(StreamEnd::Done(_))));
+}
+
+#[test]
+fn one_byte_chunks_give_the_same_transcript() {
+    let (_, whole) = run(&[STREAM.as_bytes()]);
+    let bytes: Vec<&[u8]> = STREAM.as_bytes().chunks(1).collect();
+    let (_, split) = run(&bytes);
+    assert_eq!(split, whole);
+}
+
+#[test]
+fn malformed_json_is_a_protocol_error_after_earlier_output() {
+    let mut pipeline = ChatPipeline::new(1 << 20, CitationOptions::default());
+    let mut out = Vec::new();
+    let input = b"event: token\ndata: hi\n\nevent: done\ndata: {nope\n\n";
+    let error = pipeline
+        .feed(input, 0.0, &mut SerdeJson, &mut out)
+        .unwrap_err();
+    assert!(matches!(error, PipelineError::Protocol(_)));
+    assert_eq!(out, vec![Output::Segment(Segment::Text { text: "hi".into() })]);
+}
+
+#[test]
+fn an_error_event_releases_held_text_and_ends_the_stream() {
+    let input = b"event: token\ndata: see [12:4\n\nevent: error\ndata: {\"code\":\"llm_failed\",\"message\":\"m\"}\n\nevent: token\ndata: late\n\n";
+    let (out, transcript) = run(&[input]);
+    assert_eq!(
+        out[1],
+        Output::Segment(Segment::Text { text: "[12:4".into() })
+    );
+    assert!(matches!(out[2], Output::ServerError(_)));
+    assert_eq!(out.len(), 3, "nothing after the error event");
+    assert_eq!(transcript.text, "see [12:4");
+}

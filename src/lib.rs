@@ -1,0 +1,15 @@
+//! cite-stream: streams AI chat answers over Server-Sent Events and turns
+//! them into render-ready segments, holding back inline citations such as
+//! `[12:45, Sarah Johnson]` until they are complete.
+//!
+//! [`core`] is pure Rust (UTF-8, SSE, the chat protocol, the citation
+//! buffer) and builds and tests natively; `wasm` is the thin WebAssembly
+//! shell (fetch, stream reader, timers, callbacks), compiled only for
+//! `wasm32`.
+
+#![deny(missing_docs)]
+
+pub mod core;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;
