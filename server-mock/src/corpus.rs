@@ -17,7 +17,10 @@ const BUNDLED: &[(&str, &str)] = &[
         "globex-renewal.txt",
         include_str!("../corpus/globex-renewal.txt"),
     ),
-    ("initech-demo.txt", include_str!("../corpus/initech-demo.txt")),
+    (
+        "initech-demo.txt",
+        include_str!("../corpus/initech-demo.txt"),
+    ),
 ];
 
 /// Every conversation the server knows, in a stable order.
@@ -126,7 +129,8 @@ impl Conversation {
                 continue;
             }
             let mut fields = line.splitn(3, '|').map(str::trim);
-            let (Some(time), Some(speaker), Some(said)) = (fields.next(), fields.next(), fields.next())
+            let (Some(time), Some(speaker), Some(said)) =
+                (fields.next(), fields.next(), fields.next())
             else {
                 return Err(error(n, "expected `MM:SS | Speaker | text`"));
             };
@@ -192,7 +196,9 @@ mod tests {
             assert_eq!(format_timestamp(seconds), text);
         }
         assert_eq!(parse_timestamp("3:07"), Some(187));
-        for bad in ["", "12", "1:2", "12:60", "1:60:00", "a:bc", "-1:00", "1:2:3:4"] {
+        for bad in [
+            "", "12", "1:2", "12:60", "1:60:00", "a:bc", "-1:00", "1:2:3:4",
+        ] {
             assert_eq!(parse_timestamp(bad), None, "{bad:?}");
         }
     }

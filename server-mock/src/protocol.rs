@@ -44,7 +44,8 @@ pub enum ChatEvent {
         /// Human text, e.g. `Searching across 3 conversations...`.
         message: String,
     },
-    /// A fragment of the answer text, sent verbatim (not JSON).
+    /// A fragment of the answer text, sent verbatim (not JSON). Never empty:
+    /// an event without data is not dispatched by SSE parsers.
     Token(String),
     /// The sources of the inline citations, once, after the last token.
     Citations {
@@ -71,10 +72,12 @@ pub enum ChatEvent {
     },
 }
 
-/// Sent instead of an event whose JSON could not be written. serde_json only
-/// fails on maps with non-string keys or failing `Serialize` impls, neither of
-/// which these events have, but the stream still ends well-formed if it does.
-const ENCODE_FAILED: &str = r#"{"code":"internal","message":"could not encode event","retryable":false}"#;
+/// Sent, as an `error` event, instead of an event whose JSON could not be
+/// written. serde_json only fails on maps with non-string keys or failing
+/// `Serialize` impls, neither of which these events have, but the stream
+/// still ends well-formed if it ever does.
+const ENCODE_FAILED: &str =
+    r#"{"code":"internal","message":"could not encode event","retryable":false}"#;
 
 impl ChatEvent {
     /// The SSE `event:` name.
@@ -92,16 +95,18 @@ impl ChatEvent {
     /// Writes this event as the `seq`-th event of message `message_id`:
     /// `event:`, `id: <messageId>:<seq>` and its `data:` lines.
     pub fn to_sse(&self, message_id: &str, seq: usize) -> Event {
-        let data = match self {
-            Self::Token(text) => token_data(text),
-            json_event => serde_json::to_string(json_event)
-                .map_or(Cow::Borrowed(ENCODE_FAILED), Cow::Owned),
+        let (name, data) = match self {
+            Self::Token(text) => (self.name(), token_data(text)),
+            json_event => match serde_json::to_string(json_event) {
+                Ok(json) => (self.name(), Cow::Owned(json)),
+                Err(_) => ("error", Cow::Borrowed(ENCODE_FAILED)),
+            },
         };
         // `Event::data` writes `data: ` (with the space) before every line, so a
         // fragment's own leading space survives the client's one-space strip,
         // and it starts a new `data: ` line after each `\n`.
         Event::default()
-            .event(self.name())
+            .event(name)
             .id(format!("{message_id}:{seq}"))
             .data(data)
     }
@@ -124,11 +129,12 @@ mod tests {
 
     /// The exact bytes axum writes for one event.
     async fn wire(event: ChatEvent) -> String {
-        let events = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(
-            event.to_sse("m_1", 7),
-        )]);
+        let events =
+            futures_util::stream::iter([Ok::<_, std::convert::Infallible>(event.to_sse("m_1", 7))]);
         let body = Sse::new(events).into_response().into_body();
-        let bytes = axum::body::to_bytes(body, usize::MAX).await.expect("in-memory body");
+        let bytes = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .expect("in-memory body");
         String::from_utf8(bytes.to_vec()).expect("utf-8")
     }
 

@@ -152,7 +152,11 @@ impl fmt::Display for ProtocolError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ProtocolError::MalformedPayload(kind) => {
-                write!(f, "the data of a `{}` event is not valid JSON of the protocol's shape", kind.as_str())
+                write!(
+                    f,
+                    "the data of a `{}` event is not valid JSON of the protocol's shape",
+                    kind.as_str()
+                )
             }
         }
     }
@@ -243,7 +247,10 @@ pub(crate) mod tests {
             other => panic!("unexpected {other:?}"),
         }
         assert_eq!(
-            decode("done", r#"{"messageId":"m_1","processingMs":1834,"tokenCount":57}"#),
+            decode(
+                "done",
+                r#"{"messageId":"m_1","processingMs":1834,"tokenCount":57}"#
+            ),
             Ok(Some(ChatEvent::Done(DoneInfo {
                 message_id: "m_1".into(),
                 processing_ms: 1834.0,

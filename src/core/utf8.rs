@@ -239,6 +239,9 @@ mod tests {
 
     #[test]
     fn bom_split_across_chunks_is_still_removed_once() {
-        assert_eq!(decode_in_pieces(b"\xEF\xBB\xBF\xEF\xBB\xBF", &[1, 2, 4]), "\u{FEFF}");
+        assert_eq!(
+            decode_in_pieces(b"\xEF\xBB\xBF\xEF\xBB\xBF", &[1, 2, 4]),
+            "\u{FEFF}"
+        );
     }
 }

@@ -72,8 +72,10 @@ mod tests {
         let seed = seed_for("Which prospects mentioned budget constraints?");
         assert_eq!(split(text, seed), split(text, seed));
         assert_ne!(split(text, seed), split(text, seed_for("another question")));
-        let lengths: std::collections::BTreeSet<usize> =
-            split(text, seed).iter().map(|f| f.chars().count()).collect();
+        let lengths: std::collections::BTreeSet<usize> = split(text, seed)
+            .iter()
+            .map(|f| f.chars().count())
+            .collect();
         assert!(lengths.len() >= 3, "{lengths:?}");
     }
 

@@ -40,13 +40,20 @@ pub fn answer(corpus: &Corpus, question: &str) -> Answer {
     let text = compose(cited, passages_found);
     Answer {
         fragments: fragments::split(&text, fragments::seed_for(question)),
-        citations: cited.iter().enumerate().map(|(i, hit)| citation(i, hit)).collect(),
+        citations: cited
+            .iter()
+            .enumerate()
+            .map(|(i, hit)| citation(i, hit))
+            .collect(),
         text,
         passages_found,
     }
 }
 
 fn compose(cited: &[Hit<'_>], passages_found: usize) -> String {
+    if cited.is_empty() {
+        return String::from("There are no conversations to search yet.");
+    }
     let mut text = String::from(if passages_found == 0 {
         "Nothing in the calls answers this directly. The closest passages are these:\n\n"
     } else {
@@ -102,11 +109,21 @@ mod tests {
     #[test]
     fn budget_question_cites_the_budget_turns() {
         let answer = answer(&bundled(), "Which prospects mentioned budget constraints?");
-        let speakers: Vec<&str> = answer.citations.iter().map(|c| c.speaker.as_str()).collect();
+        let speakers: Vec<&str> = answer
+            .citations
+            .iter()
+            .map(|c| c.speaker.as_str())
+            .collect();
         assert_eq!(speakers, ["José Álvarez", "Sarah Johnson", "José Álvarez"]);
         assert_eq!(answer.passages_found, 4);
-        assert!(answer.text.contains("[12:45, Sarah Johnson]"), "{}", answer.text);
-        assert!(answer.text.contains("[03:50, José Álvarez; 12:45, Sarah Johnson]."));
+        assert!(
+            answer.text.contains("[12:45, Sarah Johnson]"),
+            "{}",
+            answer.text
+        );
+        assert!(answer
+            .text
+            .contains("[03:50, José Álvarez; 12:45, Sarah Johnson]."));
         assert_eq!(answer.fragments.concat(), answer.text);
     }
 

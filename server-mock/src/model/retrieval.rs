@@ -5,6 +5,7 @@
 //! the contract stays: a ranked list, ties in corpus order, deterministic.
 
 use crate::corpus::{Conversation, Corpus, Turn};
+use std::cmp::Reverse;
 use std::collections::BTreeSet;
 
 /// A turn the question matched, with its score.
@@ -19,13 +20,14 @@ pub struct Hit<'a> {
 }
 
 /// Words that say how a question is asked rather than what it is about.
+#[rustfmt::skip]
 const STOP_WORDS: &[&str] = &[
     "a", "about", "across", "all", "an", "and", "any", "anyone", "are", "as", "at", "be", "by",
     "call", "calls", "can", "could", "did", "do", "does", "for", "from", "had", "has", "have",
     "how", "i", "in", "is", "it", "me", "mention", "mentioned", "of", "on", "or", "our", "raise",
-    "raised", "said", "say", "should", "that", "the", "their", "them", "they", "this", "to",
-    "talk", "talked", "was", "we", "were", "what", "when", "where", "which", "who", "why", "with",
-    "would", "you",
+    "raised", "said", "say", "should", "that", "the", "their", "them", "they", "this", "to", "talk",
+    "talked", "was", "we", "were", "what", "when", "where", "which", "who", "why", "with", "would",
+    "you",
 ];
 
 /// Every turn of `corpus`, best first; equal scores keep corpus order.
@@ -37,11 +39,15 @@ pub fn rank<'a>(corpus: &'a Corpus, question: &str) -> Vec<Hit<'a>> {
             let mut words = terms(&turn.text);
             words.extend(terms(&turn.speaker));
             let score = query.intersection(&words).count();
-            Hit { conversation, turn, score }
+            Hit {
+                conversation,
+                turn,
+                score,
+            }
         })
         .collect();
-    // `sort_by` is stable, which is what makes ties deterministic.
-    hits.sort_by(|a, b| b.score.cmp(&a.score));
+    // `sort_by_key` is stable, which is what makes ties deterministic.
+    hits.sort_by_key(|hit| Reverse(hit.score));
     hits
 }
 
@@ -65,7 +71,9 @@ mod tests {
 
     #[test]
     fn terms_fold_case_plurals_and_accents_stay() {
-        let got: Vec<String> = terms("Which prospects raised BUDGET constraints, Zoë?").into_iter().collect();
+        let got: Vec<String> = terms("Which prospects raised BUDGET constraints, Zoë?")
+            .into_iter()
+            .collect();
         assert_eq!(got, ["budget", "constraint", "prospect", "zoë"]);
         assert!(terms("business").contains("business"));
     }
@@ -76,7 +84,11 @@ mod tests {
         let hits = rank(&corpus, "budget constraints");
         assert_eq!(hits[0].turn.speaker, "José Álvarez");
         assert_eq!(hits[0].score, 2);
-        let budget: Vec<&str> = hits[1..].iter().take_while(|h| h.score == 1).map(|h| h.turn.speaker.as_str()).collect();
+        let budget: Vec<&str> = hits[1..]
+            .iter()
+            .take_while(|h| h.score == 1)
+            .map(|h| h.turn.speaker.as_str())
+            .collect();
         assert_eq!(budget, ["Sarah Johnson", "José Álvarez", "Zoë Müller"]);
     }
 }

@@ -182,9 +182,9 @@ impl Pattern {
 
 /// The seconds a validated `M:SS`, `MM:SS` or `H:MM:SS` stands for.
 fn seconds_of(timestamp: &str) -> Option<u32> {
-    timestamp
-        .split(':')
-        .try_fold(0u32, |total, group| Some(total * 60 + group.parse::<u32>().ok()?))
+    timestamp.split(':').try_fold(0u32, |total, group| {
+        Some(total * 60 + group.parse::<u32>().ok()?)
+    })
 }
 
 /// A Unicode letter (general category L).

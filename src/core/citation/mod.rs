@@ -151,7 +151,7 @@ impl CitationBuffer {
 
     /// When [`poll`](Self::poll) would release the held candidate, if any.
     pub fn deadline(&self) -> Option<f64> {
-        (!self.held.is_empty()).then(|| self.last_growth + self.options.timeout_ms)
+        (!self.held.is_empty()).then_some(self.last_growth + self.options.timeout_ms)
     }
 
     /// The text held back right now.

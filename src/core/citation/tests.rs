@@ -39,7 +39,16 @@ fn a_citation_split_across_tokens_comes_out_as_one_segment() {
     let mut buffer = CitationBuffer::new(CitationOptions::default());
     let steps = push_all(
         &mut buffer,
-        &["Budget is frozen ", "[", "12", ":45", ", Sarah", " Johnson", "]", " until Q3."],
+        &[
+            "Budget is frozen ",
+            "[",
+            "12",
+            ":45",
+            ", Sarah",
+            " Johnson",
+            "]",
+            " until Q3.",
+        ],
     );
     assert_eq!(steps[0], vec![text("Budget is frozen ")]);
     for held in &steps[1..6] {
@@ -71,15 +80,45 @@ fn grammar_table() {
         citations: refs,
     };
     let table: Vec<(&str, Vec<Segment>)> = vec![
-        ("[1:05, Bo]", vec![cite("[1:05, Bo]", vec![stamp("1:05", 65, "Bo")])]),
-        ("[1:02:03, Zoë Müller]", vec![cite("[1:02:03, Zoë Müller]", vec![stamp("1:02:03", 3723, "Zoë Müller")])]),
-        ("[12:45, Sarah Johnson; 14:02, Mark Lee]", vec![cite(
+        (
+            "[1:05, Bo]",
+            vec![cite("[1:05, Bo]", vec![stamp("1:05", 65, "Bo")])],
+        ),
+        (
+            "[1:02:03, Zoë Müller]",
+            vec![cite(
+                "[1:02:03, Zoë Müller]",
+                vec![stamp("1:02:03", 3723, "Zoë Müller")],
+            )],
+        ),
+        (
             "[12:45, Sarah Johnson; 14:02, Mark Lee]",
-            vec![stamp("12:45", 765, "Sarah Johnson"), stamp("14:02", 842, "Mark Lee")],
-        )]),
-        ("[03:10, Dr. Mary O'Neil-Smith]", vec![cite("[03:10, Dr. Mary O'Neil-Smith]", vec![stamp("03:10", 190, "Dr. Mary O'Neil-Smith")])]),
-        ("[0:07, 李小龙]", vec![cite("[0:07, 李小龙]", vec![stamp("0:07", 7, "李小龙")])]),
-        ("[0:07, Jose\u{301}]", vec![cite("[0:07, Jose\u{301}]", vec![stamp("0:07", 7, "Jose\u{301}")])]),
+            vec![cite(
+                "[12:45, Sarah Johnson; 14:02, Mark Lee]",
+                vec![
+                    stamp("12:45", 765, "Sarah Johnson"),
+                    stamp("14:02", 842, "Mark Lee"),
+                ],
+            )],
+        ),
+        (
+            "[03:10, Dr. Mary O'Neil-Smith]",
+            vec![cite(
+                "[03:10, Dr. Mary O'Neil-Smith]",
+                vec![stamp("03:10", 190, "Dr. Mary O'Neil-Smith")],
+            )],
+        ),
+        (
+            "[0:07, 李小龙]",
+            vec![cite("[0:07, 李小龙]", vec![stamp("0:07", 7, "李小龙")])],
+        ),
+        (
+            "[0:07, Jose\u{301}]",
+            vec![cite(
+                "[0:07, Jose\u{301}]",
+                vec![stamp("0:07", 7, "Jose\u{301}")],
+            )],
+        ),
         ("[a]", vec![text("[a]")]),
         ("[1]", vec![text("[1]")]),
         ("array[0]", vec![text("array[0]")]),
@@ -90,9 +129,25 @@ fn grammar_table() {
         ("[12:45,Bob]", vec![text("[12:45,Bob]")]),
         ("[12:45, 1Bob]", vec![text("[12:45, 1Bob]")]),
         ("[12:45, ]", vec![text("[12:45, ]")]),
-        ("[12:45, Bob;14:02, Al]", vec![text("[12:45, Bob;14:02, Al]")]),
-        ("[[12:45, Bob]", vec![text("["), cite("[12:45, Bob]", vec![stamp("12:45", 765, "Bob")])]),
-        ("x [12:4[12:45, Bob] y", vec![text("x [12:4"), cite("[12:45, Bob]", vec![stamp("12:45", 765, "Bob")]), text(" y")]),
+        (
+            "[12:45, Bob;14:02, Al]",
+            vec![text("[12:45, Bob;14:02, Al]")],
+        ),
+        (
+            "[[12:45, Bob]",
+            vec![
+                text("["),
+                cite("[12:45, Bob]", vec![stamp("12:45", 765, "Bob")]),
+            ],
+        ),
+        (
+            "x [12:4[12:45, Bob] y",
+            vec![
+                text("x [12:4"),
+                cite("[12:45, Bob]", vec![stamp("12:45", 765, "Bob")]),
+                text(" y"),
+            ],
+        ),
         ("[12:45, Sarah", vec![text("[12:45, Sarah")]),
     ];
     for (input, expected) in table {
@@ -104,7 +159,10 @@ fn grammar_table() {
 fn numeric_pattern() {
     let nums = |raw: &str, ns: &[u32]| Segment::Citation {
         text: raw.into(),
-        citations: ns.iter().map(|&number| CitationRef::Number { number }).collect(),
+        citations: ns
+            .iter()
+            .map(|&number| CitationRef::Number { number })
+            .collect(),
     };
     let table: Vec<(&str, Vec<Segment>)> = vec![
         ("[1]", vec![nums("[1]", &[1])]),

@@ -46,7 +46,15 @@ fn a_whole_answer_becomes_outputs_in_order() {
         .collect();
     assert_eq!(
         kinds,
-        ["session", "status", "text", "citation", "text", "citations", "done"]
+        [
+            "session",
+            "status",
+            "text",
+            "citation",
+            "text",
+            "citations",
+            "done"
+        ]
     );
     assert_eq!(
         transcript.text,
@@ -82,7 +90,10 @@ fn malformed_json_is_a_protocol_error_after_earlier_output() {
         .feed(input, 0.0, &mut SerdeJson, &mut out)
         .unwrap_err();
     assert!(matches!(error, PipelineError::Protocol(_)));
-    assert_eq!(out, vec![Output::Segment(Segment::Text { text: "hi".into() })]);
+    assert_eq!(
+        out,
+        vec![Output::Segment(Segment::Text { text: "hi".into() })]
+    );
 }
 
 #[test]
@@ -91,7 +102,9 @@ fn an_error_event_releases_held_text_and_ends_the_stream() {
     let (out, transcript) = run(&[input]);
     assert_eq!(
         out[1],
-        Output::Segment(Segment::Text { text: "[12:4".into() })
+        Output::Segment(Segment::Text {
+            text: "[12:4".into()
+        })
     );
     assert!(matches!(out[2], Output::ServerError(_)));
     assert_eq!(out.len(), 3, "nothing after the error event");

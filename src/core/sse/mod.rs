@@ -279,25 +279,21 @@ impl EventStreamParser {
             // "If the field value does not contain U+0000 NULL, then set the
             // last event ID buffer to the field value. Otherwise, ignore the
             // field."
-            "id" => {
-                if !value.contains('\0') {
-                    self.last_event_id_buffer.clear();
-                    self.last_event_id_buffer.push_str(value);
-                }
+            "id" if !value.contains('\0') => {
+                self.last_event_id_buffer.clear();
+                self.last_event_id_buffer.push_str(value);
             }
             // "If the field value consists of only ASCII digits, then
             // interpret the field value as an integer in base ten, and set
             // the event stream's reconnection time to that integer.
             // Otherwise, ignore the field." A value too large for u64
             // saturates rather than being dropped.
-            "retry" => {
-                if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-                    let ms = value.bytes().fold(0u64, |ms, digit| {
-                        ms.saturating_mul(10)
-                            .saturating_add(u64::from(digit - b'0'))
-                    });
-                    self.retry = Some(ms);
-                }
+            "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
+                let ms = value.bytes().fold(0u64, |ms, digit| {
+                    ms.saturating_mul(10)
+                        .saturating_add(u64::from(digit - b'0'))
+                });
+                self.retry = Some(ms);
             }
             // "Otherwise: The field is ignored."
             _ => {}

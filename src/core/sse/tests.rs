@@ -28,33 +28,141 @@ fn ev(event_type: &str, data: &str, id: &str) -> SseEvent {
 #[test]
 fn spec_rules() {
     let table: &[(&str, &str, Vec<SseEvent>)] = &[
-        ("LF line endings", "data: a\n\n", vec![ev("message", "a", "")]),
-        ("CRLF line endings", "data: a\r\n\r\n", vec![ev("message", "a", "")]),
-        ("CR line endings", "data: a\r\r", vec![ev("message", "a", "")]),
-        ("mixed line endings", "data: a\rdata: b\r\ndata: c\n\n", vec![ev("message", "a\nb\nc", "")]),
-        ("comment lines are ignored", ": hi\ndata: a\n: there\n\n", vec![ev("message", "a", "")]),
-        ("only one leading space is removed", "data:  two\n\n", vec![ev("message", " two", "")]),
-        ("no space after the colon", "data:x\n\n", vec![ev("message", "x", "")]),
-        ("value split at the first colon only", "data: a:b: c\n\n", vec![ev("message", "a:b: c", "")]),
-        ("a line without a colon is a field with an empty value", "data\ndata\n\n", vec![ev("message", "\n", "")]),
-        ("data lines are joined with LF and one trailing LF removed", "data: a\ndata:\n\n", vec![ev("message", "a\n", "")]),
-        ("field names are case-sensitive", "Data: a\nDATA: b\n\n", vec![]),
-        ("event sets the type", "event: token\ndata: a\n\n", vec![ev("token", "a", "")]),
-        ("the type defaults to message", "event:\ndata: a\n\n", vec![ev("message", "a", "")]),
-        ("the type does not carry over", "event: x\ndata: a\n\ndata: b\n\n", vec![ev("x", "a", ""), ev("message", "b", "")]),
-        ("an empty data buffer dispatches nothing", "event: x\n\ndata: b\n\n", vec![ev("message", "b", "")]),
-        ("an event without data dispatches nothing", "id: 1\n\n", vec![]),
-        ("id is carried forward", "id: 7\ndata: a\n\ndata: b\n\n", vec![ev("message", "a", "7"), ev("message", "b", "7")]),
-        ("an empty id clears it", "id: 7\ndata: a\n\nid\ndata: b\n\n", vec![ev("message", "a", "7"), ev("message", "b", "")]),
-        ("an id with NUL is ignored", "id: 7\ndata: a\n\nid: 8\0x\ndata: b\n\n", vec![ev("message", "a", "7"), ev("message", "b", "7")]),
-        ("unknown fields are ignored", "foo: bar\ndata: a\n\n", vec![ev("message", "a", "")]),
-        ("an unfinished event at the end is discarded", "data: a\n\ndata: b\n", vec![ev("message", "a", "")]),
-        ("an unterminated last line is discarded", "data: a\n\ndata: b", vec![ev("message", "a", "")]),
-        ("a leading BOM is removed", "\u{FEFF}data: a\n\n", vec![ev("message", "a", "")]),
-        ("a second BOM is part of the first line", "\u{FEFF}\u{FEFF}data: a\n\n", vec![]),
-        ("spaces before a field name are part of it", " data: a\n\n", vec![]),
-        ("a blank line of only CR LF between events", "data: a\r\n\r\ndata: b\r\n\r\n", vec![ev("message", "a", ""), ev("message", "b", "")]),
-        ("non-ASCII data", "data: Zoë 東京 😀\n\n", vec![ev("message", "Zoë 東京 😀", "")]),
+        (
+            "LF line endings",
+            "data: a\n\n",
+            vec![ev("message", "a", "")],
+        ),
+        (
+            "CRLF line endings",
+            "data: a\r\n\r\n",
+            vec![ev("message", "a", "")],
+        ),
+        (
+            "CR line endings",
+            "data: a\r\r",
+            vec![ev("message", "a", "")],
+        ),
+        (
+            "mixed line endings",
+            "data: a\rdata: b\r\ndata: c\n\n",
+            vec![ev("message", "a\nb\nc", "")],
+        ),
+        (
+            "comment lines are ignored",
+            ": hi\ndata: a\n: there\n\n",
+            vec![ev("message", "a", "")],
+        ),
+        (
+            "only one leading space is removed",
+            "data:  two\n\n",
+            vec![ev("message", " two", "")],
+        ),
+        (
+            "no space after the colon",
+            "data:x\n\n",
+            vec![ev("message", "x", "")],
+        ),
+        (
+            "value split at the first colon only",
+            "data: a:b: c\n\n",
+            vec![ev("message", "a:b: c", "")],
+        ),
+        (
+            "a line without a colon is a field with an empty value",
+            "data\ndata\n\n",
+            vec![ev("message", "\n", "")],
+        ),
+        (
+            "data lines are joined with LF and one trailing LF removed",
+            "data: a\ndata:\n\n",
+            vec![ev("message", "a\n", "")],
+        ),
+        (
+            "field names are case-sensitive",
+            "Data: a\nDATA: b\n\n",
+            vec![],
+        ),
+        (
+            "event sets the type",
+            "event: token\ndata: a\n\n",
+            vec![ev("token", "a", "")],
+        ),
+        (
+            "the type defaults to message",
+            "event:\ndata: a\n\n",
+            vec![ev("message", "a", "")],
+        ),
+        (
+            "the type does not carry over",
+            "event: x\ndata: a\n\ndata: b\n\n",
+            vec![ev("x", "a", ""), ev("message", "b", "")],
+        ),
+        (
+            "an empty data buffer dispatches nothing",
+            "event: x\n\ndata: b\n\n",
+            vec![ev("message", "b", "")],
+        ),
+        (
+            "an event without data dispatches nothing",
+            "id: 1\n\n",
+            vec![],
+        ),
+        (
+            "id is carried forward",
+            "id: 7\ndata: a\n\ndata: b\n\n",
+            vec![ev("message", "a", "7"), ev("message", "b", "7")],
+        ),
+        (
+            "an empty id clears it",
+            "id: 7\ndata: a\n\nid\ndata: b\n\n",
+            vec![ev("message", "a", "7"), ev("message", "b", "")],
+        ),
+        (
+            "an id with NUL is ignored",
+            "id: 7\ndata: a\n\nid: 8\0x\ndata: b\n\n",
+            vec![ev("message", "a", "7"), ev("message", "b", "7")],
+        ),
+        (
+            "unknown fields are ignored",
+            "foo: bar\ndata: a\n\n",
+            vec![ev("message", "a", "")],
+        ),
+        (
+            "an unfinished event at the end is discarded",
+            "data: a\n\ndata: b\n",
+            vec![ev("message", "a", "")],
+        ),
+        (
+            "an unterminated last line is discarded",
+            "data: a\n\ndata: b",
+            vec![ev("message", "a", "")],
+        ),
+        (
+            "a leading BOM is removed",
+            "\u{FEFF}data: a\n\n",
+            vec![ev("message", "a", "")],
+        ),
+        (
+            "a second BOM is part of the first line",
+            "\u{FEFF}\u{FEFF}data: a\n\n",
+            vec![],
+        ),
+        (
+            "spaces before a field name are part of it",
+            " data: a\n\n",
+            vec![],
+        ),
+        (
+            "a blank line of only CR LF between events",
+            "data: a\r\n\r\ndata: b\r\n\r\n",
+            vec![ev("message", "a", ""), ev("message", "b", "")],
+        ),
+        (
+            "non-ASCII data",
+            "data: Zoë 東京 😀\n\n",
+            vec![ev("message", "Zoë 東京 😀", "")],
+        ),
     ];
     for (rule, input, expected) in table {
         assert_eq!(&parse(input), expected, "{rule}");
@@ -125,7 +233,9 @@ fn oversized_line_is_an_error_and_reset_recovers() {
         Err(SseError::LineTooLong { limit: 16 })
     );
     parser.reset();
-    parser.feed(b"data: ok\n\n", &mut |e| events.push(e)).unwrap();
+    parser
+        .feed(b"data: ok\n\n", &mut |e| events.push(e))
+        .unwrap();
     assert_eq!(events, vec![ev("message", "ok", "")]);
 }
 
@@ -146,7 +256,10 @@ fn oversized_line_is_refused_even_when_it_arrives_in_small_chunks() {
 fn oversized_event_of_short_lines_is_an_error() {
     let mut parser = EventStreamParser::new(32);
     let error = parser
-        .feed(b"data: 0123456789\ndata: 0123456789\ndata: 0123456789\n", &mut |_| {})
+        .feed(
+            b"data: 0123456789\ndata: 0123456789\ndata: 0123456789\n",
+            &mut |_| {},
+        )
         .unwrap_err();
     assert_eq!(error, SseError::EventTooLarge { limit: 32 });
 }
@@ -155,7 +268,9 @@ fn oversized_event_of_short_lines_is_an_error() {
 fn events_before_an_error_in_the_same_chunk_are_delivered() {
     let mut parser = EventStreamParser::new(16);
     let mut events = Vec::new();
-    let result = parser.feed(b"data: a\n\ndata: 0123456789abcdef\n", &mut |e| events.push(e));
+    let result = parser.feed(b"data: a\n\ndata: 0123456789abcdef\n", &mut |e| {
+        events.push(e)
+    });
     assert!(result.is_err());
     assert_eq!(events, vec![ev("message", "a", "")]);
 }

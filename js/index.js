@@ -1,0 +1,12 @@
+// Browser and bundler entry: the module initialises itself from the .wasm
+// file next to it (bundlers resolve and copy it through `import.meta.url`).
+import initWasm from "./cite_stream.js";
+
+await initWasm({ module_or_path: new URL("./cite_stream_bg.wasm", import.meta.url) });
+
+/** Already done on import; safe to call any number of times. */
+export function init() {
+  return initWasm({ module_or_path: new URL("./cite_stream_bg.wasm", import.meta.url) }).then(() => undefined);
+}
+
+export * from "./api.js";

@@ -1,0 +1,155 @@
+//! The `POST /api/chat` body, checked before any byte of the stream is sent.
+//!
+//! This is a hand-written extractor rather than `Json<T>` so that every
+//! refusal is the protocol's JSON error with a stable code, never one of
+//! axum's plain-text rejections.
+
+use crate::error::ApiError;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{header, StatusCode};
+use serde::Deserialize;
+use std::time::Instant;
+
+/// Largest accepted request body (PROTOCOL.md: 413 over 16 KiB).
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// Longest accepted question, in characters.
+pub const MAX_QUESTION_CHARS: usize = 4_000;
+
+/// A validated chat request.
+#[derive(Debug, Clone)]
+pub struct ChatRequest {
+    /// The question, trimmed, never empty.
+    pub question: String,
+    /// The session to continue, if the client named one.
+    pub session_id: Option<String>,
+    /// When extraction began, before the body was read: the start of
+    /// `processingMs`.
+    pub received_at: Instant,
+}
+
+/// The body as sent; unknown fields are ignored (forward compatibility).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Body {
+    question: Option<String>,
+    session_id: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequest<S> for ChatRequest {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let received_at = Instant::now();
+        if !is_json(req.headers().get(header::CONTENT_TYPE)) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "expected `Content-Type: application/json`",
+            ));
+        }
+        // The limit itself comes from the route's `DefaultBodyLimit` layer.
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    format!("request body is over {MAX_BODY_BYTES} bytes"),
+                )
+            } else {
+                ApiError::bad_request("unreadable_body", "could not read the request body")
+            }
+        })?;
+        parse(&bytes, received_at)
+    }
+}
+
+fn parse(bytes: &[u8], received_at: Instant) -> Result<ChatRequest, ApiError> {
+    let body: Body = serde_json::from_slice(bytes).map_err(|err| {
+        if err.is_syntax() || err.is_eof() {
+            ApiError::bad_request("malformed_json", format!("body is not valid JSON: {err}"))
+        } else {
+            ApiError::bad_request("invalid_request", format!("unexpected body shape: {err}"))
+        }
+    })?;
+    let question = body.question.as_deref().map(str::trim).unwrap_or_default();
+    if question.is_empty() {
+        return Err(ApiError::bad_request(
+            "missing_question",
+            "`question` must be a non-empty string",
+        ));
+    }
+    if question.chars().count() > MAX_QUESTION_CHARS {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "question_too_long",
+            format!("`question` is over {MAX_QUESTION_CHARS} characters"),
+        ));
+    }
+    if body.session_id.as_deref() == Some("") {
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            "`sessionId` must be a non-empty string when present",
+        ));
+    }
+    Ok(ChatRequest {
+        question: question.to_owned(),
+        session_id: body.session_id,
+        received_at,
+    })
+}
+
+/// `application/json`, any case, with or without parameters such as `charset`.
+fn is_json(content_type: Option<&header::HeaderValue>) -> bool {
+    content_type
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(body: &str) -> Result<String, (StatusCode, &'static str)> {
+        parse(body.as_bytes(), Instant::now())
+            .map(|r| r.question)
+            .map_err(|e| (e.status, e.code))
+    }
+
+    #[test]
+    fn bodies_map_to_codes() {
+        let bad = StatusCode::BAD_REQUEST;
+        assert_eq!(code(r#"{"question":" hi ","x":1}"#), Ok("hi".into()));
+        assert_eq!(code(r#"{"question":"#), Err((bad, "malformed_json")));
+        assert_eq!(code("nope"), Err((bad, "malformed_json")));
+        assert_eq!(code("[1]"), Err((bad, "invalid_request")));
+        assert_eq!(code(r#"{"question":5}"#), Err((bad, "invalid_request")));
+        assert_eq!(
+            code(r#"{"question":"q","sessionId":7}"#),
+            Err((bad, "invalid_request"))
+        );
+        assert_eq!(
+            code(r#"{"question":"q","sessionId":""}"#),
+            Err((bad, "invalid_request"))
+        );
+        assert_eq!(code("{}"), Err((bad, "missing_question")));
+        assert_eq!(code(r#"{"question":null}"#), Err((bad, "missing_question")));
+        assert_eq!(code(r#"{"question":"  "}"#), Err((bad, "missing_question")));
+        let long = format!(r#"{{"question":"{}"}}"#, "é".repeat(MAX_QUESTION_CHARS + 1));
+        assert_eq!(
+            code(&long),
+            Err((StatusCode::PAYLOAD_TOO_LARGE, "question_too_long"))
+        );
+    }
+
+    #[test]
+    fn content_types() {
+        let check = |v: &'static str| is_json(Some(&header::HeaderValue::from_static(v)));
+        assert!(check("application/json"));
+        assert!(check("Application/JSON; charset=utf-8"));
+        assert!(!check("text/plain"));
+        assert!(!check("application/jsonx"));
+        assert!(!is_json(None));
+    }
+}

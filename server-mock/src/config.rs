@@ -1,0 +1,144 @@
+//! Command-line configuration. A handful of flags, parsed by hand.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Printed for `--help`.
+pub const USAGE: &str = "\
+Usage: server-mock [OPTIONS]
+
+Reference server for the cite-stream chat protocol.
+
+Options:
+  --addr HOST:PORT       address to listen on (default 127.0.0.1:8787; port 0 = any free port)
+  --token-delay-ms N     pause between token events in milliseconds (default 30)
+  --examples-dir DIR     directory whose chat/ is served at /chat/ (default <repo>/examples)
+  --pkg-dir DIR          directory served at /pkg/ (default <repo>/pkg)
+  -h, --help             print this help
+
+Prints the bound URL (http://HOST:PORT) as the only line on stdout; logs go to stderr.";
+
+/// How the server was asked to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `HOST:PORT` to bind; port 0 lets the OS choose.
+    pub addr: String,
+    /// Pause between two `token` events.
+    pub token_delay: Duration,
+    /// Directory whose `chat/` is served at `/chat/`.
+    pub examples_dir: PathBuf,
+    /// Directory served at `/pkg/`.
+    pub pkg_dir: PathBuf,
+}
+
+impl Default for Config {
+    /// The demo settings: local port 8787, 30 ms between tokens, and the
+    /// repository's `examples/` and `pkg/` next to this crate.
+    fn default() -> Self {
+        let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let repo = crate_dir.parent().unwrap_or(crate_dir);
+        Self {
+            addr: "127.0.0.1:8787".to_owned(),
+            token_delay: Duration::from_millis(30),
+            examples_dir: repo.join("examples"),
+            pkg_dir: repo.join("pkg"),
+        }
+    }
+}
+
+/// What the command line asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Serve with this configuration.
+    Serve(Config),
+    /// Print [`USAGE`] and exit.
+    Help,
+}
+
+/// A command line that can't be understood.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Parses the arguments after the program name. Flags take their value as
+/// the next argument or after `=` (`--addr=127.0.0.1:0`).
+pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, ConfigError> {
+    let mut config = Config::default();
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_owned(), Some(value.to_owned()))
+            }
+            _ => (arg, None),
+        };
+        if flag == "-h" || flag == "--help" {
+            return Ok(Command::Help);
+        }
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| ConfigError(format!("{flag} needs a value")))
+        };
+        match flag.as_str() {
+            "--addr" => config.addr = value()?,
+            "--token-delay-ms" => {
+                let text = value()?;
+                let ms = text
+                    .parse()
+                    .map_err(|_| ConfigError(format!("--token-delay-ms: not a number: {text}")))?;
+                config.token_delay = Duration::from_millis(ms);
+            }
+            "--examples-dir" => config.examples_dir = value()?.into(),
+            "--pkg-dir" => config.pkg_dir = value()?.into(),
+            _ => return Err(ConfigError(format!("unknown argument: {flag}"))),
+        }
+    }
+    Ok(Command::Serve(config))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_args(args: &[&str]) -> Result<Command, ConfigError> {
+        parse(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn defaults_and_flags() {
+        assert_eq!(parse_args(&[]), Ok(Command::Serve(Config::default())));
+        let Ok(Command::Serve(config)) = parse_args(&[
+            "--addr",
+            "127.0.0.1:0",
+            "--token-delay-ms=5",
+            "--examples-dir",
+            "/tmp/ex",
+            "--pkg-dir=/tmp/pkg",
+        ]) else {
+            panic!("flags should parse");
+        };
+        assert_eq!(config.addr, "127.0.0.1:0");
+        assert_eq!(config.token_delay, Duration::from_millis(5));
+        assert_eq!(config.examples_dir, PathBuf::from("/tmp/ex"));
+        assert_eq!(config.pkg_dir, PathBuf::from("/tmp/pkg"));
+    }
+
+    #[test]
+    fn help_and_errors() {
+        assert_eq!(parse_args(&["--help"]), Ok(Command::Help));
+        assert!(parse_args(&["--addr"]).is_err());
+        assert!(parse_args(&["--token-delay-ms", "fast"]).is_err());
+        assert!(parse_args(&["--nope"]).is_err());
+        assert!(parse_args(&["serve"]).is_err());
+    }
+}

@@ -1,0 +1,99 @@
+//! `server-mock`: parses the command line, binds, prints the URL, serves.
+
+use server_mock::config::{self, Command, USAGE};
+use server_mock::{app, AppState};
+use std::io::Write as _;
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = match config::parse(std::env::args().skip(1)) {
+        Ok(Command::Serve(config)) => config,
+        Ok(Command::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(err) => {
+            eprintln!("server-mock: {err}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let state = match AppState::from_config(&config) {
+        Ok(state) => state,
+        Err(err) => {
+            eprintln!("server-mock: bundled corpus is broken: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    for dir in [&state.examples_dir, &state.pkg_dir] {
+        if !dir.is_dir() {
+            eprintln!("server-mock: warning: {} does not exist yet", dir.display());
+        }
+    }
+
+    let listener = match tokio::net::TcpListener::bind(&config.addr).await {
+        Ok(listener) => listener,
+        Err(err) => {
+            eprintln!("server-mock: cannot listen on {}: {err}", config.addr);
+            return ExitCode::FAILURE;
+        }
+    };
+    let url = match listener.local_addr() {
+        Ok(addr) => format!("http://{addr}"),
+        Err(err) => {
+            eprintln!("server-mock: cannot read the bound address: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // The one line on stdout: scripts read the URL from it.
+    let mut stdout = std::io::stdout().lock();
+    if writeln!(stdout, "{url}")
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
+        eprintln!("server-mock: could not write the URL to stdout");
+    }
+    drop(stdout);
+    eprintln!(
+        "server-mock: serving {} conversations at {url}/api/chat, demo at {url}/chat/",
+        state.corpus.conversations().len()
+    );
+
+    let served = axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+    match served {
+        Ok(()) => {
+            eprintln!("server-mock: stopped");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("server-mock: server error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

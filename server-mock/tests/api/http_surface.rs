@@ -1,0 +1,112 @@
+//! CORS and the static files next to the API.
+
+use crate::support::*;
+use std::time::Duration;
+
+#[tokio::test]
+async fn cors_preflight_allows_the_chat_request() {
+    let base = spawn(bundled_state(Duration::ZERO)).await;
+    let response = client()
+        .request(reqwest::Method::OPTIONS, format!("{base}/api/chat"))
+        .header("origin", "http://app.example")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type",
+        )
+        .send()
+        .await
+        .expect("preflight");
+    assert!(response.status().is_success(), "{}", response.status());
+    let header = |name: &str| {
+        response.headers()[name]
+            .to_str()
+            .expect("ascii")
+            .to_ascii_lowercase()
+    };
+    assert_eq!(header("access-control-allow-origin"), "*");
+    let methods = header("access-control-allow-methods");
+    for method in ["get", "post", "delete", "options"] {
+        assert!(methods.contains(method), "{methods}");
+    }
+    let headers = header("access-control-allow-headers");
+    for name in ["authorization", "content-type", "accept"] {
+        assert!(headers.contains(name), "{headers}");
+    }
+}
+
+#[tokio::test]
+async fn cross_origin_streams_and_errors_carry_allow_origin() {
+    let base = spawn(bundled_state(Duration::ZERO)).await;
+    let send = |body: &'static str| {
+        client()
+            .post(format!("{base}/api/chat"))
+            .header("origin", "http://app.example")
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let stream = send(r#"{"question":"budget"}"#).await.expect("send");
+    assert_eq!(stream.headers()["access-control-allow-origin"], "*");
+    assert_eq!(only(&read_events(stream).await, "done").event_type, "done");
+    // The browser only lets the page read a JSON error with this header too.
+    let refused = send("{}").await.expect("send");
+    assert_eq!(refused.status(), 400);
+    assert_eq!(refused.headers()["access-control-allow-origin"], "*");
+}
+
+#[tokio::test]
+async fn serves_the_example_page_and_the_package() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let (examples, pkg) = (root.path().join("examples"), root.path().join("pkg"));
+    std::fs::create_dir_all(examples.join("chat")).expect("mkdir");
+    std::fs::create_dir_all(&pkg).expect("mkdir");
+    std::fs::write(
+        examples.join("chat/index.html"),
+        "<!doctype html><title>chat</title>",
+    )
+    .expect("write");
+    std::fs::write(pkg.join("cite_stream.js"), "export {};").expect("write");
+    std::fs::write(pkg.join("cite_stream_bg.wasm"), b"\0asm\x01\0\0\0").expect("write");
+
+    let mut state = bundled_state(Duration::ZERO);
+    state.examples_dir = examples;
+    state.pkg_dir = pkg;
+    let base = spawn(state).await;
+    let get = |path: &str| client().get(format!("{base}{path}")).send();
+
+    for path in ["/", "/chat"] {
+        let response = get(path).await.expect("send");
+        assert!(
+            response.status().is_redirection(),
+            "{path}: {}",
+            response.status()
+        );
+        assert_eq!(response.headers()["location"], "/chat/", "{path}");
+    }
+    let page = get("/chat/").await.expect("send");
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-type"]
+        .to_str()
+        .expect("ascii")
+        .starts_with("text/html"));
+    assert!(page
+        .text()
+        .await
+        .expect("text")
+        .contains("<title>chat</title>"));
+
+    let js = get("/pkg/cite_stream.js").await.expect("send");
+    assert_eq!(js.status(), 200);
+    assert_eq!(js.headers()["content-type"], "text/javascript");
+    let wasm = get("/pkg/cite_stream_bg.wasm").await.expect("send");
+    assert_eq!(wasm.headers()["content-type"], "application/wasm");
+    assert_eq!(&wasm.bytes().await.expect("bytes")[..], b"\0asm\x01\0\0\0");
+
+    assert_eq!(get("/pkg/missing.js").await.expect("send").status(), 404);
+    // `..%2f` reaches the server undecoded; the file exists at `<root>/pkg`.
+    let escape = get("/chat/..%2f..%2fpkg/cite_stream.js")
+        .await
+        .expect("send");
+    assert_eq!(escape.status(), 404);
+}

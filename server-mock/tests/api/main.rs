@@ -1,0 +1,8 @@
+//! Black-box tests over real sockets: the app is bound to an OS-chosen port
+//! on 127.0.0.1, called with a real HTTP client, and its streams are read
+//! back with the client library's own SSE parser.
+
+mod bad_requests;
+mod chat_stream;
+mod http_surface;
+mod support;

@@ -1,0 +1,435 @@
+//! `streamChat`: one POST, its `text/event-stream` response read chunk by
+//! chunk into the core pipeline, and the pipeline's output delivered to the
+//! caller's callbacks.
+//!
+//! Re-entrancy: a callback may call `stop()`. No `RefCell` borrow is held
+//! while a callback runs, and `stop()` only touches `Cell`s and the abort
+//! controller, so nothing can panic however callbacks and stop interleave.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, Headers, ReadableStreamDefaultReader, RequestInit, Response};
+
+use super::error::StreamError;
+use super::json::{to_js, EngineJson};
+use super::options::{get, ChatOptions};
+use crate::core::citation::Resolution;
+use crate::core::pipeline::{ChatPipeline, Output};
+use crate::core::protocol::Citation;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `fetch`, so one build runs in windows, workers and Node.
+    #[wasm_bindgen(catch, js_name = fetch)]
+    fn global_fetch(url: &str, init: &RequestInit) -> Result<Promise, JsValue>;
+}
+
+/// Why the stream is over, before it is over.
+#[derive(Debug, Clone)]
+enum Halt {
+    /// `stop()` was called.
+    Stopped,
+    /// The caller's signal fired with this reason.
+    Aborted(JsValue),
+    /// A callback threw, or the stream failed.
+    Failed(StreamError),
+}
+
+struct Shared {
+    options: ChatOptions,
+    controller: AbortController,
+    pipeline: RefCell<ChatPipeline>,
+    halt: RefCell<Option<Halt>>,
+    /// Set once no callback may be called any more.
+    closed: Cell<bool>,
+    /// Set once `finished` has its value.
+    settled: Cell<bool>,
+    abort_listener: RefCell<Option<Closure<dyn FnMut()>>>,
+}
+
+/// A running stream, as the JS facade sees it.
+#[wasm_bindgen(js_name = ChatStream)]
+pub struct ChatStream {
+    shared: Rc<Shared>,
+    finished: Promise,
+}
+
+#[wasm_bindgen(js_class = ChatStream)]
+impl ChatStream {
+    /// Starts the request at once. Throws a `TypeError` for a wrong option.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Result<ChatStream, JsValue> {
+        let options = ChatOptions::read(options)?;
+        let controller = AbortController::new()?;
+        let pipeline = ChatPipeline::new(options.max_event_bytes, options.citations);
+        let shared = Rc::new(Shared {
+            options,
+            controller,
+            pipeline: RefCell::new(pipeline),
+            halt: RefCell::new(None),
+            closed: Cell::new(false),
+            settled: Cell::new(false),
+            abort_listener: RefCell::new(None),
+        });
+        shared.listen_to_caller_signal();
+        let task = Rc::clone(&shared);
+        let finished = wasm_bindgen_futures::future_to_promise(async move {
+            task.run().await;
+            let result = task.result();
+            task.settle();
+            Ok(result)
+        });
+        Ok(ChatStream { shared, finished })
+    }
+
+    /// Stops the stream: aborts the fetch, calls no callback after this,
+    /// and resolves `finished` with status `"stopped"`. Safe at any time and
+    /// any number of times.
+    pub fn stop(&self) {
+        self.shared.halt(Halt::Stopped);
+    }
+
+    /// Resolves with the result once the stream is over; never rejects.
+    #[wasm_bindgen(getter)]
+    pub fn finished(&self) -> Promise {
+        self.finished.clone()
+    }
+}
+
+impl Shared {
+    /// Records why the stream ends (the first reason wins) and aborts the
+    /// fetch. A stop or a throwing callback also ends callbacks at once; a
+    /// failure of the stream itself still reports through `onError`.
+    fn halt(&self, halt: Halt) {
+        if self.settled.get() {
+            return;
+        }
+        let silent =
+            !matches!(halt, Halt::Failed(ref e) if !matches!(e, StreamError::Callback { .. }));
+        {
+            let mut current = self.halt.borrow_mut();
+            if current.is_none() {
+                *current = Some(halt);
+            }
+        }
+        if silent {
+            self.closed.set(true);
+        }
+        self.controller.abort();
+    }
+
+    fn halted(&self) -> bool {
+        self.halt.borrow().is_some()
+    }
+
+    fn listen_to_caller_signal(self: &Rc<Self>) {
+        let Some(signal) = self.options.signal.clone() else {
+            return;
+        };
+        if signal.aborted() {
+            self.halt(Halt::Aborted(signal.reason()));
+            return;
+        }
+        let weak = Rc::downgrade(self);
+        let fired = signal.clone();
+        let listener = Closure::<dyn FnMut()>::new(move || {
+            if let Some(shared) = weak.upgrade() {
+                shared.halt(Halt::Aborted(fired.reason()));
+            }
+        });
+        let _ = signal.add_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
+        *self.abort_listener.borrow_mut() = Some(listener);
+    }
+
+    async fn run(&self) {
+        if self.halted() {
+            return;
+        }
+        if let Err(error) = self.stream().await {
+            self.halt(Halt::Failed(error));
+        }
+        // Release what the buffer still holds: with callbacks when the
+        // stream failed on its own, silently (into the result) after a stop.
+        let mut out = Vec::new();
+        self.pipeline.borrow_mut().finish(&mut out);
+        let failure = match self.halt.borrow().as_ref() {
+            Some(Halt::Failed(error)) => Some(error.clone()),
+            _ => None,
+        };
+        if let Some(error) = failure {
+            if !matches!(error, StreamError::Callback { .. }) {
+                let _ = self.deliver(out);
+                self.call(&self.options.callbacks.on_error, "onError", &[error.into()]);
+            }
+        }
+        self.closed.set(true);
+    }
+
+    /// Sends the request and reads the response to its end. `Ok` means the
+    /// `done` event arrived.
+    async fn stream(&self) -> Result<(), StreamError> {
+        let response = self.send().await?;
+        let reader = response
+            .body()
+            .map(|body| {
+                body.get_reader()
+                    .unchecked_into::<ReadableStreamDefaultReader>()
+            })
+            .ok_or_else(|| network("the response has no body"))?;
+        let mut chunk = Vec::new();
+        loop {
+            let read = JsFuture::from(reader.read())
+                .await
+                .map_err(|cause| StreamError::Network { cause })?;
+            if self.halted() {
+                return Ok(());
+            }
+            let done = get(&read, "done").map_err(|cause| StreamError::Network { cause })?;
+            if done.is_truthy() {
+                return Err(network("the connection closed before the answer was done"));
+            }
+            let value = get(&read, "value").map_err(|cause| StreamError::Network { cause })?;
+            let Ok(bytes) = value.dyn_into::<Uint8Array>() else {
+                return Err(network("the response body produced a non-byte chunk"));
+            };
+            chunk.resize(bytes.length() as usize, 0);
+            bytes.copy_to(&mut chunk);
+            let mut out = Vec::new();
+            let fed = self.pipeline.borrow_mut().feed(
+                &chunk,
+                js_sys::Date::now(),
+                &mut EngineJson,
+                &mut out,
+            );
+            self.deliver(out)?;
+            fed?;
+            if self.pipeline.borrow().ended() {
+                let _ = reader.cancel();
+                return Ok(());
+            }
+        }
+    }
+
+    /// POSTs the body and checks the response's status and content type.
+    async fn send(&self) -> Result<Response, StreamError> {
+        let options = &self.options;
+        let headers = if options.headers.is_undefined() || options.headers.is_null() {
+            Headers::new()
+        } else {
+            Headers::new_with_str_sequence_sequence(&options.headers)
+        }
+        .map_err(|cause| StreamError::Network { cause })?;
+        for (name, value) in [
+            ("content-type", "application/json"),
+            ("accept", "text/event-stream"),
+        ] {
+            if !headers.has(name).unwrap_or(true) {
+                let _ = headers.set(name, value);
+            }
+        }
+        let init = RequestInit::new();
+        init.set_method("POST");
+        init.set_headers(&headers);
+        init.set_body(&JsValue::from_str(&options.body));
+        init.set_signal(Some(&self.controller.signal()));
+        let promise =
+            global_fetch(&options.url, &init).map_err(|cause| StreamError::Network { cause })?;
+        let response: Response = JsFuture::from(promise)
+            .await
+            .map_err(|cause| StreamError::Network { cause })?
+            .unchecked_into();
+        if !response.ok() {
+            return Err(http_error(&response).await);
+        }
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let media_type = content_type.split(';').next().unwrap_or("").trim();
+        if !media_type.eq_ignore_ascii_case("text/event-stream") {
+            if let Some(body) = response.body() {
+                let _ = body.cancel();
+            }
+            return Err(StreamError::ContentType {
+                found: content_type,
+            });
+        }
+        Ok(response)
+    }
+
+    /// Calls the callback for each output, in order, until the stream is
+    /// halted. A throwing callback halts it with a `callback` error.
+    fn deliver(&self, outputs: Vec<Output>) -> Result<(), StreamError> {
+        let callbacks = &self.options.callbacks;
+        for output in outputs {
+            if self.closed.get() {
+                return Ok(());
+            }
+            let (callback, name, args): (_, _, Vec<JsValue>) = match output {
+                Output::Session(info) => (&callbacks.on_session, "onSession", vec![to_js(&info)]),
+                Output::Status(info) => (&callbacks.on_status, "onStatus", vec![to_js(&info)]),
+                Output::Segment(segment) => {
+                    (&callbacks.on_segment, "onSegment", vec![to_js(&segment)])
+                }
+                Output::Citations(citations, resolution) => {
+                    let (citations, resolution) = citations_to_js(&citations, &resolution);
+                    (
+                        &callbacks.on_citations,
+                        "onCitations",
+                        vec![citations, resolution],
+                    )
+                }
+                Output::Done(info) => (&callbacks.on_done, "onDone", vec![to_js(&info)]),
+                Output::ServerError(info) => return Err(StreamError::Server(info)),
+            };
+            if !self.call(callback, name, &args) {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Calls one callback; `false` when it threw (the stream is then halted).
+    fn call(&self, callback: &Option<Function>, name: &'static str, args: &[JsValue]) -> bool {
+        let Some(callback) = callback else {
+            return true;
+        };
+        if self.closed.get() && name != "onError" {
+            return false;
+        }
+        let this = &self.options.this;
+        let result = match args {
+            [] => callback.call0(this),
+            [a] => callback.call1(this, a),
+            [a, b] => callback.call2(this, a, b),
+            _ => callback.apply(this, &args.iter().collect::<Array>()),
+        };
+        match result {
+            Ok(_) => true,
+            Err(cause) => {
+                if name != "onError" {
+                    let error = StreamError::Callback {
+                        callback: name,
+                        cause,
+                    };
+                    self.halt(Halt::Failed(error.clone()));
+                    self.call(&self.options.callbacks.on_error, "onError", &[error.into()]);
+                }
+                false
+            }
+        }
+    }
+
+    /// The value `finished` resolves to.
+    fn result(&self) -> JsValue {
+        let transcript = self.pipeline.borrow_mut().take_transcript();
+        let (status, error) = match self.halt.borrow().clone() {
+            None => ("done", None),
+            Some(Halt::Stopped) => ("stopped", None),
+            Some(Halt::Aborted(reason)) => ("stopped", Some(StreamError::Aborted { reason })),
+            Some(Halt::Failed(error)) => ("error", Some(error)),
+        };
+        let result = Object::new();
+        let set = |key: &str, value: JsValue| {
+            let _ = Reflect::set(&result, &JsValue::from_str(key), &value);
+        };
+        let (session_id, message_id) = match &transcript.session {
+            Some(session) => (
+                JsValue::from_str(&session.session_id),
+                JsValue::from_str(&session.message_id),
+            ),
+            None => (JsValue::NULL, JsValue::NULL),
+        };
+        set("sessionId", session_id);
+        set("messageId", message_id);
+        set("text", JsValue::from_str(&transcript.text));
+        set("segments", to_js(&transcript.segments));
+        set("citations", to_js(&transcript.citations));
+        set("status", JsValue::from_str(status));
+        if let Some(error) = error {
+            set("error", error.into());
+        }
+        result.into()
+    }
+
+    /// `finished` has its value: no callback, no listener any more.
+    fn settle(&self) {
+        self.closed.set(true);
+        self.settled.set(true);
+        if let (Some(signal), Some(listener)) = (
+            &self.options.signal,
+            self.abort_listener.borrow_mut().take(),
+        ) {
+            let _ = signal
+                .remove_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
+        }
+    }
+}
+
+fn network(message: &str) -> StreamError {
+    StreamError::Network {
+        cause: js_sys::Error::new(message).into(),
+    }
+}
+
+/// An `http` error with the server's JSON error body, when it sent one.
+async fn http_error(response: &Response) -> StreamError {
+    let status = response.status();
+    let text = match response.text() {
+        Ok(promise) => JsFuture::from(promise)
+            .await
+            .ok()
+            .and_then(|text| text.as_string()),
+        Err(_) => None,
+    };
+    let body = text
+        .as_deref()
+        .and_then(|text| js_sys::JSON::parse(text).ok());
+    let detail = body
+        .as_ref()
+        .and_then(|body| get(body, "error").ok())
+        .and_then(|error| get(&error, "message").ok())
+        .and_then(|message| message.as_string());
+    let message = match detail {
+        Some(detail) => format!("HTTP {status}: {detail}"),
+        None => format!("HTTP {status} {}", response.status_text()),
+    };
+    StreamError::Http {
+        status,
+        body,
+        message,
+    }
+}
+
+/// The `onCitations` arguments: the sources, and for each citation segment
+/// the source objects it matched (the same objects as in the first array).
+fn citations_to_js(citations: &[Citation], resolution: &Resolution) -> (JsValue, JsValue) {
+    let sources: Array = citations.iter().map(to_js).collect();
+    let matches: Array = resolution
+        .matches
+        .iter()
+        .map(|indices| -> JsValue {
+            indices
+                .iter()
+                .map(|&i| sources.get(i as u32))
+                .collect::<Array>()
+                .into()
+        })
+        .collect();
+    let js = Object::new();
+    let _ = Reflect::set(&js, &JsValue::from_str("matches"), &matches);
+    let _ = Reflect::set(
+        &js,
+        &JsValue::from_str("unbacked"),
+        &to_js(&resolution.unbacked),
+    );
+    (sources.into(), js.into())
+}

@@ -1,0 +1,114 @@
+//! `StreamError`: one error type for everything that can go wrong with a
+//! stream, with a stable `code`, turned into a JS `Error` whose `name` is
+//! `"StreamError"`.
+
+use js_sys::{Error, Reflect};
+use wasm_bindgen::JsValue;
+
+use crate::core::pipeline::PipelineError;
+use crate::core::protocol::ServerErrorInfo;
+
+/// Why a stream ended without `done`.
+#[derive(Debug, Clone)]
+pub(crate) enum StreamError {
+    /// A non-2xx response; `body` is the server's JSON error body, if any.
+    Http {
+        status: u16,
+        body: Option<JsValue>,
+        message: String,
+    },
+    /// A 2xx response that is not `text/event-stream`.
+    ContentType { found: String },
+    /// The request or the response body failed.
+    Network { cause: JsValue },
+    /// The stream broke the event-stream rules or the protocol.
+    Protocol { message: String },
+    /// An `error` event from the server.
+    Server(ServerErrorInfo),
+    /// A callback threw.
+    Callback {
+        callback: &'static str,
+        cause: JsValue,
+    },
+    /// The caller's own signal fired.
+    Aborted { reason: JsValue },
+}
+
+impl StreamError {
+    pub(crate) fn code(&self) -> &'static str {
+        match self {
+            StreamError::Http { .. } => "http",
+            StreamError::ContentType { .. } => "content-type",
+            StreamError::Network { .. } => "network",
+            StreamError::Protocol { .. } => "protocol",
+            StreamError::Server(_) => "server",
+            StreamError::Callback { .. } => "callback",
+            StreamError::Aborted { .. } => "aborted",
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            StreamError::Http { message, .. } => message.clone(),
+            StreamError::ContentType { found } => format!(
+                "expected a text/event-stream response, got {}",
+                if found.is_empty() {
+                    "no Content-Type"
+                } else {
+                    found
+                }
+            ),
+            StreamError::Network { cause } => match cause.dyn_ref::<Error>() {
+                Some(error) => format!("network error: {}", String::from(error.message())),
+                None => "network error".to_owned(),
+            },
+            StreamError::Protocol { message } => message.clone(),
+            StreamError::Server(info) => info.message.clone(),
+            StreamError::Callback { callback, .. } => format!("the {callback} callback threw"),
+            StreamError::Aborted { .. } => "the caller's signal aborted the stream".to_owned(),
+        }
+    }
+}
+
+impl From<PipelineError> for StreamError {
+    fn from(error: PipelineError) -> Self {
+        StreamError::Protocol {
+            message: error.to_string(),
+        }
+    }
+}
+
+use wasm_bindgen::JsCast;
+
+impl From<StreamError> for JsValue {
+    fn from(error: StreamError) -> JsValue {
+        let js = Error::new(&error.message());
+        js.set_name("StreamError");
+        let set = |key: &str, value: &JsValue| {
+            // Setting a property on a fresh Error object cannot fail.
+            let _ = Reflect::set(&js, &JsValue::from_str(key), value);
+        };
+        set("code", &JsValue::from_str(error.code()));
+        match error {
+            StreamError::Http { status, body, .. } => {
+                set("status", &JsValue::from(status));
+                if let Some(body) = body {
+                    set("body", &body);
+                }
+            }
+            StreamError::ContentType { found } => set("contentType", &JsValue::from(found)),
+            StreamError::Network { cause } => set("cause", &cause),
+            StreamError::Server(info) => {
+                set("serverCode", &JsValue::from(info.code));
+                set("retryable", &JsValue::from(info.retryable));
+            }
+            StreamError::Callback { callback, cause } => {
+                set("callback", &JsValue::from_str(callback));
+                set("cause", &cause);
+            }
+            StreamError::Aborted { reason } => set("reason", &reason),
+            StreamError::Protocol { .. } => {}
+        }
+        js.into()
+    }
+}

@@ -1,0 +1,12 @@
+//! The WebAssembly shell: the only code that sees `JsValue`, `fetch`, the
+//! stream reader, timers and callbacks. Everything it decides is delegated
+//! to [`crate::core`].
+
+mod chat;
+mod error;
+mod json;
+mod lowlevel;
+mod options;
+
+pub use chat::ChatStream;
+pub use lowlevel::{CitationBuffer, EventStreamParser};

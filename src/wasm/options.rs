@@ -1,0 +1,157 @@
+//! Reading the options objects that JS passes in. A wrong option is a
+//! programming error, reported at once as a `TypeError` naming it.
+
+use js_sys::{Function, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::AbortSignal;
+
+use crate::core::citation::{CitationOptions, Pattern};
+use crate::core::sse::DEFAULT_MAX_EVENT_BYTES;
+
+/// The callbacks of `streamChat`, each optional.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Callbacks {
+    pub on_session: Option<Function>,
+    pub on_status: Option<Function>,
+    pub on_segment: Option<Function>,
+    pub on_citations: Option<Function>,
+    pub on_done: Option<Function>,
+    pub on_error: Option<Function>,
+}
+
+/// Everything `streamChat` was asked to do.
+#[derive(Debug, Clone)]
+pub(crate) struct ChatOptions {
+    pub url: String,
+    /// Already serialised with `JSON.stringify`.
+    pub body: String,
+    pub headers: JsValue,
+    pub signal: Option<AbortSignal>,
+    pub citations: CitationOptions,
+    pub max_event_bytes: usize,
+    pub callbacks: Callbacks,
+    /// The options object, used as `this` for callbacks.
+    pub this: JsValue,
+}
+
+fn type_error(message: &str) -> JsValue {
+    js_sys::TypeError::new(message).into()
+}
+
+pub(crate) fn get(object: &JsValue, key: &str) -> Result<JsValue, JsValue> {
+    if object.is_undefined() || object.is_null() {
+        return Ok(JsValue::UNDEFINED);
+    }
+    Reflect::get(object, &JsValue::from_str(key))
+}
+
+fn present(value: &JsValue) -> bool {
+    !value.is_undefined() && !value.is_null()
+}
+
+fn callback(object: &JsValue, key: &'static str) -> Result<Option<Function>, JsValue> {
+    let value = get(object, key)?;
+    if !present(&value) {
+        return Ok(None);
+    }
+    value
+        .dyn_into::<Function>()
+        .map(Some)
+        .map_err(|_| type_error(&format!("streamChat: `{key}` must be a function")))
+}
+
+fn number(object: &JsValue, key: &str, default: f64) -> Result<f64, JsValue> {
+    let value = get(object, key)?;
+    if !present(&value) {
+        return Ok(default);
+    }
+    match value.as_f64() {
+        Some(n) if n >= 0.0 && !n.is_nan() => Ok(n),
+        _ => Err(type_error(&format!(
+            "`{key}` must be a non-negative number"
+        ))),
+    }
+}
+
+/// Reads `{ timeoutMs, maxLength, pattern }`.
+pub(crate) fn citation_options(object: &JsValue) -> Result<CitationOptions, JsValue> {
+    let defaults = CitationOptions::default();
+    let max_length = number(object, "maxLength", defaults.max_length as f64)?;
+    if max_length < 1.0 || max_length.fract() != 0.0 {
+        return Err(type_error("`maxLength` must be a positive integer"));
+    }
+    let pattern = match get(object, "pattern")?.as_string().as_deref() {
+        None => defaults.pattern,
+        Some("timestamp-speaker") => Pattern::TimestampSpeaker,
+        Some("numeric") => Pattern::Numeric,
+        Some(other) => {
+            return Err(type_error(&format!(
+                "`pattern` must be \"timestamp-speaker\" or \"numeric\", not {other:?}"
+            )))
+        }
+    };
+    Ok(CitationOptions {
+        timeout_ms: number(object, "timeoutMs", defaults.timeout_ms)?,
+        max_length: max_length as usize,
+        pattern,
+    })
+}
+
+/// Reads `maxEventBytes`.
+pub(crate) fn max_event_bytes(object: &JsValue) -> Result<usize, JsValue> {
+    let n = number(object, "maxEventBytes", DEFAULT_MAX_EVENT_BYTES as f64)?;
+    if n < 1.0 || n.fract() != 0.0 {
+        return Err(type_error("`maxEventBytes` must be a positive integer"));
+    }
+    Ok(n as usize)
+}
+
+impl ChatOptions {
+    pub(crate) fn read(options: JsValue) -> Result<ChatOptions, JsValue> {
+        if !options.is_object() {
+            return Err(type_error("streamChat: options must be an object"));
+        }
+        let url = get(&options, "url")?;
+        let url = if let Some(url) = url.as_string() {
+            url
+        } else if url.is_object() {
+            // A URL object.
+            String::from(js_sys::JsString::from(url))
+        } else {
+            return Err(type_error("streamChat: `url` is required"));
+        };
+        let body = get(&options, "body")?;
+        let body = js_sys::JSON::stringify(&body)
+            .map_err(|_| type_error("streamChat: `body` cannot be serialised as JSON"))?;
+        let body = body
+            .as_string()
+            .ok_or_else(|| type_error("streamChat: `body` cannot be serialised as JSON"))?;
+        let signal = get(&options, "signal")?;
+        let signal = if present(&signal) {
+            Some(
+                signal
+                    .dyn_into::<AbortSignal>()
+                    .map_err(|_| type_error("streamChat: `signal` must be an AbortSignal"))?,
+            )
+        } else {
+            None
+        };
+        Ok(ChatOptions {
+            url,
+            body,
+            headers: get(&options, "headers")?,
+            signal,
+            citations: citation_options(&get(&options, "citations")?)?,
+            max_event_bytes: max_event_bytes(&options)?,
+            callbacks: Callbacks {
+                on_session: callback(&options, "onSession")?,
+                on_status: callback(&options, "onStatus")?,
+                on_segment: callback(&options, "onSegment")?,
+                on_citations: callback(&options, "onCitations")?,
+                on_done: callback(&options, "onDone")?,
+                on_error: callback(&options, "onError")?,
+            },
+            this: options,
+        })
+    }
+}

@@ -1,0 +1,223 @@
+//! The wasm shell in real browsers (headless Chromium and Firefox), against
+//! the real reference server, whose URL `.ci/test` passes in at build time
+//! as `CITE_STREAM_SERVER`.
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use cite_stream::wasm::ChatStream;
+use futures::channel::oneshot;
+use js_sys::{Array, Function, Object, Reflect};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const QUESTION: &str = "Which prospects mentioned budget constraints?";
+
+fn server() -> &'static str {
+    match option_env!("CITE_STREAM_SERVER") {
+        Some(url) => url,
+        None => panic!("build with CITE_STREAM_SERVER=http://127.0.0.1:PORT (.ci/test does)"),
+    }
+}
+
+fn get(value: &JsValue, key: &str) -> JsValue {
+    Reflect::get(value, &JsValue::from_str(key)).expect("readable property")
+}
+
+fn string(value: &JsValue, key: &str) -> String {
+    get(value, key).as_string().unwrap_or_default()
+}
+
+fn options(question: &str) -> Object {
+    let options = Object::new();
+    let body = Object::new();
+    Reflect::set(&body, &"question".into(), &question.into()).unwrap();
+    Reflect::set(
+        &options,
+        &"url".into(),
+        &format!("{}/api/chat", server()).into(),
+    )
+    .unwrap();
+    Reflect::set(&options, &"body".into(), &body).unwrap();
+    options
+}
+
+fn set_callback(options: &Object, name: &str, f: impl FnMut(JsValue) + 'static) {
+    let closure = Closure::<dyn FnMut(JsValue)>::new(f);
+    let function: &Function = closure.as_ref().unchecked_ref();
+    Reflect::set(options, &name.into(), function).unwrap();
+    closure.forget();
+}
+
+/// The answer the server streams for `question`, read with the browser's
+/// own fetch and TextDecoder and a deliberately naive parse of the token
+/// events: an oracle independent of the crate's parser.
+async fn expected_answer(question: &str) -> String {
+    let body = format!("{{\"question\":{question:?}}}");
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&body.into());
+    let headers = web_sys::Headers::new().unwrap();
+    headers.set("content-type", "application/json").unwrap();
+    init.set_headers(&headers);
+    let window = web_sys::window().unwrap();
+    let response: web_sys::Response =
+        JsFuture::from(window.fetch_with_str_and_init(&format!("{}/api/chat", server()), &init))
+            .await
+            .unwrap()
+            .unchecked_into();
+    let text = JsFuture::from(response.text().unwrap())
+        .await
+        .unwrap()
+        .as_string()
+        .unwrap();
+    let mut answer = String::new();
+    for block in text.split("\n\n") {
+        let lines: Vec<&str> = block.lines().collect();
+        if !lines.contains(&"event: token") {
+            continue;
+        }
+        let data: Vec<&str> = lines
+            .iter()
+            .filter_map(|l| l.strip_prefix("data: ").or_else(|| l.strip_prefix("data:")))
+            .collect();
+        answer.push_str(&data.join("\n"));
+    }
+    answer
+}
+
+fn segment_texts(segments: &[JsValue]) -> String {
+    segments.iter().map(|s| string(s, "text")).collect()
+}
+
+#[wasm_bindgen_test]
+async fn a_full_answer_streams_with_each_citation_as_one_segment() {
+    let expected = expected_answer(QUESTION).await;
+    assert!(
+        expected.matches('[').count() >= 2,
+        "the answer cites: {expected}"
+    );
+
+    let options = options(QUESTION);
+    let segments = Rc::new(RefCell::new(Vec::new()));
+    let sink = Rc::clone(&segments);
+    set_callback(&options, "onSegment", move |s| sink.borrow_mut().push(s));
+    let session = Rc::new(RefCell::new(None));
+    let sink = Rc::clone(&session);
+    set_callback(&options, "onSession", move |s| *sink.borrow_mut() = Some(s));
+    let done = Rc::new(RefCell::new(None));
+    let sink = Rc::clone(&done);
+    set_callback(&options, "onDone", move |d| *sink.borrow_mut() = Some(d));
+    let citations = Rc::new(RefCell::new(None));
+    let sink = Rc::clone(&citations);
+    let on_citations = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |c, r| {
+        *sink.borrow_mut() = Some((c, r));
+    });
+    Reflect::set(&options, &"onCitations".into(), on_citations.as_ref()).unwrap();
+    on_citations.forget();
+
+    let stream = ChatStream::new(options.into()).expect("valid options");
+    let result = JsFuture::from(stream.finished())
+        .await
+        .expect("never rejects");
+
+    assert_eq!(string(&result, "status"), "done");
+    let segments = segments.borrow();
+    assert_eq!(segment_texts(&segments), expected);
+    assert_eq!(string(&result, "text"), expected);
+    let result_segments: Vec<JsValue> = Array::from(&get(&result, "segments")).to_vec();
+    assert_eq!(segment_texts(&result_segments), expected);
+
+    let cited: Vec<&JsValue> = segments
+        .iter()
+        .filter(|s| string(s, "kind") == "citation")
+        .collect();
+    assert_eq!(
+        cited.len(),
+        expected.matches('[').count(),
+        "one segment per citation"
+    );
+    for citation in &cited {
+        let raw = string(citation, "text");
+        assert!(raw.starts_with('[') && raw.ends_with(']'), "{raw}");
+        let entries = Array::from(&get(citation, "citations"));
+        assert!(entries.length() >= 1);
+        let first = entries.get(0);
+        assert!(raw.contains(&string(&first, "speaker")));
+        assert!(get(&first, "seconds").as_f64().is_some());
+    }
+    for text in segments.iter().filter(|s| string(s, "kind") == "text") {
+        assert!(
+            !string(text, "text").contains('['),
+            "no citation leaks into text"
+        );
+    }
+
+    let session = session.borrow().clone().expect("onSession called");
+    assert!(string(&session, "sessionId").starts_with("s_"));
+    assert_eq!(string(&result, "sessionId"), string(&session, "sessionId"));
+    let done = done.borrow().clone().expect("onDone called");
+    assert!(get(&done, "processingMs").as_f64().is_some());
+    let (sources, resolution) = citations.borrow().clone().expect("onCitations called");
+    assert!(Array::from(&sources).length() >= 2);
+    let matches = Array::from(&get(&resolution, "matches"));
+    assert_eq!(matches.length() as usize, cited.len());
+    assert_eq!(Array::from(&get(&resolution, "unbacked")).length(), 0);
+}
+
+#[wasm_bindgen_test]
+async fn stop_mid_answer_keeps_the_partial_text() {
+    let expected = expected_answer(QUESTION).await;
+
+    let options = options(QUESTION);
+    let (first_tx, first_rx) = oneshot::channel::<()>();
+    let first_tx = RefCell::new(Some(first_tx));
+    let calls = Rc::new(RefCell::new(0usize));
+    let counter = Rc::clone(&calls);
+    set_callback(&options, "onSegment", move |_| {
+        *counter.borrow_mut() += 1;
+        if let Some(tx) = first_tx.borrow_mut().take() {
+            let _ = tx.send(());
+        }
+    });
+    let errors = Rc::new(RefCell::new(0usize));
+    let sink = Rc::clone(&errors);
+    set_callback(&options, "onError", move |_| *sink.borrow_mut() += 1);
+
+    let stream = ChatStream::new(options.into()).expect("valid options");
+    first_rx.await.expect("a first segment arrives");
+    stream.stop();
+    let calls_at_stop = *calls.borrow();
+    let result = JsFuture::from(stream.finished())
+        .await
+        .expect("never rejects");
+
+    assert_eq!(string(&result, "status"), "stopped");
+    assert!(
+        get(&result, "error").is_undefined(),
+        "stop() is not an error"
+    );
+    assert_eq!(*errors.borrow(), 0, "onError is not called for stop()");
+    assert_eq!(*calls.borrow(), calls_at_stop, "no callback after stop()");
+    let partial = string(&result, "text");
+    assert!(!partial.is_empty());
+    assert!(partial.len() < expected.len(), "stopped before the end");
+    assert!(
+        expected.starts_with(&partial),
+        "the partial text is a prefix"
+    );
+    let segments: Vec<JsValue> = Array::from(&get(&result, "segments")).to_vec();
+    assert_eq!(segment_texts(&segments), partial);
+
+    // Stopping again, after the end, is harmless.
+    stream.stop();
+    let again = JsFuture::from(stream.finished())
+        .await
+        .expect("never rejects");
+    assert_eq!(string(&again, "status"), "stopped");
+}
