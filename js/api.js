@@ -1,9 +1,104 @@
 // The public API over the wasm module. Environment-specific entry points
 // (index.js for browsers and bundlers, node.js for Node) initialise the
 // module and re-export everything from here.
-import { ChatStream, EventStreamParser, CitationBuffer } from "./cite_stream.js";
+import { ChatStream, RawEventStreamParser, CitationBuffer, wasmMemory } from "./cite_stream.js";
 
-export { EventStreamParser, CitationBuffer };
+export { CitationBuffer };
+
+// The module's Memory object never changes; its buffer is replaced when it
+// grows. Read lazily: this module is evaluated before the wasm is ready.
+let memoryObject;
+const wasmBuffer = () => (memoryObject ??= wasmMemory()).buffer;
+
+const decoder = new TextDecoder();
+// Every packed run ends with CR, so no character is ever left pending; the
+// streaming mode is used because engines decode faster in it.
+const STREAM = { stream: true };
+
+/** Decodes and splits packed events: type, data, id, each ended by CR. */
+function unpack(bytes) {
+  const fields = decoder.decode(bytes, STREAM).split("\r");
+  const count = (fields.length - 1) / 3;
+  const events = new Array(count);
+  for (let i = 0, f = 0; i < count; i++, f += 3) {
+    events[i] = { type: fields[f], data: fields[f + 1], lastEventId: fields[f + 2] };
+  }
+  return events;
+}
+
+/**
+ * The WHATWG event-stream parser: bytes in, events out, whatever the chunk
+ * boundaries. Chunks are written straight into the module's memory and the
+ * events of a chunk come back as one packed byte run, so a chunk costs one
+ * call across the boundary.
+ */
+export class EventStreamParser {
+  #raw;
+  #memory = new Uint8Array(0);
+  #input = 0;
+  #capacity = -1;
+
+  constructor(options = {}) {
+    this.#raw = new RawEventStreamParser(options);
+  }
+
+  #view() {
+    const buffer = wasmBuffer();
+    if (this.#memory.buffer !== buffer) this.#memory = new Uint8Array(buffer);
+    return this.#memory;
+  }
+
+  /** The events this chunk completes. */
+  feed(bytes) {
+    if (!(bytes instanceof Uint8Array)) throw new TypeError("feed() takes a Uint8Array");
+    if (bytes.length > this.#capacity) {
+      this.#input = this.#raw.input(bytes.length);
+      this.#capacity = bytes.length;
+    }
+    this.#view().set(bytes, this.#input);
+    let length;
+    try {
+      length = this.#raw.feed(bytes.length);
+    } catch (error) {
+      if (typeof error?.packedLength === "number") {
+        const packed = error.packedLength;
+        delete error.packedLength;
+        error.events = packed === 0 ? [] : this.#output(packed);
+      }
+      throw error;
+    }
+    return length === 0 ? [] : this.#output(length);
+  }
+
+  #output(length) {
+    const start = this.#raw.output();
+    return unpack(this.#view().subarray(start, start + length));
+  }
+
+  /** The end of the stream; an unfinished event is discarded, as the spec says. */
+  finish() {
+    this.#raw.finish();
+    return [];
+  }
+
+  /** Back to a fresh state, also after an error. */
+  reset() {
+    this.#raw.reset();
+  }
+
+  get lastEventId() {
+    return this.#raw.lastEventId;
+  }
+
+  get retry() {
+    return this.#raw.retry;
+  }
+
+  /** Releases the wasm memory now rather than at garbage collection. */
+  free() {
+    this.#raw.free();
+  }
+}
 
 /**
  * The error type of every failure. Errors are created inside the wasm

@@ -5,4 +5,3 @@ pub mod citation;
 pub mod pipeline;
 pub mod protocol;
 pub mod sse;
-pub mod utf8;

@@ -1,78 +1,108 @@
 //! `EventStreamParser` and `CitationBuffer` for JS, usable with any
 //! transport.
 
-use js_sys::{Array, Object, Reflect};
+use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 
 use super::error::StreamError;
 use super::json::to_js;
 use super::options::{citation_options, max_event_bytes};
 use crate::core::citation::{CitationBuffer as CoreBuffer, Segment};
-use crate::core::sse::{EventStreamParser as CoreParser, SseEvent};
+use crate::core::sse::{EventRef, EventSink, EventStreamParser as CoreParser};
 
-/// The WHATWG event-stream parser: bytes in, events out.
-#[wasm_bindgen(js_name = EventStreamParser)]
-pub struct EventStreamParser {
+/// The WHATWG event-stream parser, shaped for speed across the wasm
+/// boundary; the facade's `EventStreamParser` wraps it.
+///
+/// Bytes come in through an input area in wasm memory that JS writes into
+/// directly (no allocation per chunk). Events go out packed into one byte
+/// run per chunk: type, data and last event ID of each event, each followed
+/// by CR, which no field can contain (CR ends a line). JS decodes the run
+/// with one `TextDecoder` call (the same U+FFFD replacement as decoding the
+/// fields one by one, since CR is ASCII) and splits it once.
+#[wasm_bindgen(js_name = RawEventStreamParser)]
+pub struct RawEventStreamParser {
     core: CoreParser,
+    input: Vec<u8>,
+    packed: Vec<u8>,
 }
 
-fn event_to_js(event: SseEvent) -> JsValue {
-    let js = Object::new();
-    let _ = Reflect::set(&js, &"type".into(), &JsValue::from(event.event_type));
-    let _ = Reflect::set(&js, &"data".into(), &JsValue::from(event.data));
-    let _ = Reflect::set(
-        &js,
-        &"lastEventId".into(),
-        &JsValue::from(event.last_event_id),
-    );
-    js.into()
+/// Packs events for JS and counts them.
+struct Packer<'a> {
+    packed: &'a mut Vec<u8>,
 }
 
-#[wasm_bindgen(js_class = EventStreamParser)]
-impl EventStreamParser {
-    /// `new EventStreamParser({ maxEventBytes })`.
+impl EventSink for Packer<'_> {
+    fn event(&mut self, event: EventRef<'_>) {
+        for field in [event.event_type, event.data, event.last_event_id] {
+            self.packed.extend_from_slice(field);
+            self.packed.push(b'\r');
+        }
+    }
+}
+
+#[wasm_bindgen(js_class = RawEventStreamParser)]
+impl RawEventStreamParser {
+    /// A parser bounded by `options.maxEventBytes`.
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> Result<EventStreamParser, JsValue> {
-        Ok(EventStreamParser {
+    pub fn new(options: JsValue) -> Result<RawEventStreamParser, JsValue> {
+        Ok(RawEventStreamParser {
             core: CoreParser::new(max_event_bytes(&options)?),
+            input: Vec::new(),
+            packed: Vec::new(),
         })
     }
 
-    /// The events this chunk completes. Throws a `protocol` `StreamError`
-    /// when a line or an event exceeds `maxEventBytes`; the events completed
-    /// before that point are on the error's `events` property.
-    pub fn feed(&mut self, bytes: &[u8]) -> Result<Array, JsValue> {
-        let events = Array::new();
-        let result = self.core.feed(bytes, &mut |e| {
-            events.push(&event_to_js(e));
-        });
-        match result {
-            Ok(()) => Ok(events),
+    /// The address of an input area of at least `len` bytes, for JS to
+    /// write the next chunk into. It stays valid until a call asks for more.
+    pub fn input(&mut self, len: usize) -> *mut u8 {
+        if self.input.len() < len {
+            self.input.resize(len, 0);
+        }
+        self.input.as_mut_ptr()
+    }
+
+    /// Parses the first `len` bytes of the input area; returns the length
+    /// of the packed events they completed (0 for none), which start at
+    /// [`output`](Self::output). Over the size limit, throws a `protocol`
+    /// `StreamError` whose `packedLength` gives the events completed before
+    /// that point.
+    pub fn feed(&mut self, len: usize) -> Result<usize, JsValue> {
+        self.packed.clear();
+        let Some(bytes) = self.input.get(..len) else {
+            return Err(js_sys::RangeError::new("feed() past the input area").into());
+        };
+        let mut packer = Packer {
+            packed: &mut self.packed,
+        };
+        match self.core.feed(bytes, &mut packer) {
+            Ok(()) => Ok(self.packed.len()),
             Err(error) => {
                 let js: JsValue = StreamError::Protocol {
                     message: error.to_string(),
                 }
                 .into();
-                let _ = Reflect::set(&js, &"events".into(), &events);
+                let _ = Reflect::set(&js, &"packedLength".into(), &self.packed.len().into());
                 Err(js)
             }
         }
     }
 
+    /// Where the packed events of the last `feed` start.
+    pub fn output(&self) -> *const u8 {
+        self.packed.as_ptr()
+    }
+
     /// The end of the stream: an unfinished event is discarded, as the
-    /// spec says, so this returns no events.
-    pub fn finish(&mut self) -> Result<Array, JsValue> {
-        let events = Array::new();
-        self.core
-            .finish(&mut |e| {
-                events.push(&event_to_js(e));
+    /// spec says, so no event comes out of it.
+    pub fn finish(&mut self) -> Result<(), JsValue> {
+        let mut packer = Packer {
+            packed: &mut self.packed,
+        };
+        self.core.finish(&mut packer).map_err(|error| {
+            JsValue::from(StreamError::Protocol {
+                message: error.to_string(),
             })
-            .map_err(|error| {
-                JsValue::from(StreamError::Protocol {
-                    message: error.to_string(),
-                })
-            })?;
-        Ok(events)
+        })
     }
 
     /// Back to a fresh state, also after an error.
@@ -83,7 +113,7 @@ impl EventStreamParser {
     /// The last event ID string.
     #[wasm_bindgen(getter, js_name = lastEventId)]
     pub fn last_event_id(&self) -> String {
-        self.core.last_event_id().to_owned()
+        self.core.last_event_id()
     }
 
     /// The reconnection time of the last valid `retry` field, in ms.
@@ -91,6 +121,12 @@ impl EventStreamParser {
     pub fn retry(&self) -> Option<f64> {
         self.core.retry().map(|ms| ms as f64)
     }
+}
+
+/// The module's linear memory, for the facade to write input into.
+#[wasm_bindgen(js_name = wasmMemory)]
+pub fn wasm_memory() -> JsValue {
+    wasm_bindgen::memory()
 }
 
 /// The citation buffer for JS.

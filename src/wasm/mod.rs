@@ -9,4 +9,4 @@ mod lowlevel;
 mod options;
 
 pub use chat::ChatStream;
-pub use lowlevel::{CitationBuffer, EventStreamParser};
+pub use lowlevel::{wasm_memory, CitationBuffer, RawEventStreamParser};

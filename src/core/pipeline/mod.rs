@@ -137,7 +137,9 @@ impl ChatPipeline {
         out: &mut Vec<Output>,
     ) -> Result<(), PipelineError> {
         let mut events = std::mem::take(&mut self.events);
-        let parsed = self.parser.feed(bytes, &mut |event| events.push(event));
+        let parsed = self
+            .parser
+            .feed(bytes, &mut |event: SseEvent| events.push(event));
         let mut result = Ok(());
         for event in events.drain(..) {
             if let Err(error) = self.handle(event, now, json, out) {

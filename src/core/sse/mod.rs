@@ -1,14 +1,22 @@
 //! The event-stream parser: bytes in, events out, following WHATWG HTML,
 //! "9.2.6 Interpreting an event stream", whatever the chunk boundaries.
 //!
-//! The stream is first decoded with the streaming [`Utf8Decoder`] ("Streams
-//! must be decoded using the UTF-8 decode algorithm"), then cut into lines.
+//! "Streams must be decoded using the UTF-8 decode algorithm." The parser
+//! works on bytes and decodes each field once it is complete, which gives
+//! exactly the text that decoding the whole stream first would: the bytes
+//! that structure the stream (CR, LF, `:`, space) are ASCII, which never
+//! occurs inside a multi-byte sequence, and replacing an ill-formed
+//! sequence by U+FFFD (maximal subparts, as `TextDecoder` does) never
+//! swallows an ASCII byte. A character split across chunks simply waits in
+//! the pending line for its last byte. Only the byte order mark needs care:
+//! one at the very start of the stream is removed, wherever the chunks cut
+//! it.
+//!
 //! Memory is bounded: a pending line or a pending event larger than
 //! `max_event_bytes` is an error, not an allocation.
 
+use std::borrow::Cow;
 use std::fmt;
-
-use super::utf8::Utf8Decoder;
 
 /// One dispatched event, as a `MessageEvent` would carry it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +27,53 @@ pub struct SseEvent {
     pub data: String,
     /// The last event ID string at the time of dispatch.
     pub last_event_id: String,
+}
+
+/// One dispatched event, borrowed from the parser's buffers, still as
+/// UTF-8 bytes that may be ill-formed: what a sink receives, so dispatching
+/// allocates nothing and decodes nothing the sink does not need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventRef<'a> {
+    /// The event type: the last `event` field, or `message` when none.
+    pub event_type: &'a [u8],
+    /// The data lines joined with LF.
+    pub data: &'a [u8],
+    /// The last event ID string at the time of dispatch.
+    pub last_event_id: &'a [u8],
+}
+
+impl EventRef<'_> {
+    /// The event decoded, ill-formed sequences replaced by U+FFFD exactly as
+    /// the WHATWG UTF-8 decoder (`new TextDecoder()`) replaces them.
+    pub fn to_owned(&self) -> SseEvent {
+        SseEvent {
+            event_type: decode(self.event_type),
+            data: decode(self.data),
+            last_event_id: decode(self.last_event_id),
+        }
+    }
+}
+
+/// UTF-8 decoding of a complete field; `from_utf8_lossy` substitutes
+/// maximal subparts, as the WHATWG decoder does.
+fn decode(bytes: &[u8]) -> String {
+    match String::from_utf8_lossy(bytes) {
+        Cow::Borrowed(text) => text.to_owned(),
+        Cow::Owned(text) => text,
+    }
+}
+
+/// Where dispatched events go. Any `FnMut(SseEvent)` closure is a sink of
+/// owned events; a sink of its own can read the borrowed fields instead.
+pub trait EventSink {
+    /// Receives one event.
+    fn event(&mut self, event: EventRef<'_>);
+}
+
+impl<F: FnMut(SseEvent) + ?Sized> EventSink for F {
+    fn event(&mut self, event: EventRef<'_>) {
+        self(event.to_owned())
+    }
 }
 
 /// Why the parser refused its input.
@@ -55,22 +110,25 @@ impl std::error::Error for SseError {}
 /// The default bound on one line and on one event: 1 MiB.
 pub const DEFAULT_MAX_EVENT_BYTES: usize = 1 << 20;
 
+/// The UTF-8 byte order mark.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// A push parser for `text/event-stream`: feed it chunks, it calls back with
 /// each event the chunk completes.
 #[derive(Debug, Clone)]
 pub struct EventStreamParser {
-    decoder: Utf8Decoder,
-    /// Decoded text of the current chunk, kept to reuse its allocation.
-    scratch: String,
+    /// How many bytes of a leading BOM have been seen; `None` once the
+    /// start of the stream is behind.
+    bom_seen: Option<usize>,
     /// A line whose line ending has not arrived yet.
-    line: String,
+    line: Vec<u8>,
     /// The previous chunk ended with CR: an LF that starts this one belongs
     /// to the same CRLF line ending.
     after_cr: bool,
-    data: String,
-    event_type: String,
-    last_event_id_buffer: String,
-    last_event_id: String,
+    data: Vec<u8>,
+    event_type: Vec<u8>,
+    last_event_id_buffer: Vec<u8>,
+    last_event_id: Vec<u8>,
     retry: Option<u64>,
     max_event_bytes: usize,
     failed: Option<SseError>,
@@ -86,14 +144,13 @@ impl EventStreamParser {
     /// A parser that refuses a line or an event longer than `max_event_bytes`.
     pub fn new(max_event_bytes: usize) -> Self {
         EventStreamParser {
-            decoder: Utf8Decoder::new(),
-            scratch: String::new(),
-            line: String::new(),
+            bom_seen: Some(0),
+            line: Vec::new(),
             after_cr: false,
-            data: String::new(),
-            event_type: String::new(),
-            last_event_id_buffer: String::new(),
-            last_event_id: String::new(),
+            data: Vec::new(),
+            event_type: Vec::new(),
+            last_event_id_buffer: Vec::new(),
+            last_event_id: Vec::new(),
             retry: None,
             max_event_bytes,
             failed: None,
@@ -102,8 +159,8 @@ impl EventStreamParser {
 
     /// The last event ID string: the `id` of the last dispatched event, which
     /// carries forward until another `id` field changes it.
-    pub fn last_event_id(&self) -> &str {
-        &self.last_event_id
+    pub fn last_event_id(&self) -> String {
+        decode(&self.last_event_id)
     }
 
     /// The reconnection time set by the last valid `retry` field, in ms.
@@ -119,19 +176,16 @@ impl EventStreamParser {
     /// Parses one chunk, calling `on_event` for every event it completes, in
     /// order. After an error the parser refuses all input until
     /// [`reset`](Self::reset).
-    pub fn feed(
+    pub fn feed<S: EventSink + ?Sized>(
         &mut self,
         bytes: &[u8],
-        on_event: &mut dyn FnMut(SseEvent),
+        on_event: &mut S,
     ) -> Result<(), SseError> {
         if let Some(error) = self.failed {
             return Err(error);
         }
-        let mut text = std::mem::take(&mut self.scratch);
-        text.clear();
-        self.decoder.decode(bytes, &mut text);
-        let result = self.parse_text(&text, on_event);
-        self.scratch = text;
+        let bytes = self.skip_bom(bytes);
+        let result = self.parse(bytes, on_event);
         if let Err(error) = result {
             self.fail(error);
         }
@@ -144,12 +198,11 @@ impl EventStreamParser {
     /// dispatched.)" So this never dispatches; it readies the parser for the
     /// next stream, keeping the last event ID and the retry time, which
     /// belong to the connection rather than to one stream.
-    pub fn finish(&mut self, _on_event: &mut dyn FnMut(SseEvent)) -> Result<(), SseError> {
+    pub fn finish<S: EventSink + ?Sized>(&mut self, _on_event: &mut S) -> Result<(), SseError> {
         if let Some(error) = self.failed {
             return Err(error);
         }
-        let mut flushed = String::new();
-        self.decoder.finish(&mut flushed);
+        self.bom_seen = Some(0);
         self.line.clear();
         self.data.clear();
         self.event_type.clear();
@@ -165,32 +218,59 @@ impl EventStreamParser {
     fn fail(&mut self, error: SseError) {
         self.failed = Some(error);
         // Release what the oversized input had taken.
-        self.line = String::new();
-        self.data = String::new();
-        self.event_type = String::new();
-        self.scratch = String::new();
+        self.line = Vec::new();
+        self.data = Vec::new();
+        self.event_type = Vec::new();
     }
 
+    /// The UTF-8 decode algorithm's first step: "Read three bytes from
+    /// stream. If those bytes match the UTF-8 BOM, discard them", even when
+    /// chunks cut the BOM. Bytes that turn out not to be a BOM are kept as
+    /// the start of the first line.
+    fn skip_bom<'a>(&mut self, bytes: &'a [u8]) -> &'a [u8] {
+        let Some(seen) = self.bom_seen else {
+            return bytes;
+        };
+        let mut matched = 0;
+        while seen + matched < BOM.len() {
+            match bytes.get(matched) {
+                None => {
+                    self.bom_seen = Some(seen + matched);
+                    return &[];
+                }
+                Some(&byte) if byte == BOM[seen + matched] => matched += 1,
+                Some(_) => {
+                    // Not a BOM: what looked like its start is ordinary
+                    // input (it holds no line ending).
+                    self.bom_seen = None;
+                    self.line.extend_from_slice(&BOM[..seen]);
+                    return bytes;
+                }
+            }
+        }
+        self.bom_seen = None;
+        &bytes[matched..]
+    }
     /// "Lines must be separated by either a U+000D CARRIAGE RETURN U+000A
     /// LINE FEED (CRLF) character pair, a single U+000A LINE FEED (LF)
     /// character, or a single U+000D CARRIAGE RETURN (CR) character."
-    fn parse_text(
+    fn parse<S: EventSink + ?Sized>(
         &mut self,
-        text: &str,
-        on_event: &mut dyn FnMut(SseEvent),
+        bytes: &[u8],
+        on_event: &mut S,
     ) -> Result<(), SseError> {
-        let mut rest = text;
+        let mut rest = bytes;
         if self.after_cr && !rest.is_empty() {
             self.after_cr = false;
-            if let Some(tail) = rest.strip_prefix('\n') {
+            if let Some(tail) = rest.strip_prefix(b"\n") {
                 rest = tail;
             }
         }
-        while let Some(end) = memchr::memchr2(b'\r', b'\n', rest.as_bytes()) {
+        while let Some(end) = memchr::memchr2(b'\r', b'\n', rest) {
             let piece = &rest[..end];
             let mut next = end + 1;
-            if rest.as_bytes()[end] == b'\r' {
-                match rest.as_bytes().get(next) {
+            if rest[end] == b'\r' {
+                match rest.get(next) {
                     Some(b'\n') => next += 1,
                     Some(_) => {}
                     None => self.after_cr = true,
@@ -202,7 +282,7 @@ impl EventStreamParser {
             } else {
                 self.check_line(self.line.len() + piece.len())?;
                 let mut line = std::mem::take(&mut self.line);
-                line.push_str(piece);
+                line.extend_from_slice(piece);
                 let result = self.process_line(&line, on_event);
                 line.clear();
                 self.line = line;
@@ -212,7 +292,7 @@ impl EventStreamParser {
         }
         if !rest.is_empty() {
             self.check_line(self.line.len() + rest.len())?;
-            self.line.push_str(rest);
+            self.line.extend_from_slice(rest);
         }
         Ok(())
     }
@@ -236,60 +316,60 @@ impl EventStreamParser {
     /// the string is not empty but does not contain a U+003A COLON character
     /// (:): use the whole line as the field name, and the empty string as
     /// the field value."
-    fn process_line(
+    fn process_line<S: EventSink + ?Sized>(
         &mut self,
-        line: &str,
-        on_event: &mut dyn FnMut(SseEvent),
+        line: &[u8],
+        on_event: &mut S,
     ) -> Result<(), SseError> {
         if line.is_empty() {
             self.dispatch(on_event);
             return Ok(());
         }
-        let (field, value) = match memchr::memchr(b':', line.as_bytes()) {
+        let (field, value) = match memchr::memchr(b':', line) {
             Some(0) => return Ok(()),
             Some(colon) => {
                 let value = &line[colon + 1..];
-                (&line[..colon], value.strip_prefix(' ').unwrap_or(value))
+                (&line[..colon], value.strip_prefix(b" ").unwrap_or(value))
             }
-            None => (line, ""),
+            None => (line, &b""[..]),
         };
         self.process_field(field, value)
     }
 
     /// "The steps to process the field given a field name and a field value
     /// depend on the field name", compared literally (case-sensitively).
-    fn process_field(&mut self, field: &str, value: &str) -> Result<(), SseError> {
+    fn process_field(&mut self, field: &[u8], value: &[u8]) -> Result<(), SseError> {
         match field {
             // "Set the event type buffer to the field value."
-            "event" => {
+            b"event" => {
                 self.event_type.clear();
-                self.event_type.push_str(value);
+                self.event_type.extend_from_slice(value);
             }
             // "Append the field value to the data buffer, then append a
             // single U+000A LINE FEED (LF) character to the data buffer."
-            "data" => {
+            b"data" => {
                 if self.data.len() + value.len() + 1 > self.max_event_bytes {
                     return Err(SseError::EventTooLarge {
                         limit: self.max_event_bytes,
                     });
                 }
-                self.data.push_str(value);
-                self.data.push('\n');
+                self.data.extend_from_slice(value);
+                self.data.push(b'\n');
             }
             // "If the field value does not contain U+0000 NULL, then set the
             // last event ID buffer to the field value. Otherwise, ignore the
             // field."
-            "id" if !value.contains('\0') => {
+            b"id" if memchr::memchr(0, value).is_none() => {
                 self.last_event_id_buffer.clear();
-                self.last_event_id_buffer.push_str(value);
+                self.last_event_id_buffer.extend_from_slice(value);
             }
             // "If the field value consists of only ASCII digits, then
             // interpret the field value as an integer in base ten, and set
             // the event stream's reconnection time to that integer.
             // Otherwise, ignore the field." A value too large for u64
             // saturates rather than being dropped.
-            "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
-                let ms = value.bytes().fold(0u64, |ms, digit| {
+            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+                let ms = value.iter().fold(0u64, |ms, digit| {
                     ms.saturating_mul(10)
                         .saturating_add(u64::from(digit - b'0'))
                 });
@@ -304,7 +384,7 @@ impl EventStreamParser {
     /// "When the user agent is required to dispatch the event, the user
     /// agent must process the data buffer, the event type buffer, and the
     /// last event ID buffer using steps appropriate for the user agent."
-    fn dispatch(&mut self, on_event: &mut dyn FnMut(SseEvent)) {
+    fn dispatch<S: EventSink + ?Sized>(&mut self, on_event: &mut S) {
         // "Set the last event ID string of the event source to the value of
         // the last event ID buffer. The buffer does not get reset, so the
         // last event ID string of the event source remains set to this value
@@ -320,21 +400,24 @@ impl EventStreamParser {
         }
         // "If the data buffer's last character is a U+000A LINE FEED (LF)
         // character, then remove the last character from the data buffer."
-        self.data.pop();
+        let data = self.data.strip_suffix(b"\n").unwrap_or(&self.data);
         // "Initialize event's type attribute to "message" ... If the event
         // type buffer has a value other than the empty string, change the
         // type of the newly created event to equal the value of the event
         // type buffer."
         let event_type = if self.event_type.is_empty() {
-            String::from("message")
+            &b"message"[..]
         } else {
-            std::mem::take(&mut self.event_type)
+            &self.event_type
         };
-        on_event(SseEvent {
+        on_event.event(EventRef {
             event_type,
-            data: std::mem::take(&mut self.data),
-            last_event_id: self.last_event_id.clone(),
+            data,
+            last_event_id: &self.last_event_id,
         });
+        // "Set the data buffer and the event type buffer to the empty string."
+        self.data.clear();
+        self.event_type.clear();
     }
 }
 

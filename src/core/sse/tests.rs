@@ -169,10 +169,64 @@ fn spec_rules() {
     }
 }
 
+/// (bytes of a data line, what `new TextDecoder().decode(bytes)` gives)
+const DECODING: &[(&[u8], &str)] = &[
+    (b"plain", "plain"),
+    ("é€😀".as_bytes(), "é€😀"),
+    (b"\xFF", "\u{FFFD}"),
+    (b"\xC0\xAF", "\u{FFFD}\u{FFFD}"),
+    (b"\xE0\x80\x80", "\u{FFFD}\u{FFFD}\u{FFFD}"),
+    (b"\xED\xA0\x80", "\u{FFFD}\u{FFFD}\u{FFFD}"),
+    (b"\xF0\x9F\x98", "\u{FFFD}"),
+    (b"\xF0\x9F\x98A", "\u{FFFD}A"),
+    (b"\xE2\x82", "\u{FFFD}"),
+    (b"\xE2\x82\xE2\x82\xAC", "\u{FFFD}€"),
+    (b"\xF4\x90\x80\x80", "\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}"),
+    (b"x\xEF\xBB\xBF", "x\u{FEFF}"),
+    (b"\x80abc", "\u{FFFD}abc"),
+];
+
 #[test]
-fn invalid_utf8_becomes_replacement_characters() {
-    let events = parse_chunks(&[b"data: a\xFFb\xF0\x9F\x98\n\n"]);
-    assert_eq!(events, vec![ev("message", "a\u{FFFD}b\u{FFFD}", "")]);
+fn invalid_utf8_is_replaced_as_text_decoder_does() {
+    for (bytes, expected) in DECODING {
+        let input = [b"data: ", *bytes, b"\n\n"].concat();
+        let whole = parse_chunks(&[&input]);
+        assert_eq!(whole, vec![ev("message", expected, "")], "{bytes:02X?}");
+        for cut in 0..=input.len() {
+            assert_eq!(
+                parse_with_cuts(&input, &[cut]),
+                whole,
+                "{bytes:02X?} cut at {cut}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_split_character_waits_for_its_last_byte() {
+    let mut parser = EventStreamParser::default();
+    let mut events = Vec::new();
+    for piece in [&b"data: \xF0\x9F"[..], b"\x98", b"\x80!\n", b"\n"] {
+        parser.feed(piece, &mut |e| events.push(e)).unwrap();
+    }
+    assert_eq!(events, vec![ev("message", "😀!", "")]);
+}
+
+#[test]
+fn a_bom_is_removed_only_at_the_start_whatever_the_cuts() {
+    let input = b"\xEF\xBB\xBFdata: \xEF\xBB\xBFx\n\n";
+    let expected = vec![ev("message", "\u{FEFF}x", "")];
+    for cut in 0..=input.len() {
+        assert_eq!(parse_with_cuts(input, &[cut]), expected, "cut at {cut}");
+    }
+    let bytes: Vec<usize> = (1..input.len()).collect();
+    assert_eq!(parse_with_cuts(input, &bytes), expected);
+    // A start that only looks like a BOM is kept (and decoded as U+FFFD).
+    assert_eq!(parse_chunks(&[b"\xEF", b"\xBBdata: a\n\n"]), vec![]);
+    assert_eq!(
+        parse_chunks(&[b"\xEF\xBB", b"\n\xEF\xBB\xBFdata: a\n\n"]),
+        vec![]
+    );
 }
 
 #[test]

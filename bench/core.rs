@@ -1,0 +1,124 @@
+//! Native throughput of the core alone, in MB/s: the event-stream parser
+//! on a generated stream of chat-token events (the same shape as
+//! `bench/streams.mjs`), in several chunk sizes, and one large event.
+//!
+//!     cargo bench --bench core
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use cite_stream::core::sse::{EventRef, EventSink, EventStreamParser};
+
+struct Count {
+    events: usize,
+    bytes: usize,
+}
+
+impl EventSink for Count {
+    fn event(&mut self, event: EventRef<'_>) {
+        self.events += 1;
+        self.bytes += event.data.len();
+    }
+}
+
+fn token_stream(events: usize) -> Vec<u8> {
+    const WORDS: &[&str] = &[
+        "the",
+        "budget",
+        "is",
+        "frozen",
+        "until",
+        "Q3,",
+        "and",
+        "procurement",
+        "wants",
+        "a",
+        "discount",
+        "before",
+        "signing.",
+        "José",
+        "Álvarez",
+        "mentioned",
+        "renewal",
+        "risk;",
+        "Zoë",
+        "Müller",
+        "asked",
+        "about",
+        "東京",
+        "pricing",
+        "😀",
+        "seats",
+        "[12:45, Sarah Johnson]",
+    ];
+    let mut state = 42u64;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) as usize
+    };
+    let mut out = String::new();
+    for i in 0..events {
+        let mut text = String::new();
+        let target = 60 + next() % 40;
+        while text.len() < target {
+            text.push(' ');
+            text.push_str(WORDS[next() % WORDS.len()]);
+        }
+        out.push_str(&format!(
+            "event: token\nid: m_8f3a2c1d:{}\ndata:{text}\n\n",
+            i + 2
+        ));
+    }
+    out.into_bytes()
+}
+
+fn big_event(size: usize) -> Vec<u8> {
+    let mut out = b"event: token\nid: big\ndata: ".to_vec();
+    out.extend(std::iter::repeat_n(b'x', size));
+    out.extend_from_slice(b"\n\n");
+    out
+}
+
+/// Median MB/s of `runs` passes over `input` in `chunk`-byte pieces.
+fn measure(input: &[u8], chunk: usize, max: usize, runs: usize) -> (f64, usize) {
+    let mut times = Vec::new();
+    let mut events = 0;
+    for _ in 0..runs {
+        let mut parser = EventStreamParser::new(max);
+        let mut sink = Count {
+            events: 0,
+            bytes: 0,
+        };
+        let start = Instant::now();
+        for piece in input.chunks(chunk) {
+            parser
+                .feed(black_box(piece), &mut sink)
+                .expect("within limits");
+        }
+        times.push(start.elapsed().as_secs_f64());
+        events = black_box(sink.events);
+        black_box(sink.bytes);
+    }
+    times.sort_by(f64::total_cmp);
+    (input.len() as f64 / 1e6 / times[runs / 2], events)
+}
+
+fn main() {
+    let tokens = token_stream(200_000);
+    let big = big_event(4 << 20);
+    println!("| stream | chunk | MB/s |");
+    println!("|---|---:|---:|");
+    for chunk in [64, 1024, 16384] {
+        let (mbps, events) = measure(&tokens, chunk, 1 << 20, 9);
+        assert_eq!(events, 200_000);
+        println!(
+            "| {:.1} MB, 200,000 token events | {chunk} B | {mbps:.0} |",
+            tokens.len() as f64 / 1e6
+        );
+    }
+    let (mbps, events) = measure(&big, 256, 8 << 20, 9);
+    assert_eq!(events, 1);
+    println!("| one 4 MB event | 256 B | {mbps:.0} |");
+}

@@ -1,0 +1,84 @@
+// EventStreamParser (wasm, events delivered to JS as objects) against
+// eventsource-parser fed by a streaming TextDecoder, in one process, on the
+// same generated streams. Prints MB/s for each and the ratio.
+//
+//   node bench/parser.mjs        (after `bash .ci/build`)
+import { createParser } from "eventsource-parser";
+import { EventStreamParser } from "cite-stream";
+import { tokenStream, bigEvent, chunked } from "./streams.mjs";
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+
+function runOurs(chunks, maxEventBytes) {
+  const parser = new EventStreamParser({ maxEventBytes });
+  let events = 0;
+  let chars = 0;
+  for (const chunk of chunks) {
+    for (const event of parser.feed(chunk)) {
+      events++;
+      chars += event.data.length;
+    }
+  }
+  parser.finish();
+  parser.free();
+  return [events, chars];
+}
+
+function runPeer(chunks) {
+  const decoder = new TextDecoder();
+  let events = 0;
+  let chars = 0;
+  const parser = createParser({
+    onEvent(event) {
+      events++;
+      chars += event.data.length;
+    },
+  });
+  for (const chunk of chunks) parser.feed(decoder.decode(chunk, { stream: true }));
+  parser.feed(decoder.decode());
+  return [events, chars];
+}
+
+/** Median MB/s over RUNS runs, after one warm-up; checks both agree. */
+function measure(run, chunks, bytes) {
+  const result = run(chunks);
+  const times = [];
+  for (let i = 0; i < RUNS; i++) {
+    const start = process.hrtime.bigint();
+    run(chunks);
+    times.push(Number(process.hrtime.bigint() - start) / 1e9);
+  }
+  times.sort((a, b) => a - b);
+  return { mbps: bytes / 1e6 / times[Math.floor(times.length / 2)], result };
+}
+
+export function row(name, bytes, chunkSize, maxEventBytes = 1 << 20) {
+  const chunks = chunked(bytes, chunkSize);
+  const ours = measure((c) => runOurs(c, maxEventBytes), chunks, bytes.length);
+  const peer = measure(runPeer, chunks, bytes.length);
+  if (ours.result[0] !== peer.result[0] || ours.result[1] !== peer.result[1]) {
+    throw new Error(`${name}: results differ: ours ${ours.result}, eventsource-parser ${peer.result}`);
+  }
+  return { name, ours: ours.mbps, peer: peer.mbps, ratio: ours.mbps / peer.mbps };
+}
+
+export function print(title, rows) {
+  console.log(`\n${title}`);
+  console.log("| stream | cite-stream MB/s | eventsource-parser MB/s | ratio |");
+  console.log("|---|---:|---:|---:|");
+  for (const r of rows) {
+    console.log(`| ${r.name} | ${r.ours.toFixed(0)} | ${r.peer.toFixed(0)} | ${r.ratio.toFixed(2)}x |`);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const tokens = tokenStream();
+  const big = bigEvent();
+  const mb = (tokens.length / 1e6).toFixed(1);
+  print(`EventStreamParser vs eventsource-parser + TextDecoder (Node ${process.version}, median of ${RUNS})`, [
+    row(`${mb} MB, 200,000 token events, 64 B chunks`, tokens, 64),
+    row(`${mb} MB, 200,000 token events, 1 KiB chunks`, tokens, 1024),
+    row(`${mb} MB, 200,000 token events, 16 KiB chunks`, tokens, 16384),
+    row("one 4 MB event, 256 B chunks", big, 256, 8 << 20),
+  ]);
+}
