@@ -1,0 +1,87 @@
+// EventStreamParser through the built package, in Node.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { EventStreamParser, StreamError } from "cite-stream";
+
+const encode = (text) => new TextEncoder().encode(text);
+
+function parseAll(chunks, options) {
+  const parser = new EventStreamParser(options);
+  const events = [];
+  for (const chunk of chunks) events.push(...parser.feed(typeof chunk === "string" ? encode(chunk) : chunk));
+  events.push(...parser.finish());
+  return { events, parser };
+}
+
+const ev = (type, data, lastEventId = "") => ({ type, data, lastEventId });
+
+test("the interpretation rules, through the JS API", () => {
+  const table = [
+    ["data: a\r\n\r\ndata: b\rdata: c\r\r", [ev("message", "a"), ev("message", "b\nc")]],
+    [": comment\nevent: token\ndata:  two spaces\n\n", [ev("token", " two spaces")]],
+    ["data\ndata\n\n", [ev("message", "\n")]],
+    ["Data: no\n\nevent: x\n\n", []],
+    ["id: 7\ndata: a\n\ndata: b\n\nid\ndata: c\n\n", [ev("message", "a", "7"), ev("message", "b", "7"), ev("message", "c")]],
+    ["id: 1\0\ndata: a\n\n", [ev("message", "a")]],
+    ["\uFEFFdata: bom\n\ndata: unfinished", [ev("message", "bom")]],
+  ];
+  for (const [input, expected] of table) {
+    assert.deepEqual(parseAll([input]).events, expected, JSON.stringify(input));
+  }
+});
+
+test("CR at the end of one chunk and LF at the start of the next are one line ending", () => {
+  assert.deepEqual(parseAll(["data: a\r", "\ndata: b\r\n\r\n"]).events, [ev("message", "a\nb")]);
+});
+
+test("a character split across chunks is decoded once, and bad bytes as TextDecoder does", () => {
+  const bytes = encode("data: Zoë 東京 😀\n\n");
+  const oneByOne = parseAll([...bytes].map((b) => Uint8Array.of(b))).events;
+  assert.deepEqual(oneByOne, [ev("message", "Zoë 東京 😀")]);
+  const bad = Uint8Array.of(...encode("data: "), 0xf0, 0x9f, 0x98, 0x41, 0xff, 0xed, 0xa0, 0x80, 10, 10);
+  const expected = new TextDecoder().decode(bad).slice(6, -2);
+  assert.deepEqual(parseAll([bad.subarray(0, 8), bad.subarray(8)]).events, [ev("message", expected)]);
+});
+
+test("retry takes ASCII digits only; lastEventId carries forward", () => {
+  const { parser } = parseAll(["retry: 2500\nid: m_1:3\ndata: x\n\nretry: 1e3\nretry: -1\n"]);
+  assert.equal(parser.retry, 2500);
+  assert.equal(parser.lastEventId, "m_1:3");
+  assert.equal(new EventStreamParser().retry, undefined);
+});
+
+test("an event over maxEventBytes is a protocol StreamError that keeps earlier events; reset recovers", () => {
+  const parser = new EventStreamParser({ maxEventBytes: 64 });
+  let error;
+  try {
+    parser.feed(encode(`data: ok\n\ndata: ${"x".repeat(100)}\n\n`));
+  } catch (e) {
+    error = e;
+  }
+  assert.ok(error instanceof StreamError);
+  assert.equal(error.code, "protocol");
+  assert.deepEqual(error.events, [ev("message", "ok")]);
+  assert.throws(() => parser.feed(encode("data: again\n\n")), (e) => e.code === "protocol");
+  parser.reset();
+  assert.deepEqual(parser.feed(encode("data: fresh\n\n")), [ev("message", "fresh")]);
+});
+
+test("a line that never ends is refused at the limit, not buffered", () => {
+  const parser = new EventStreamParser({ maxEventBytes: 1024 });
+  const chunk = encode("y".repeat(100));
+  assert.throws(() => {
+    for (let i = 0; i < 1000; i++) parser.feed(chunk);
+  }, (e) => e.code === "protocol");
+});
+
+test("large chunks grow the module's memory without breaking later small ones", () => {
+  const parser = new EventStreamParser({ maxEventBytes: 8 << 20 });
+  const big = "z".repeat(4 << 20);
+  assert.deepEqual(parser.feed(encode(`data: ${big}\n\n`)), [ev("message", big)]);
+  assert.deepEqual(parser.feed(encode("data: small\n\n")), [ev("message", "small")]);
+});
+
+test("wrong arguments are TypeErrors", () => {
+  assert.throws(() => new EventStreamParser().feed("text"), TypeError);
+  assert.throws(() => new EventStreamParser({ maxEventBytes: -1 }), TypeError);
+});
