@@ -7,6 +7,8 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+use cite_stream::core::citation::{CitationBuffer, CitationOptions, Segment};
+use cite_stream::core::protocol::{decode_event, ChatEvent, JsonDecoder};
 use cite_stream::core::sse::{EventRef, EventSink, EventStreamParser};
 
 struct Count {
@@ -21,8 +23,8 @@ impl EventSink for Count {
     }
 }
 
-fn token_stream(events: usize) -> Vec<u8> {
-    const WORDS: &[&str] = &[
+#[rustfmt::skip]
+const WORDS: &[&str] = &[
         "the",
         "budget",
         "is",
@@ -51,6 +53,12 @@ fn token_stream(events: usize) -> Vec<u8> {
         "seats",
         "[12:45, Sarah Johnson]",
     ];
+
+fn token_stream(events: usize) -> Vec<u8> {
+    token_stream_of(events, WORDS)
+}
+
+fn token_stream_of(events: usize, words: &[&str]) -> Vec<u8> {
     let mut state = 42u64;
     let mut next = move || {
         state = state
@@ -64,7 +72,7 @@ fn token_stream(events: usize) -> Vec<u8> {
         let target = 60 + next() % 40;
         while text.len() < target {
             text.push(' ');
-            text.push_str(WORDS[next() % WORDS.len()]);
+            text.push_str(words[next() % words.len()]);
         }
         out.push_str(&format!(
             "event: token\nid: m_8f3a2c1d:{}\ndata:{text}\n\n",
@@ -105,6 +113,55 @@ fn measure(input: &[u8], chunk: usize, max: usize, runs: usize) -> (f64, usize) 
     (input.len() as f64 / 1e6 / times[runs / 2], events)
 }
 
+struct SerdeJson;
+
+impl JsonDecoder for SerdeJson {
+    fn decode<T: serde::de::DeserializeOwned>(&mut self, text: &str) -> Option<T> {
+        serde_json::from_str(text).ok()
+    }
+}
+
+/// Parser, protocol decoding and, when `buffer` is given, the citation
+/// buffer: the part of the pipeline the buffer's cost is measured against.
+struct Segments<'a> {
+    buffer: Option<&'a mut CitationBuffer>,
+    out: Vec<Segment>,
+}
+
+impl EventSink for Segments<'_> {
+    fn event(&mut self, event: EventRef<'_>) {
+        if let Ok(Some(ChatEvent::Token(text))) = decode_event(event.to_owned(), &mut SerdeJson) {
+            match self.buffer.as_deref_mut() {
+                Some(buffer) => buffer.push_owned(text, 0.0, &mut self.out),
+                None => self.out.push(Segment::Text { text }),
+            }
+        }
+    }
+}
+
+fn segments_mbps(input: &[u8], with_buffer: bool, runs: usize) -> f64 {
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let mut parser = EventStreamParser::default();
+        let mut buffer = CitationBuffer::new(CitationOptions::default());
+        let mut sink = Segments {
+            buffer: with_buffer.then_some(&mut buffer),
+            out: Vec::new(),
+        };
+        let start = Instant::now();
+        for piece in input.chunks(16384) {
+            parser
+                .feed(black_box(piece), &mut sink)
+                .expect("within limits");
+            black_box(&sink.out);
+            sink.out.clear();
+        }
+        times.push(start.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    input.len() as f64 / 1e6 / times[runs / 2]
+}
+
 fn main() {
     let tokens = token_stream(200_000);
     let big = big_event(4 << 20);
@@ -118,7 +175,22 @@ fn main() {
             tokens.len() as f64 / 1e6
         );
     }
-    let (mbps, events) = measure(&big, 256, 8 << 20, 9);
-    assert_eq!(events, 1);
-    println!("| one 4 MB event | 256 B | {mbps:.0} |");
+    // Linear time: the same event in small chunks costs what it costs whole.
+    for chunk in [256, big.len()] {
+        let (mbps, events) = measure(&big, chunk, 8 << 20, 9);
+        assert_eq!(events, 1);
+        println!("| one 4 MB event | {chunk} B | {mbps:.0} |");
+    }
+
+    // The citation buffer's cost on a long answer without brackets.
+    let plain: Vec<&str> = WORDS.iter().copied().filter(|w| !w.contains('[')).collect();
+    let answer = token_stream_of(200_000, &plain);
+    let without = segments_mbps(&answer, false, 9);
+    let with = segments_mbps(&answer, true, 9);
+    println!();
+    println!("| pipeline on 200,000 tokens without brackets, 16 KiB chunks | MB/s |");
+    println!("|---|---:|");
+    println!("| parser + protocol, tokens as text segments | {without:.0} |");
+    println!("| parser + protocol + citation buffer | {with:.0} |");
+    println!("| ratio with / without | {:.2}x |", with / without);
 }

@@ -5,6 +5,7 @@
 //   node bench/parser.mjs        (after `bash .ci/build`)
 import { createParser } from "eventsource-parser";
 import { EventStreamParser } from "cite-stream";
+import { wasmMemory } from "../pkg/cite_stream.js";
 import { tokenStream, bigEvent, chunked } from "./streams.mjs";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
@@ -71,14 +72,43 @@ export function print(title, rows) {
   }
 }
 
+/**
+ * The module's memory (which only grows) after each scenario: how far a
+ * stream, however long, or an event that never ends, makes it grow.
+ */
+function memoryRows(tokens) {
+  const mib = () => wasmMemory().buffer.byteLength / (1 << 20);
+  const rows = [["before", mib()]];
+  runOurs(chunked(tokens, 16384), 1 << 20);
+  rows.push([`after ${(tokens.length / 1e6).toFixed(0)} MB of token events (maxEventBytes 1 MiB)`, mib()]);
+  const parser = new EventStreamParser({ maxEventBytes: 1 << 20 });
+  const line = new TextEncoder().encode("data: " + "y".repeat(65530));
+  let fed = 0;
+  try {
+    for (; fed < 100 << 20; fed += line.length) parser.feed(line);
+  } catch (error) {
+    if (error.code !== "protocol") throw error;
+  }
+  rows.push([`after a line that never ends, refused at ${(fed / (1 << 20)).toFixed(1)} MiB (maxEventBytes 1 MiB)`, mib()]);
+  runOurs(chunked(bigEvent(), 256), 8 << 20);
+  rows.push(["after one 4 MB event (maxEventBytes 8 MiB)", mib()]);
+  console.log("\nwasm memory (it never shrinks, so each row is the high-water mark so far)");
+  console.log("| after | MiB |");
+  console.log("|---|---:|");
+  for (const [name, size] of rows) console.log(`| ${name} | ${size.toFixed(1)} |`);
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const tokens = tokenStream();
   const big = bigEvent();
   const mb = (tokens.length / 1e6).toFixed(1);
+  // First, while the module's memory is fresh.
+  if (!process.env.BENCH_NO_MEMORY) memoryRows(tokens);
   print(`EventStreamParser vs eventsource-parser + TextDecoder (Node ${process.version}, median of ${RUNS})`, [
     row(`${mb} MB, 200,000 token events, 64 B chunks`, tokens, 64),
     row(`${mb} MB, 200,000 token events, 1 KiB chunks`, tokens, 1024),
     row(`${mb} MB, 200,000 token events, 16 KiB chunks`, tokens, 16384),
     row("one 4 MB event, 256 B chunks", big, 256, 8 << 20),
+    row("one 4 MB event, one chunk", big, big.length, 8 << 20),
   ]);
 }

@@ -27,10 +27,14 @@ pub struct AppState {
     pub examples_dir: PathBuf,
     /// Served at `/pkg/`: the built npm package.
     pub pkg_dir: PathBuf,
+    /// `--test-mode`: chat requests may carry a `fault` to inject
+    /// ([`chat::fault`]); without it such a request is refused.
+    pub test_mode: bool,
 }
 
 impl AppState {
-    /// State for `corpus` with no token delay and the default directories.
+    /// State for `corpus` with no token delay, the default directories and
+    /// test mode off.
     pub fn new(corpus: Corpus) -> Self {
         let defaults = Config::default();
         Self {
@@ -38,6 +42,7 @@ impl AppState {
             token_delay: Duration::ZERO,
             examples_dir: defaults.examples_dir,
             pkg_dir: defaults.pkg_dir,
+            test_mode: false,
         }
     }
 
@@ -48,6 +53,7 @@ impl AppState {
             token_delay: config.token_delay,
             examples_dir: config.examples_dir.clone(),
             pkg_dir: config.pkg_dir.clone(),
+            test_mode: config.test_mode,
         })
     }
 }

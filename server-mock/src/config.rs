@@ -15,6 +15,8 @@ Options:
   --token-delay-ms N     pause between token events in milliseconds (default 30)
   --examples-dir DIR     directory whose chat/ is served at /chat/ (default <repo>/examples)
   --pkg-dir DIR          directory served at /pkg/ (default <repo>/pkg)
+  --test-mode            accept a \"fault\" object in chat requests, to inject pauses,
+                         failures and cut connections for client tests (never in production)
   -h, --help             print this help
 
 Prints the bound URL (http://HOST:PORT) as the only line on stdout; logs go to stderr.";
@@ -30,6 +32,8 @@ pub struct Config {
     pub examples_dir: PathBuf,
     /// Directory served at `/pkg/`.
     pub pkg_dir: PathBuf,
+    /// Whether chat requests may carry a `fault` to inject (client tests only).
+    pub test_mode: bool,
 }
 
 impl Default for Config {
@@ -43,6 +47,7 @@ impl Default for Config {
             token_delay: Duration::from_millis(30),
             examples_dir: repo.join("examples"),
             pkg_dir: repo.join("pkg"),
+            test_mode: false,
         }
     }
 }
@@ -69,7 +74,8 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// Parses the arguments after the program name. Flags take their value as
-/// the next argument or after `=` (`--addr=127.0.0.1:0`).
+/// the next argument or after `=` (`--addr=127.0.0.1:0`); `--test-mode` is
+/// a switch and takes none.
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, ConfigError> {
     let mut config = Config::default();
     let mut args = args.into_iter();
@@ -82,6 +88,13 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, ConfigEr
         };
         if flag == "-h" || flag == "--help" {
             return Ok(Command::Help);
+        }
+        if flag == "--test-mode" {
+            if inline.is_some() {
+                return Err(ConfigError("--test-mode takes no value".to_owned()));
+            }
+            config.test_mode = true;
+            continue;
         }
         let mut value = || {
             inline
@@ -117,6 +130,7 @@ mod tests {
     #[test]
     fn defaults_and_flags() {
         assert_eq!(parse_args(&[]), Ok(Command::Serve(Config::default())));
+        assert!(!Config::default().test_mode);
         let Ok(Command::Serve(config)) = parse_args(&[
             "--addr",
             "127.0.0.1:0",
@@ -124,6 +138,7 @@ mod tests {
             "--examples-dir",
             "/tmp/ex",
             "--pkg-dir=/tmp/pkg",
+            "--test-mode",
         ]) else {
             panic!("flags should parse");
         };
@@ -131,6 +146,19 @@ mod tests {
         assert_eq!(config.token_delay, Duration::from_millis(5));
         assert_eq!(config.examples_dir, PathBuf::from("/tmp/ex"));
         assert_eq!(config.pkg_dir, PathBuf::from("/tmp/pkg"));
+        assert!(config.test_mode);
+    }
+
+    #[test]
+    fn test_mode_is_a_switch_in_any_position() {
+        let Ok(Command::Serve(config)) = parse_args(&["--test-mode", "--addr", "127.0.0.1:0"])
+        else {
+            panic!("flags should parse");
+        };
+        assert!(config.test_mode);
+        assert_eq!(config.addr, "127.0.0.1:0");
+        assert!(parse_args(&["--test-mode=yes"]).is_err());
+        assert!(USAGE.contains("--test-mode"));
     }
 
     #[test]

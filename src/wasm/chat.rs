@@ -9,6 +9,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use gloo_timers::callback::Timeout;
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
@@ -51,6 +52,9 @@ struct Shared {
     /// Set once `finished` has its value.
     settled: Cell<bool>,
     abort_listener: RefCell<Option<Closure<dyn FnMut()>>>,
+    /// The timer that releases a held citation candidate at its deadline,
+    /// with the deadline it was armed for.
+    citation_timer: RefCell<Option<(f64, Timeout)>>,
 }
 
 /// A running stream, as the JS facade sees it.
@@ -76,6 +80,7 @@ impl ChatStream {
             closed: Cell::new(false),
             settled: Cell::new(false),
             abort_listener: RefCell::new(None),
+            citation_timer: RefCell::new(None),
         });
         shared.listen_to_caller_signal();
         let task = Rc::clone(&shared);
@@ -147,7 +152,7 @@ impl Shared {
         *self.abort_listener.borrow_mut() = Some(listener);
     }
 
-    async fn run(&self) {
+    async fn run(self: &Rc<Self>) {
         if self.halted() {
             return;
         }
@@ -173,7 +178,7 @@ impl Shared {
 
     /// Sends the request and reads the response to its end. `Ok` means the
     /// `done` event arrived.
-    async fn stream(&self) -> Result<(), StreamError> {
+    async fn stream(self: &Rc<Self>) -> Result<(), StreamError> {
         let response = self.send().await?;
         let reader = response
             .body()
@@ -209,11 +214,50 @@ impl Shared {
             );
             self.deliver(out)?;
             fed?;
+            self.arm_citation_timer();
             if self.pipeline.borrow().ended() {
                 let _ = reader.cancel();
                 return Ok(());
             }
         }
+    }
+
+    /// Keeps one timer armed for the held citation candidate's deadline, so
+    /// the candidate is released even when no further token arrives.
+    fn arm_citation_timer(self: &Rc<Self>) {
+        let deadline = self.pipeline.borrow().deadline();
+        let mut timer = self.citation_timer.borrow_mut();
+        match deadline {
+            None => *timer = None,
+            Some(deadline) if matches!(&*timer, Some((armed, _)) if *armed == deadline) => {}
+            Some(deadline) => {
+                let delay = (deadline - js_sys::Date::now()).max(0.0).ceil();
+                let weak = Rc::downgrade(self);
+                let fire = move || {
+                    if let Some(shared) = weak.upgrade() {
+                        shared.release_timed_out();
+                    }
+                };
+                *timer = Some((
+                    deadline,
+                    Timeout::new(delay.min(f64::from(u32::MAX)) as u32, fire),
+                ));
+            }
+        }
+    }
+
+    /// The citation timer fired: release what timed out, then re-arm.
+    fn release_timed_out(self: &Rc<Self>) {
+        if self.closed.get() {
+            return;
+        }
+        let mut out = Vec::new();
+        self.pipeline
+            .borrow_mut()
+            .poll(js_sys::Date::now(), &mut out);
+        // Only segments come out of a poll, so this cannot fail.
+        let _ = self.deliver(out);
+        self.arm_citation_timer();
     }
 
     /// POSTs the body and checks the response's status and content type.
@@ -364,6 +408,7 @@ impl Shared {
     fn settle(&self) {
         self.closed.set(true);
         self.settled.set(true);
+        self.citation_timer.borrow_mut().take();
         if let (Some(signal), Some(listener)) = (
             &self.options.signal,
             self.abort_listener.borrow_mut().take(),

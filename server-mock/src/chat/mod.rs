@@ -4,6 +4,7 @@
 //! `Sse<impl Stream<…>>` built lazily from combinators, so a client that
 //! hangs up simply drops the stream and nothing more is generated.
 
+pub mod fault;
 pub mod request;
 
 use crate::app::AppState;
@@ -12,6 +13,7 @@ use crate::model;
 use crate::protocol::ChatEvent;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream, StreamExt};
 use request::ChatRequest;
 use std::convert::Infallible;
@@ -21,21 +23,62 @@ use std::time::Duration;
 pub const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(15);
 
 /// Streams the answer to one question: `session`, `status`…, `token`…,
-/// `citations`, `done`, each with `id: <messageId>:<seq>`.
-pub async fn chat(
-    State(state): State<AppState>,
-    request: ChatRequest,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+/// `citations`, `done`, each with `id: <messageId>:<seq>`. A request with a
+/// `fault` (test mode only) is answered by [`fault::respond`] instead.
+pub async fn chat(State(state): State<AppState>, request: ChatRequest) -> Response {
     let session_id = request.session_id.unwrap_or_else(|| new_id("s_"));
     let message_id = new_id("m_");
     let answer = model::answer(&state.corpus, &request.question);
-    let conversations = state.corpus.conversations().len();
-    let token_count = answer.fragments.len();
+    let head = head(
+        session_id,
+        message_id.clone(),
+        state.corpus.conversations().len(),
+        answer.passages_found,
+    );
+    let citations = (!answer.citations.is_empty()).then_some(ChatEvent::Citations {
+        citations: answer.citations,
+    });
+    let Some(fault) = request.fault else {
+        return Sse::new(events(
+            head,
+            answer.fragments,
+            citations,
+            message_id,
+            request.received_at,
+            state.token_delay,
+        ))
+        .keep_alive(
+            KeepAlive::new()
+                .interval(KEEP_ALIVE_INTERVAL)
+                .text("keep-alive"),
+        )
+        .into_response();
+    };
+    let script = fault::Script {
+        head,
+        fragments: answer.fragments,
+        citations,
+        message_id,
+        received_at: request.received_at,
+        token_delay: state.token_delay,
+    };
+    match fault::respond(fault, script).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    }
+}
 
-    let head = stream::iter([
+/// `session` and the `status` events sent before the first token.
+fn head(
+    session_id: String,
+    message_id: String,
+    conversations: usize,
+    passages_found: usize,
+) -> Vec<ChatEvent> {
+    vec![
         ChatEvent::Session {
             session_id,
-            message_id: message_id.clone(),
+            message_id,
         },
         ChatEvent::Status {
             message: format!(
@@ -44,38 +87,38 @@ pub async fn chat(
             ),
         },
         ChatEvent::Status {
-            message: format!(
-                "Found {}",
-                counted(answer.passages_found, "relevant passage")
-            ),
+            message: format!("Found {}", counted(passages_found, "relevant passage")),
         },
-    ]);
-    let tokens = paced(answer.fragments, state.token_delay).map(ChatEvent::Token);
-    let citations = (!answer.citations.is_empty()).then_some(ChatEvent::Citations {
-        citations: answer.citations,
-    });
+    ]
+}
+
+/// The ordinary stream: built lazily from combinators, so a client that
+/// hangs up simply drops it and nothing more is generated.
+fn events(
+    head: Vec<ChatEvent>,
+    fragments: Vec<String>,
+    citations: Option<ChatEvent>,
+    message_id: String,
+    received_at: std::time::Instant,
+    token_delay: Duration,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    let token_count = fragments.len();
+    let tokens = paced(fragments, token_delay).map(ChatEvent::Token);
     let done_id = message_id.clone();
     // Lazy, so that `processingMs` covers the whole stream, pacing included.
     let done = stream::once(async move {
         ChatEvent::Done {
             message_id: done_id,
-            processing_ms: u64::try_from(request.received_at.elapsed().as_millis())
-                .unwrap_or(u64::MAX),
+            processing_ms: u64::try_from(received_at.elapsed().as_millis()).unwrap_or(u64::MAX),
             token_count,
         }
     });
-
-    let events = head
+    stream::iter(head)
         .chain(tokens)
         .chain(stream::iter(citations))
         .chain(done)
         .enumerate()
-        .map(move |(i, event)| Ok(event.to_sse(&message_id, i + 1)));
-    Sse::new(events).keep_alive(
-        KeepAlive::new()
-            .interval(KEEP_ALIVE_INTERVAL)
-            .text("keep-alive"),
-    )
+        .map(move |(i, event)| Ok(event.to_sse(&message_id, i + 1)))
 }
 
 /// Yields `items` with `delay` between consecutive ones (none before the

@@ -4,11 +4,13 @@
 //! refusal is the protocol's JSON error with a stable code, never one of
 //! axum's plain-text rejections.
 
+use super::fault::Fault;
+use crate::app::AppState;
 use crate::error::ApiError;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{header, StatusCode};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use std::time::Instant;
 
 /// Largest accepted request body (PROTOCOL.md: 413 over 16 KiB).
@@ -26,20 +28,31 @@ pub struct ChatRequest {
     /// When extraction began, before the body was read: the start of
     /// `processingMs`.
     pub received_at: Instant,
+    /// Faults to inject; only ever `Some` when the server runs in test mode.
+    pub fault: Option<Fault>,
 }
 
-/// The body as sent; unknown fields are ignored (forward compatibility).
+/// The body as sent; unknown fields are ignored (forward compatibility),
+/// except `fault`, which only test mode accepts.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Body {
     question: Option<String>,
     session_id: Option<String>,
+    /// `Some` whenever the key is present, even as `null`, so that outside
+    /// test mode no spelling of it gets through.
+    #[serde(default, deserialize_with = "present")]
+    fault: Option<serde_json::Value>,
 }
 
-impl<S: Send + Sync> FromRequest<S> for ChatRequest {
+fn present<'de, D: Deserializer<'de>>(value: D) -> Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(value).map(Some)
+}
+
+impl FromRequest<AppState> for ChatRequest {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let received_at = Instant::now();
         if !is_json(req.headers().get(header::CONTENT_TYPE)) {
             return Err(ApiError::new(
@@ -60,11 +73,11 @@ impl<S: Send + Sync> FromRequest<S> for ChatRequest {
                 ApiError::bad_request("unreadable_body", "could not read the request body")
             }
         })?;
-        parse(&bytes, received_at)
+        parse(&bytes, received_at, state.test_mode)
     }
 }
 
-fn parse(bytes: &[u8], received_at: Instant) -> Result<ChatRequest, ApiError> {
+fn parse(bytes: &[u8], received_at: Instant, test_mode: bool) -> Result<ChatRequest, ApiError> {
     let body: Body = serde_json::from_slice(bytes).map_err(|err| {
         if err.is_syntax() || err.is_eof() {
             ApiError::bad_request("malformed_json", format!("body is not valid JSON: {err}"))
@@ -72,6 +85,18 @@ fn parse(bytes: &[u8], received_at: Instant) -> Result<ChatRequest, ApiError> {
             ApiError::bad_request("invalid_request", format!("unexpected body shape: {err}"))
         }
     })?;
+    // Checked first, so that outside test mode a body with `fault` is always
+    // refused with the same code, whatever else is wrong with it.
+    let fault = match body.fault {
+        None => None,
+        Some(_) if !test_mode => {
+            return Err(ApiError::bad_request(
+                "invalid_request",
+                "`fault` is only accepted when the server runs with --test-mode",
+            ))
+        }
+        Some(value) => Some(Fault::from_json(value)?),
+    };
     let question = body.question.as_deref().map(str::trim).unwrap_or_default();
     if question.is_empty() {
         return Err(ApiError::bad_request(
@@ -96,6 +121,7 @@ fn parse(bytes: &[u8], received_at: Instant) -> Result<ChatRequest, ApiError> {
         question: question.to_owned(),
         session_id: body.session_id,
         received_at,
+        fault,
     })
 }
 
@@ -112,7 +138,7 @@ mod tests {
     use super::*;
 
     fn code(body: &str) -> Result<String, (StatusCode, &'static str)> {
-        parse(body.as_bytes(), Instant::now())
+        parse(body.as_bytes(), Instant::now(), false)
             .map(|r| r.question)
             .map_err(|e| (e.status, e.code))
     }
@@ -141,6 +167,28 @@ mod tests {
             code(&long),
             Err((StatusCode::PAYLOAD_TOO_LARGE, "question_too_long"))
         );
+    }
+
+    #[test]
+    fn fault_needs_test_mode() {
+        let with_fault = r#"{"question":"q","fault":{"failAfterTokens":2}}"#;
+        for body in [with_fault, r#"{"question":"q","fault":null}"#] {
+            let refused = parse(body.as_bytes(), Instant::now(), false).map(|_| ());
+            assert_eq!(
+                refused.map_err(|e| (e.status, e.code)),
+                Err((StatusCode::BAD_REQUEST, "invalid_request"))
+            );
+        }
+        let accepted = parse(with_fault.as_bytes(), Instant::now(), true).map(|r| r.fault);
+        assert_eq!(
+            accepted.ok().flatten().and_then(|f| f.fail_after_tokens),
+            Some(2)
+        );
+        let plain = parse(br#"{"question":"q"}"#, Instant::now(), true).map(|r| r.fault);
+        assert_eq!(plain.ok(), Some(None));
+        let unknown = r#"{"question":"q","fault":{"explode":true}}"#;
+        let refused = parse(unknown.as_bytes(), Instant::now(), true).map(|_| ());
+        assert_eq!(refused.map_err(|e| e.code), Err("invalid_request"));
     }
 
     #[test]

@@ -4,5 +4,6 @@
 
 mod bad_requests;
 mod chat_stream;
+mod faults;
 mod http_surface;
 mod support;

@@ -124,13 +124,40 @@ impl CitationBuffer {
         self.poll(now, out);
         let mut run = String::new();
         let growth_before = self.growth;
-        for c in text.chars() {
-            self.step(c, &mut run, out);
+        let mut rest = text;
+        while !rest.is_empty() {
+            if self.held.is_empty() {
+                // Outside a candidate only `[` matters: copy up to it at once.
+                let Some(open) = memchr::memchr(b'[', rest.as_bytes()) else {
+                    run.push_str(rest);
+                    break;
+                };
+                run.push_str(&rest[..open]);
+                rest = &rest[open..];
+            }
+            let mut chars = rest.chars();
+            if let Some(c) = chars.next() {
+                self.step(c, &mut run, out);
+            }
+            rest = chars.as_str();
         }
         if !self.held.is_empty() && self.growth != growth_before {
             self.last_growth = now;
         }
         flush_text(&mut run, out);
+    }
+
+    /// [`push`](Self::push) for text the caller owns: when nothing is held
+    /// and the text has no `[`, it becomes a segment without being copied.
+    pub fn push_owned(&mut self, text: String, now: f64, out: &mut Vec<Segment>) {
+        self.poll(now, out);
+        if self.held.is_empty() && memchr::memchr(b'[', text.as_bytes()).is_none() {
+            if !text.is_empty() {
+                out.push(Segment::Text { text });
+            }
+            return;
+        }
+        self.push(&text, now, out);
     }
 
     /// Releases a held candidate whose timeout has passed.

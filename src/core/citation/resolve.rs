@@ -66,3 +66,75 @@ pub fn resolve<'a>(
     }
     resolution
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(timestamp: &str, speaker: &str) -> Citation {
+        Citation {
+            id: format!("{timestamp}-{speaker}"),
+            conversation_id: "c_1".into(),
+            conversation_title: "Call".into(),
+            timestamp: timestamp.into(),
+            seconds: 0,
+            speaker: speaker.into(),
+            quote: "…".into(),
+        }
+    }
+
+    fn stamp(timestamp: &str, speaker: &str) -> CitationRef {
+        CitationRef::Timestamp {
+            timestamp: timestamp.into(),
+            seconds: 0,
+            speaker: speaker.into(),
+        }
+    }
+
+    #[test]
+    fn matches_by_timestamp_and_speaker_and_lists_the_unbacked() {
+        let sources = [
+            source("12:45", "Sarah Johnson"),
+            source("14:02", "Mark Lee"),
+        ];
+        let segments = [
+            Segment::Text { text: "a ".into() },
+            Segment::Citation {
+                text: "[14:02, Mark Lee; 12:45, Sarah Johnson]".into(),
+                citations: vec![stamp("14:02", "Mark Lee"), stamp("12:45", "Sarah Johnson")],
+            },
+            Segment::Citation {
+                text: "[12:45, Mark Lee]".into(),
+                citations: vec![stamp("12:45", "Mark Lee")],
+            },
+        ];
+        let resolution = resolve(&segments, &sources);
+        assert_eq!(resolution.matches, vec![vec![1, 0], vec![]]);
+        assert_eq!(
+            resolution.unbacked,
+            vec![UnbackedCitation {
+                segment_index: 1,
+                entry: stamp("12:45", "Mark Lee"),
+            }]
+        );
+    }
+
+    #[test]
+    fn numeric_entries_match_the_nth_source() {
+        let sources = [source("0:01", "A"), source("0:02", "B")];
+        let segments = [Segment::Citation {
+            text: "[2, 3]".into(),
+            citations: vec![
+                CitationRef::Number { number: 2 },
+                CitationRef::Number { number: 3 },
+            ],
+        }];
+        let resolution = resolve(&segments, &sources);
+        assert_eq!(resolution.matches, vec![vec![1]]);
+        assert_eq!(resolution.unbacked.len(), 1);
+        assert_eq!(
+            resolution.unbacked[0].entry,
+            CitationRef::Number { number: 3 }
+        );
+    }
+}

@@ -230,6 +230,59 @@ fn a_new_candidate_of_the_same_length_gets_a_fresh_deadline() {
     assert_eq!(buffer.deadline(), Some(1500.0));
 }
 
+#[test]
+fn max_length_counts_characters_not_bytes() {
+    let cases = [
+        "[1:00, 李小龙]",
+        "[1:00, Zoë]",
+        "[1:00, Jose\u{301}]",
+        "[1:00, Łukasz Żółć]",
+    ];
+    for input in cases {
+        let chars = input.chars().count();
+        assert!(input.len() > chars, "{input} has multi-byte characters");
+        for (max_length, is_citation) in [(chars, true), (chars - 1, false)] {
+            let mut buffer = CitationBuffer::new(CitationOptions {
+                max_length,
+                ..Default::default()
+            });
+            let mut out = Vec::new();
+            buffer.push(input, 0.0, &mut out);
+            buffer.finish(&mut out);
+            assert_eq!(out.len(), 1);
+            assert_eq!(
+                matches!(out[0], Segment::Citation { .. }),
+                is_citation,
+                "{input} with maxLength {max_length}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_pause_shorter_than_the_timeout_keeps_the_citation_whole() {
+    let mut buffer = CitationBuffer::new(CitationOptions::default());
+    let mut out = Vec::new();
+    let mut now = 0.0;
+    for token in ["[", "12", ":45", ", Sarah", " Johnson", "]"] {
+        buffer.poll(now, &mut out);
+        buffer.push(token, now, &mut out);
+        now += 999.0;
+    }
+    assert_eq!(out.len(), 1);
+    assert!(matches!(out[0], Segment::Citation { .. }));
+}
+
+#[test]
+fn a_pause_reaching_the_timeout_releases_the_candidate_as_text() {
+    let mut buffer = CitationBuffer::new(CitationOptions::default());
+    let mut out = Vec::new();
+    buffer.push("[12:45, Sa", 0.0, &mut out);
+    // No poll in between: the next push releases the stale candidate first.
+    buffer.push("rah]", 1000.0, &mut out);
+    assert_eq!(out, vec![text("[12:45, Sa"), text("rah]")]);
+}
+
 #[cfg(not(target_arch = "wasm32"))]
 mod properties {
     use super::*;
@@ -269,7 +322,100 @@ mod properties {
         pieces
     }
 
+    /// A grammar-valid citation, built from the grammar.
+    fn citation() -> impl Strategy<Value = String> {
+        let timestamp = prop_oneof![
+            (0u32..10, 0u32..60).prop_map(|(m, s)| format!("{m}:{s:02}")),
+            (0u32..100, 0u32..60).prop_map(|(m, s)| format!("{m:02}:{s:02}")),
+            (0u32..10, 0u32..60, 0u32..60).prop_map(|(h, m, s)| format!("{h}:{m:02}:{s:02}")),
+        ];
+        let speaker = "[A-Za-zéüłŻ李][A-Za-zéü李 .'\\-]{0,20}";
+        let entry = (timestamp, speaker).prop_map(|(t, s)| format!("{t}, {s}"));
+        proptest::collection::vec(entry, 1..3)
+            .prop_map(|entries| format!("[{}]", entries.join("; ")))
+    }
+
+    /// An independent reading of the grammar, for checking the buffer's.
+    fn is_valid_citation(text: &str) -> bool {
+        let Some(inner) = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')) else {
+            return false;
+        };
+        inner.split("; ").all(|entry| {
+            let Some((timestamp, speaker)) = entry.split_once(", ") else {
+                return false;
+            };
+            let groups: Vec<&str> = timestamp.split(':').collect();
+            let digits = |g: &str, n: std::ops::RangeInclusive<usize>| {
+                n.contains(&g.len()) && g.bytes().all(|b| b.is_ascii_digit())
+            };
+            let sexagesimal = |g: &str| digits(g, 2..=2) && g.as_bytes()[0] <= b'5';
+            let timestamp_ok = match groups.as_slice() {
+                [m, s] => digits(m, 1..=2) && sexagesimal(s),
+                [h, m, s] => digits(h, 1..=1) && sexagesimal(m) && sexagesimal(s),
+                _ => false,
+            };
+            let count = speaker.chars().count();
+            let first_is_letter = speaker.chars().next().is_some_and(char::is_alphabetic);
+            timestamp_ok
+                && (1..=60).contains(&count)
+                && first_is_letter
+                && !speaker.contains([';', ']', '[', ','])
+        })
+    }
+
     proptest! {
+        #[test]
+        fn nothing_is_lost_or_taken_back(input in answer(), cuts in proptest::collection::vec(0usize..1000, 0..15)) {
+            let mut buffer = CitationBuffer::new(CitationOptions::default());
+            let mut released = String::new();
+            let mut so_far = String::new();
+            for piece in split(&input, &cuts) {
+                let mut out = Vec::new();
+                buffer.push(&piece, 0.0, &mut out);
+                so_far.push_str(&piece);
+                released.extend(out.iter().map(Segment::text));
+                // What was shown stays shown: the released text only grows,
+                // and with what is held it is exactly the input so far.
+                prop_assert_eq!(format!("{released}{}", buffer.held()), so_far.clone());
+            }
+        }
+
+        #[test]
+        fn every_valid_citation_comes_out_whole(
+            parts in proptest::collection::vec(("[^\\]]{0,12}", citation()), 1..6),
+            cuts in proptest::collection::vec(0usize..1000, 0..20),
+        ) {
+            let input: String = parts.iter().map(|(noise, c)| format!("{noise}{c}")).collect();
+            let mut buffer = CitationBuffer::new(CitationOptions { max_length: 200, ..Default::default() });
+            let mut out = Vec::new();
+            for piece in split(&input, &cuts) {
+                buffer.push(&piece, 0.0, &mut out);
+            }
+            buffer.finish(&mut out);
+            let found: Vec<&str> = out
+                .iter()
+                .filter(|s| matches!(s, Segment::Citation { .. }))
+                .map(Segment::text)
+                .collect();
+            let expected: Vec<&str> = parts.iter().map(|(_, c)| c.as_str()).collect();
+            prop_assert_eq!(found, expected);
+        }
+
+        #[test]
+        fn nothing_outside_the_grammar_is_a_citation(input in answer(), cuts in proptest::collection::vec(0usize..1000, 0..15)) {
+            let mut buffer = CitationBuffer::new(CitationOptions::default());
+            let mut out = Vec::new();
+            for piece in split(&input, &cuts) {
+                buffer.push(&piece, 0.0, &mut out);
+            }
+            buffer.finish(&mut out);
+            for segment in &out {
+                if let Segment::Citation { text, .. } = segment {
+                    prop_assert!(is_valid_citation(text), "{}", text);
+                }
+            }
+        }
+
         #[test]
         fn splitting_changes_nothing(input in answer(), cuts in proptest::collection::vec(0usize..1000, 0..15)) {
             let whole = run(Pattern::TimestampSpeaker, &input);
@@ -287,4 +433,17 @@ mod properties {
             prop_assert_eq!(citations(&out), citations(&whole));
         }
     }
+}
+
+#[test]
+fn push_owned_gives_what_push_gives() {
+    let tokens = ["plain ", "[", "12:45, Bob", "] more ", "[1", "x", ""];
+    let mut by_ref = CitationBuffer::new(CitationOptions::default());
+    let mut owned = CitationBuffer::new(CitationOptions::default());
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for token in tokens {
+        by_ref.push(token, 0.0, &mut a);
+        owned.push_owned(token.to_owned(), 0.0, &mut b);
+    }
+    assert_eq!(a, b);
 }

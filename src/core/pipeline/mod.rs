@@ -192,7 +192,7 @@ impl ChatPipeline {
             ChatEvent::Token(text) => {
                 self.transcript.text.push_str(&text);
                 let mut segments = Vec::new();
-                self.buffer.push(&text, now, &mut segments);
+                self.buffer.push_owned(text, now, &mut segments);
                 self.record_segments(segments, out);
             }
             ChatEvent::Citations(citations) => {

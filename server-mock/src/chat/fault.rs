@@ -1,0 +1,401 @@
+//! Fault injection for client tests: pauses, failures, cut connections and
+//! chosen chunk boundaries, asked for per request with a `fault` object.
+//!
+//! Only a server started with `--test-mode` accepts `fault` (see
+//! [`super::request`]); otherwise the request is refused, so production never
+//! honours one. A request without `fault` takes the ordinary path in
+//! [`super::chat`], which nothing here touches.
+//!
+//! A faulty answer is laid out as a list of [`Step`]s (events, sleeps, an
+//! abort) and then played as the response body. Events are encoded by the
+//! same code as on the ordinary path ([`ChatEvent::to_sse`] written by axum's
+//! `Sse`), and the response carries the same headers.
+
+use super::KEEP_ALIVE_INTERVAL;
+use crate::corpus::parse_timestamp;
+use crate::error::ApiError;
+use crate::protocol::ChatEvent;
+use axum::body::{Body, Bytes};
+use axum::http::StatusCode;
+use axum::response::sse::{Event, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::{self, Stream};
+use serde::Deserialize;
+use std::convert::Infallible;
+use std::io;
+use std::time::{Duration, Instant};
+
+/// Longest pause or silence a fault may ask for: 10 minutes.
+pub const MAX_FAULT_MS: u64 = 600_000;
+
+/// Sleep between two writes that must reach the client as separate HTTP
+/// chunks: the body is pending for a moment, so hyper flushes what it holds.
+pub const FLUSH_PAUSE: Duration = Duration::from_millis(2);
+
+/// The request's `fault` object. Every field is optional; unknown fields are
+/// refused. "After N tokens" means once N `token` events are out (0: after
+/// `session` and `status`, before any token), and N may not exceed the
+/// answer's token count.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Fault {
+    /// Wait this long before sending any byte, status line and headers included.
+    pub pause_before_first_byte_ms: Option<u64>,
+    /// Pause this long right after the token event holding the `[` of the
+    /// first inline citation; that event never holds its `]` as well.
+    pub pause_in_citation_ms: Option<u64>,
+    /// After this many tokens, send nothing at all (not even keep-alive)
+    /// for `silence_ms`, then go on. Needs `silence_ms`.
+    pub silence_after_tokens: Option<usize>,
+    /// Length of the silence. Needs `silence_after_tokens`.
+    pub silence_ms: Option<u64>,
+    /// After this many tokens, send an `llm_failed` `error` event and end.
+    pub fail_after_tokens: Option<usize>,
+    /// After this many tokens, abort the connection: the chunked body ends
+    /// without its last chunk, no `done`, no `error`.
+    pub cut_after_tokens: Option<usize>,
+    /// Byte offsets of the SSE body at which its HTTP chunks end: strictly
+    /// increasing, each above 0 and below the body's length.
+    pub split_at: Option<Vec<usize>>,
+}
+
+fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::bad_request("invalid_request", message)
+}
+
+impl Fault {
+    /// Reads and checks the `fault` value of a request body.
+    pub fn from_json(value: serde_json::Value) -> Result<Self, ApiError> {
+        let fault: Self =
+            serde_json::from_value(value).map_err(|err| invalid(format!("`fault`: {err}")))?;
+        fault.check()?;
+        Ok(fault)
+    }
+
+    fn check(&self) -> Result<(), ApiError> {
+        if self.fail_after_tokens.is_some() && self.cut_after_tokens.is_some() {
+            return Err(invalid(
+                "`fault`: `failAfterTokens` and `cutAfterTokens` exclude each other",
+            ));
+        }
+        if self.silence_after_tokens.is_some() != self.silence_ms.is_some() {
+            return Err(invalid(
+                "`fault`: `silenceAfterTokens` and `silenceMs` go together",
+            ));
+        }
+        let durations = [
+            ("pauseBeforeFirstByteMs", self.pause_before_first_byte_ms),
+            ("pauseInCitationMs", self.pause_in_citation_ms),
+            ("silenceMs", self.silence_ms),
+        ];
+        for (name, ms) in durations {
+            if ms.is_some_and(|ms| ms > MAX_FAULT_MS) {
+                return Err(invalid(format!("`fault.{name}` is over {MAX_FAULT_MS} ms")));
+            }
+        }
+        if let Some(offsets) = &self.split_at {
+            if self.pause_in_citation_ms.is_some() || self.silence_ms.is_some() {
+                return Err(invalid(
+                    "`fault.splitAt` can't be combined with pauses inside the stream",
+                ));
+            }
+            let mut previous = 0;
+            for &offset in offsets {
+                if offset <= previous {
+                    return Err(invalid(format!(
+                        "`fault.splitAt` must be strictly increasing and above 0: {offset} after {previous}"
+                    )));
+                }
+                previous = offset;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The ordinary answer to one request, before any fault is applied.
+#[derive(Debug)]
+pub struct Script {
+    /// `session` and `status` events.
+    pub head: Vec<ChatEvent>,
+    /// The answer's fragments, one `token` event each.
+    pub fragments: Vec<String>,
+    /// The `citations` event, if the answer cites anything.
+    pub citations: Option<ChatEvent>,
+    /// The message the events are numbered for.
+    pub message_id: String,
+    /// The start of `processingMs`.
+    pub received_at: Instant,
+    /// Pause between two `token` events.
+    pub token_delay: Duration,
+}
+
+/// Answers with `script` and `fault` applied: 400 for a fault this answer
+/// can't honour (a count past its tokens, an offset past its body, no
+/// citation to pause in), else a `text/event-stream` response.
+pub async fn respond(fault: Fault, script: Script) -> Result<Response, ApiError> {
+    let mut writer = Writer {
+        message_id: script.message_id.clone(),
+        received_at: script.received_at,
+        seq: 0,
+    };
+    let mut steps = plan(&fault, script)?;
+    if let Some(offsets) = &fault.split_at {
+        let (body, aborted) = writer.flatten(steps).await?;
+        steps = sliced(body, offsets, aborted)?;
+    }
+    if let Some(ms) = fault.pause_before_first_byte_ms {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    // The ordinary path's headers, taken from an `Sse` response.
+    let (parts, _) = Sse::new(stream::empty::<Result<Event, Infallible>>())
+        .into_response()
+        .into_parts();
+    Ok(Response::from_parts(
+        parts,
+        Body::from_stream(play(steps, writer)),
+    ))
+}
+
+/// One thing the faulty body does, in order.
+#[derive(Debug, Clone, PartialEq)]
+enum Step {
+    /// Write the next numbered event.
+    Event(ChatEvent),
+    /// Write the numbered `done` event, timed when it is reached.
+    Done { token_count: usize },
+    /// Write a `: keep-alive` comment.
+    KeepAlive,
+    /// Write these bytes as they are.
+    Bytes(Bytes),
+    /// Write nothing for this long.
+    Sleep(Duration),
+    /// Fail the body, which makes hyper drop the connection.
+    Abort,
+}
+
+fn plan(fault: &Fault, script: Script) -> Result<Vec<Step>, ApiError> {
+    let (fragments, citation_pause) = match fault.pause_in_citation_ms {
+        None => (script.fragments, None),
+        Some(ms) => {
+            let (fragments, opening) = split_first_citation(script.fragments).ok_or_else(|| {
+                invalid("`fault.pauseInCitationMs`: this answer has no inline citation")
+            })?;
+            (fragments, Some((opening + 1, Duration::from_millis(ms))))
+        }
+    };
+    let total = fragments.len();
+    let counts = [
+        ("silenceAfterTokens", fault.silence_after_tokens),
+        ("failAfterTokens", fault.fail_after_tokens),
+        ("cutAfterTokens", fault.cut_after_tokens),
+    ];
+    for (name, count) in counts {
+        if count.is_some_and(|n| n > total) {
+            return Err(invalid(format!(
+                "`fault.{name}` is past the end: this answer has {total} token events"
+            )));
+        }
+    }
+
+    let mut steps: Vec<Step> = script.head.into_iter().map(Step::Event).collect();
+    let mut fragments = fragments.into_iter();
+    let mut sent = 0;
+    loop {
+        // What happens once `sent` tokens are out.
+        if let Some((_, pause)) = citation_pause.filter(|(after, _)| *after == sent) {
+            pause_with_keep_alive(pause, &mut steps);
+        }
+        if let (Some(after), Some(ms)) = (fault.silence_after_tokens, fault.silence_ms) {
+            if after == sent {
+                steps.push(Step::Sleep(Duration::from_millis(ms)));
+            }
+        }
+        if fault.fail_after_tokens == Some(sent) {
+            steps.push(Step::Event(ChatEvent::Error {
+                code: "llm_failed",
+                message: "The model failed (injected)".to_owned(),
+                retryable: true,
+            }));
+            return Ok(steps);
+        }
+        if fault.cut_after_tokens == Some(sent) {
+            // Let hyper write out the tokens before the connection goes.
+            steps.extend([Step::Sleep(FLUSH_PAUSE), Step::Abort]);
+            return Ok(steps);
+        }
+        let Some(fragment) = fragments.next() else {
+            break;
+        };
+        if sent > 0 && !script.token_delay.is_zero() {
+            steps.push(Step::Sleep(script.token_delay));
+        }
+        steps.push(Step::Event(ChatEvent::Token(fragment)));
+        sent += 1;
+    }
+    steps.extend(script.citations.map(Step::Event));
+    steps.push(Step::Done { token_count: sent });
+    Ok(steps)
+}
+
+/// A pause like the model's: keep-alive comments at the ordinary interval.
+fn pause_with_keep_alive(pause: Duration, steps: &mut Vec<Step>) {
+    let mut left = pause;
+    while left > KEEP_ALIVE_INTERVAL {
+        steps.extend([Step::Sleep(KEEP_ALIVE_INTERVAL), Step::KeepAlive]);
+        left -= KEEP_ALIVE_INTERVAL;
+    }
+    steps.push(Step::Sleep(left));
+}
+
+/// Re-cuts `fragments` so that the one holding the `[` of the first inline
+/// citation does not also hold its `]`, and returns them with that
+/// fragment's index. `None` if the text has no inline citation.
+fn split_first_citation(mut fragments: Vec<String>) -> Option<(Vec<String>, usize)> {
+    let (open, close) = first_citation(&fragments.concat())?;
+    let mut start = 0;
+    for index in 0..fragments.len() {
+        let end = start + fragments[index].len();
+        if open < end {
+            if close < end {
+                // `[` is one byte, so just after it is a character boundary.
+                let rest = fragments[index].split_off(open + 1 - start);
+                fragments.insert(index + 1, rest);
+            }
+            return Some((fragments, index));
+        }
+        start = end;
+    }
+    None
+}
+
+/// Byte offsets of the `[` and `]` of the first `[TS, Speaker; …]` in `text`.
+fn first_citation(text: &str) -> Option<(usize, usize)> {
+    let mut from = 0;
+    while let Some(open) = text[from..].find('[').map(|i| from + i) {
+        let close = open + text[open..].find(']')?;
+        let cites = text[open + 1..close].split("; ").all(|part| {
+            part.split_once(", ").is_some_and(|(timestamp, speaker)| {
+                parse_timestamp(timestamp).is_some()
+                    && speaker.chars().next().is_some_and(char::is_alphabetic)
+            })
+        });
+        if cites {
+            return Some((open, close));
+        }
+        from = open + 1;
+    }
+    None
+}
+
+/// `body` as writes that end at `offsets`, with a flush between them.
+fn sliced(body: Bytes, offsets: &[usize], aborted: bool) -> Result<Vec<Step>, ApiError> {
+    if let Some(offset) = offsets.iter().find(|&&offset| offset >= body.len()) {
+        return Err(invalid(format!(
+            "`fault.splitAt`: {offset} is not inside the body, which has {} bytes",
+            body.len()
+        )));
+    }
+    let mut steps = Vec::new();
+    let mut start = 0;
+    for &end in offsets.iter().chain([body.len()].iter()) {
+        if start > 0 {
+            steps.push(Step::Sleep(FLUSH_PAUSE));
+        }
+        steps.push(Step::Bytes(body.slice(start..end)));
+        start = end;
+    }
+    if aborted {
+        steps.extend([Step::Sleep(FLUSH_PAUSE), Step::Abort]);
+    }
+    Ok(steps)
+}
+
+/// Turns steps into body bytes, numbering events as it goes.
+struct Writer {
+    message_id: String,
+    received_at: Instant,
+    seq: usize,
+}
+
+impl Writer {
+    /// Performs one step: `None` for a sleep (once it is over).
+    async fn step(&mut self, step: Step) -> Option<Result<Bytes, io::Error>> {
+        let event = match step {
+            Step::Event(event) => event,
+            Step::Done { token_count } => ChatEvent::Done {
+                message_id: self.message_id.clone(),
+                processing_ms: u64::try_from(self.received_at.elapsed().as_millis())
+                    .unwrap_or(u64::MAX),
+                token_count,
+            },
+            Step::KeepAlive => return Some(encode(Event::default().comment("keep-alive")).await),
+            Step::Bytes(bytes) => return Some(Ok(bytes)),
+            Step::Sleep(pause) => {
+                tokio::time::sleep(pause).await;
+                return None;
+            }
+            Step::Abort => {
+                return Some(Err(io::Error::new(
+                    io::ErrorKind::ConnectionAborted,
+                    "connection cut by an injected fault",
+                )))
+            }
+        };
+        self.seq += 1;
+        Some(encode(event.to_sse(&self.message_id, self.seq)).await)
+    }
+
+    /// The bytes of every event in `steps`, without sleeping, and whether
+    /// the steps end with an abort.
+    async fn flatten(&mut self, steps: Vec<Step>) -> Result<(Bytes, bool), ApiError> {
+        let mut body = Vec::new();
+        let mut aborted = false;
+        for step in steps {
+            match step {
+                Step::Sleep(_) => {}
+                Step::Abort => aborted = true,
+                step => {
+                    if let Some(bytes) = self.step(step).await {
+                        body.extend_from_slice(&bytes.map_err(|err| {
+                            ApiError::new(
+                                StatusCode::INTERNAL_SERVER_ERROR,
+                                "internal",
+                                format!("could not encode the stream: {err}"),
+                            )
+                        })?);
+                    }
+                }
+            }
+        }
+        Ok((Bytes::from(body), aborted))
+    }
+}
+
+/// The response body: `steps` performed in order, lazily, so a client that
+/// hangs up drops the rest.
+fn play(steps: Vec<Step>, writer: Writer) -> impl Stream<Item = Result<Bytes, io::Error>> {
+    stream::unfold(
+        (steps.into_iter(), writer),
+        |(mut steps, mut writer)| async move {
+            loop {
+                if let Some(item) = writer.step(steps.next()?).await {
+                    return Some((item, (steps, writer)));
+                }
+            }
+        },
+    )
+}
+
+/// The exact bytes axum's `Sse` writes for `event`.
+async fn encode(event: Event) -> Result<Bytes, io::Error> {
+    let body = Sse::new(stream::iter([Ok::<_, Infallible>(event)]))
+        .into_response()
+        .into_body();
+    axum::body::to_bytes(body, usize::MAX)
+        .await
+        .map_err(io::Error::other)
+}
+
+#[cfg(test)]
+mod tests;
