@@ -34,9 +34,19 @@ fn string(value: &JsValue, key: &str) -> String {
 }
 
 fn options(question: &str) -> Object {
+    options_with_fault(question, None)
+}
+
+/// Options whose request asks the test-mode server for a fault, given as
+/// JSON (`{"pauseInCitationMs": 1500}`).
+fn options_with_fault(question: &str, fault: Option<&str>) -> Object {
     let options = Object::new();
     let body = Object::new();
     Reflect::set(&body, &"question".into(), &question.into()).unwrap();
+    if let Some(fault) = fault {
+        let fault = js_sys::JSON::parse(fault).expect("fault JSON");
+        Reflect::set(&body, &"fault".into(), &fault).unwrap();
+    }
     Reflect::set(
         &options,
         &"url".into(),
@@ -220,4 +230,80 @@ async fn stop_mid_answer_keeps_the_partial_text() {
         .await
         .expect("never rejects");
     assert_eq!(string(&again, "status"), "stopped");
+}
+
+fn citation_options(options: &Object, timeout_ms: f64) {
+    let citations = Object::new();
+    Reflect::set(&citations, &"timeoutMs".into(), &timeout_ms.into()).unwrap();
+    Reflect::set(options, &"citations".into(), &citations).unwrap();
+}
+
+/// Each segment with the time (ms) it was delivered.
+fn record_segments(options: &Object) -> Rc<RefCell<Vec<(f64, JsValue)>>> {
+    let segments = Rc::new(RefCell::new(Vec::new()));
+    let sink = Rc::clone(&segments);
+    set_callback(options, "onSegment", move |s| {
+        sink.borrow_mut().push((js_sys::Date::now(), s));
+    });
+    segments
+}
+
+#[wasm_bindgen_test]
+async fn a_real_timer_releases_a_stalled_citation_before_the_next_token() {
+    // The server pauses 1500 ms inside the first citation; the buffer's
+    // timeout is 300 ms, so the timer must release the held text as text
+    // long before the next token arrives.
+    let options = options_with_fault(QUESTION, Some(r#"{"pauseInCitationMs":1500}"#));
+    citation_options(&options, 300.0);
+    let segments = record_segments(&options);
+    let stream = ChatStream::new(options.into()).expect("valid options");
+    let result = JsFuture::from(stream.finished())
+        .await
+        .expect("never rejects");
+    assert_eq!(string(&result, "status"), "done");
+
+    let segments = segments.borrow();
+    let joined: String = segments.iter().map(|(_, s)| string(s, "text")).collect();
+    assert_eq!(joined, string(&result, "text"), "nothing lost or added");
+    // The first `[` of the answer came out as text, in a segment that ends
+    // with the partial citation.
+    let released = segments
+        .iter()
+        .position(|(_, s)| string(s, "kind") == "text" && string(s, "text").contains('['))
+        .expect("the stalled candidate was released as text");
+    let first_citation = segments
+        .iter()
+        .position(|(_, s)| string(s, "kind") == "citation");
+    assert!(
+        first_citation.is_none_or(|c| c > released),
+        "the stalled one is not a citation"
+    );
+    let (released_at, _) = segments[released];
+    let (next_at, _) = segments
+        .get(released + 1)
+        .expect("the answer goes on after the pause");
+    assert!(
+        next_at - released_at >= 1000.0,
+        "released by the timer, {} ms before the next segment",
+        next_at - released_at
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_pause_shorter_than_the_timeout_does_not_break_a_citation() {
+    let expected = expected_answer(QUESTION).await;
+    let options = options_with_fault(QUESTION, Some(r#"{"pauseInCitationMs":300}"#));
+    citation_options(&options, 2000.0);
+    let segments = record_segments(&options);
+    let stream = ChatStream::new(options.into()).expect("valid options");
+    let result = JsFuture::from(stream.finished())
+        .await
+        .expect("never rejects");
+    assert_eq!(string(&result, "status"), "done");
+    let segments = segments.borrow();
+    let cited = segments
+        .iter()
+        .filter(|(_, s)| string(s, "kind") == "citation")
+        .count();
+    assert_eq!(cited, expected.matches('[').count(), "every citation whole");
 }

@@ -58,6 +58,11 @@ async fn main() -> ExitCode {
         "server-mock: serving {} conversations at {url}/api/chat, demo at {url}/chat/",
         state.corpus.conversations().len()
     );
+    if state.test_mode {
+        eprintln!(
+            "server-mock: TEST MODE: chat requests may inject faults; never run this in production"
+        );
+    }
 
     let served = axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown_signal())

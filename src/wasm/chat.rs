@@ -55,6 +55,10 @@ struct Shared {
     /// The timer that releases a held citation candidate at its deadline,
     /// with the deadline it was armed for.
     citation_timer: RefCell<Option<(f64, Timeout)>>,
+    /// When a byte last arrived (or the request started), and the timer
+    /// that checks it against `idleTimeoutMs`.
+    last_byte_at: Cell<f64>,
+    idle_timer: RefCell<Option<Timeout>>,
 }
 
 /// A running stream, as the JS facade sees it.
@@ -81,6 +85,8 @@ impl ChatStream {
             settled: Cell::new(false),
             abort_listener: RefCell::new(None),
             citation_timer: RefCell::new(None),
+            last_byte_at: Cell::new(js_sys::Date::now()),
+            idle_timer: RefCell::new(None),
         });
         shared.listen_to_caller_signal();
         let task = Rc::clone(&shared);
@@ -179,6 +185,7 @@ impl Shared {
     /// Sends the request and reads the response to its end. `Ok` means the
     /// `done` event arrived.
     async fn stream(self: &Rc<Self>) -> Result<(), StreamError> {
+        self.arm_idle_timer(self.options.idle_timeout_ms);
         let response = self.send().await?;
         let reader = response
             .body()
@@ -199,6 +206,7 @@ impl Shared {
             if done.is_truthy() {
                 return Err(network("the connection closed before the answer was done"));
             }
+            self.last_byte_at.set(js_sys::Date::now());
             let value = get(&read, "value").map_err(|cause| StreamError::Network { cause })?;
             let Ok(bytes) = value.dyn_into::<Uint8Array>() else {
                 return Err(network("the response body produced a non-byte chunk"));
@@ -244,6 +252,27 @@ impl Shared {
                 ));
             }
         }
+    }
+
+    /// One timer for the whole stream: when it fires, it fails the stream if
+    /// nothing arrived for `idleTimeoutMs`, or sleeps for the time left.
+    fn arm_idle_timer(self: &Rc<Self>, delay: f64) {
+        let weak = Rc::downgrade(self);
+        let check = move || {
+            let Some(shared) = weak.upgrade() else { return };
+            if shared.settled.get() {
+                return;
+            }
+            let limit = shared.options.idle_timeout_ms;
+            let quiet = js_sys::Date::now() - shared.last_byte_at.get();
+            if quiet >= limit {
+                shared.halt(Halt::Failed(StreamError::IdleTimeout { ms: limit }));
+            } else {
+                shared.arm_idle_timer(limit - quiet);
+            }
+        };
+        let delay = delay.max(0.0).ceil().min(f64::from(i32::MAX as u32)) as u32;
+        *self.idle_timer.borrow_mut() = Some(Timeout::new(delay, check));
     }
 
     /// The citation timer fired: release what timed out, then re-arm.
@@ -409,6 +438,7 @@ impl Shared {
         self.closed.set(true);
         self.settled.set(true);
         self.citation_timer.borrow_mut().take();
+        self.idle_timer.borrow_mut().take();
         if let (Some(signal), Some(listener)) = (
             &self.options.signal,
             self.abort_listener.borrow_mut().take(),

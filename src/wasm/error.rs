@@ -25,6 +25,8 @@ pub(crate) enum StreamError {
     Protocol { message: String },
     /// An `error` event from the server.
     Server(ServerErrorInfo),
+    /// No byte arrived for this many milliseconds.
+    IdleTimeout { ms: f64 },
     /// A callback threw.
     Callback {
         callback: &'static str,
@@ -42,6 +44,7 @@ impl StreamError {
             StreamError::Network { .. } => "network",
             StreamError::Protocol { .. } => "protocol",
             StreamError::Server(_) => "server",
+            StreamError::IdleTimeout { .. } => "idle-timeout",
             StreamError::Callback { .. } => "callback",
             StreamError::Aborted { .. } => "aborted",
         }
@@ -64,6 +67,9 @@ impl StreamError {
             },
             StreamError::Protocol { message } => message.clone(),
             StreamError::Server(info) => info.message.clone(),
+            StreamError::IdleTimeout { ms } => {
+                format!("no data arrived for {ms} ms; the request was aborted")
+            }
             StreamError::Callback { callback, .. } => format!("the {callback} callback threw"),
             StreamError::Aborted { .. } => "the caller's signal aborted the stream".to_owned(),
         }
@@ -107,6 +113,7 @@ impl From<StreamError> for JsValue {
                 set("cause", &cause);
             }
             StreamError::Aborted { reason } => set("reason", &reason),
+            StreamError::IdleTimeout { ms } => set("idleTimeoutMs", &JsValue::from(ms)),
             StreamError::Protocol { .. } => {}
         }
         js.into()

@@ -8,6 +8,9 @@ use web_sys::AbortSignal;
 use crate::core::citation::{CitationOptions, Pattern};
 use crate::core::sse::DEFAULT_MAX_EVENT_BYTES;
 
+/// The default `idleTimeoutMs`: 45 s.
+pub(crate) const DEFAULT_IDLE_TIMEOUT_MS: f64 = 45_000.0;
+
 /// The callbacks of `streamChat`, each optional.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Callbacks {
@@ -28,6 +31,7 @@ pub(crate) struct ChatOptions {
     pub headers: JsValue,
     pub signal: Option<AbortSignal>,
     pub citations: CitationOptions,
+    pub idle_timeout_ms: f64,
     pub max_event_bytes: usize,
     pub callbacks: Callbacks,
     /// The options object, used as `this` for callbacks.
@@ -142,6 +146,7 @@ impl ChatOptions {
             headers: get(&options, "headers")?,
             signal,
             citations: citation_options(&get(&options, "citations")?)?,
+            idle_timeout_ms: number(&options, "idleTimeoutMs", DEFAULT_IDLE_TIMEOUT_MS)?,
             max_event_bytes: max_event_bytes(&options)?,
             callbacks: Callbacks {
                 on_session: callback(&options, "onSession")?,

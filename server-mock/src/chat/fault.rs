@@ -6,7 +6,7 @@
 //! honours one. A request without `fault` takes the ordinary path in
 //! [`super::chat`], which nothing here touches.
 //!
-//! A faulty answer is laid out as a list of [`Step`]s (events, sleeps, an
+//! A faulty answer is laid out as a list of `Step`s (events, sleeps, an
 //! abort) and then played as the response body. Events are encoded by the
 //! same code as on the ordinary path ([`ChatEvent::to_sse`] written by axum's
 //! `Sse`), and the response carries the same headers.
@@ -30,6 +30,9 @@ pub const MAX_FAULT_MS: u64 = 600_000;
 
 /// Sleep between two writes that must reach the client as separate HTTP
 /// chunks: the body is pending for a moment, so hyper flushes what it holds.
+/// Also taken before a pause or silence, so that it starts once the bytes
+/// before it are on their way, and before an abort, which would otherwise
+/// drop whatever hyper still buffers (even the response head).
 pub const FLUSH_PAUSE: Duration = Duration::from_millis(2);
 
 /// The request's `fault` object. Every field is optional; unknown fields are
@@ -55,7 +58,10 @@ pub struct Fault {
     /// without its last chunk, no `done`, no `error`.
     pub cut_after_tokens: Option<usize>,
     /// Byte offsets of the SSE body at which its HTTP chunks end: strictly
-    /// increasing, each above 0 and below the body's length.
+    /// increasing, each above 0 and below the body's length. The body is
+    /// rendered whole first (no token pacing; `processingMs` measured then)
+    /// and written as one HTTP/1.1 chunk per slice, [`FLUSH_PAUSE`] apart.
+    /// Excludes pauses inside the stream.
     pub split_at: Option<Vec<usize>>,
 }
 
@@ -174,6 +180,7 @@ enum Step {
     Abort,
 }
 
+/// The ordinary stream's steps with the faults put in.
 fn plan(fault: &Fault, script: Script) -> Result<Vec<Step>, ApiError> {
     let (fragments, citation_pause) = match fault.pause_in_citation_ms {
         None => (script.fragments, None),
@@ -208,7 +215,10 @@ fn plan(fault: &Fault, script: Script) -> Result<Vec<Step>, ApiError> {
         }
         if let (Some(after), Some(ms)) = (fault.silence_after_tokens, fault.silence_ms) {
             if after == sent {
-                steps.push(Step::Sleep(Duration::from_millis(ms)));
+                steps.extend([
+                    Step::Sleep(FLUSH_PAUSE),
+                    Step::Sleep(Duration::from_millis(ms)),
+                ]);
             }
         }
         if fault.fail_after_tokens == Some(sent) {
@@ -239,7 +249,9 @@ fn plan(fault: &Fault, script: Script) -> Result<Vec<Step>, ApiError> {
 }
 
 /// A pause like the model's: keep-alive comments at the ordinary interval.
+/// It starts after a flush, so that it is whole on the wire.
 fn pause_with_keep_alive(pause: Duration, steps: &mut Vec<Step>) {
+    steps.push(Step::Sleep(FLUSH_PAUSE));
     let mut left = pause;
     while left > KEEP_ALIVE_INTERVAL {
         steps.extend([Step::Sleep(KEEP_ALIVE_INTERVAL), Step::KeepAlive]);

@@ -3,8 +3,9 @@
 use cite_stream::core::sse::{EventStreamParser, SseEvent};
 use server_mock::corpus::{parse_timestamp, Corpus};
 use server_mock::{app, AppState};
+use std::io::{Read as _, Write as _};
 use std::ops::Range;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub const BUDGET_QUESTION: &str = "Which prospects mentioned budget constraints?";
 
@@ -121,4 +122,119 @@ pub fn inline_citations(text: &str) -> Vec<InlineCitation> {
         from = open + 1;
     }
     found
+}
+
+/// What a client read: each chunk and event with the time it arrived, and
+/// how the body ended (`Err` if reading it failed).
+pub struct Received {
+    pub chunks: Vec<(Instant, Vec<u8>)>,
+    pub events: Vec<(Instant, SseEvent)>,
+    pub end: Result<(), reqwest::Error>,
+}
+
+impl Received {
+    pub fn kinds(&self) -> Vec<&str> {
+        self.events
+            .iter()
+            .map(|(_, e)| e.event_type.as_str())
+            .collect()
+    }
+
+    pub fn tokens(&self) -> Vec<&str> {
+        self.events
+            .iter()
+            .filter(|(_, e)| e.event_type == "token")
+            .map(|(_, e)| e.data.as_str())
+            .collect()
+    }
+
+    pub fn body(&self) -> Vec<u8> {
+        self.chunks.iter().flat_map(|(_, c)| c.clone()).collect()
+    }
+}
+
+/// Reads the body with `chunk()` until it ends or fails.
+pub async fn receive(mut response: reqwest::Response) -> Received {
+    assert_eq!(response.status(), 200);
+    let mut parser = EventStreamParser::new(1 << 20);
+    let mut received = Received {
+        chunks: Vec::new(),
+        events: Vec::new(),
+        end: Ok(()),
+    };
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let at = Instant::now();
+                let mut events = Vec::new();
+                parser
+                    .feed(&chunk, &mut |event| events.push(event))
+                    .expect("valid event stream");
+                received.events.extend(events.into_iter().map(|e| (at, e)));
+                received.chunks.push((at, chunk.to_vec()));
+            }
+            Ok(None) => break,
+            Err(err) => {
+                received.end = Err(err);
+                return received;
+            }
+        }
+    }
+    let at = Instant::now();
+    let mut events = Vec::new();
+    parser
+        .finish(&mut |event| events.push(event))
+        .expect("valid end of stream");
+    received.events.extend(events.into_iter().map(|e| (at, e)));
+    received
+}
+
+/// Sends `body` over a plain socket with `Connection: close` and returns the
+/// response head, the raw (still chunk-encoded) body, and how reading ended.
+pub async fn raw_post(base: &str, body: String) -> (String, Vec<u8>, std::io::Result<()>) {
+    let addr = base.trim_start_matches("http://").to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut socket = std::net::TcpStream::connect(&addr).expect("connect");
+        socket
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let request = format!(
+            "POST /api/chat HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        socket.write_all(request.as_bytes()).expect("write request");
+        let mut raw = Vec::new();
+        let end = socket.read_to_end(&mut raw).map(|_| ());
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("response head");
+        let head = String::from_utf8(raw[..split].to_vec()).expect("ascii head");
+        (head, raw[split + 4..].to_vec(), end)
+    })
+    .await
+    .expect("socket thread")
+}
+
+/// The chunks of a `Transfer-Encoding: chunked` body, and whether it was
+/// properly terminated by the zero-size last chunk.
+pub fn dechunk(mut raw: &[u8]) -> (Vec<Vec<u8>>, bool) {
+    let mut chunks = Vec::new();
+    while let Some(line) = raw.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&raw[..line]).expect("ascii size");
+        let size = usize::from_str_radix(size, 16).expect("hex size");
+        raw = &raw[line + 2..];
+        if size == 0 {
+            return (chunks, raw == b"\r\n");
+        }
+        if raw.len() < size + 2 {
+            break;
+        }
+        chunks.push(raw[..size].to_vec());
+        assert_eq!(&raw[size..size + 2], b"\r\n", "chunk data ends with CRLF");
+        raw = &raw[size + 2..];
+    }
+    assert!(raw.is_empty(), "unparsed tail: {raw:?}");
+    (chunks, false)
 }

@@ -107,7 +107,9 @@ fn faults_land_after_the_right_token() {
             head.clone(),
             token("a "),
             token("[1:00"),
+            Step::Sleep(FLUSH_PAUSE),
             Step::Sleep(ms(40)),
+            Step::Sleep(FLUSH_PAUSE),
             Step::Sleep(ms(9)),
             token(", Ann]"),
             error,
@@ -144,6 +146,7 @@ fn long_pauses_keep_the_connection_alive() {
     assert_eq!(
         steps,
         [
+            Step::Sleep(FLUSH_PAUSE),
             keep.clone(),
             Step::KeepAlive,
             keep,
