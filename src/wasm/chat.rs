@@ -224,7 +224,7 @@ impl Shared {
             fed?;
             self.arm_citation_timer();
             if self.pipeline.borrow().ended() {
-                let _ = reader.cancel();
+                settle_quietly(reader.cancel());
                 return Ok(());
             }
         }
@@ -329,7 +329,7 @@ impl Shared {
         let media_type = content_type.split(';').next().unwrap_or("").trim();
         if !media_type.eq_ignore_ascii_case("text/event-stream") {
             if let Some(body) = response.body() {
-                let _ = body.cancel();
+                settle_quietly(body.cancel());
             }
             return Err(StreamError::ContentType {
                 found: content_type,
@@ -447,6 +447,14 @@ impl Shared {
                 .remove_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
         }
     }
+}
+
+/// Lets a promise settle with its rejection handled: cancelling the body of
+/// an aborted fetch rejects, and an unhandled rejection ends a Node process.
+fn settle_quietly(promise: Promise) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = JsFuture::from(promise).await;
+    });
 }
 
 fn network(message: &str) -> StreamError {

@@ -68,7 +68,15 @@ impl StreamError {
             StreamError::Protocol { message } => message.clone(),
             StreamError::Server(info) => info.message.clone(),
             StreamError::IdleTimeout { ms } => {
-                format!("no data arrived for {ms} ms; the request was aborted")
+                // Whole milliseconds, without pulling float formatting into
+                // the module.
+                let whole = ms.max(0.0).min(u32::MAX as f64) as u32;
+                [
+                    "no data arrived for ",
+                    &whole.to_string(),
+                    " ms; the request was aborted",
+                ]
+                .concat()
             }
             StreamError::Callback { callback, .. } => format!("the {callback} callback threw"),
             StreamError::Aborted { .. } => "the caller's signal aborted the stream".to_owned(),

@@ -33,7 +33,10 @@ struct Packer<'a> {
 
 impl EventSink for Packer<'_> {
     fn event(&mut self, event: EventRef<'_>) {
-        for field in [event.event_type, event.data, event.last_event_id] {
+        let fields = [event.event_type, event.data, event.last_event_id];
+        self.packed
+            .reserve(fields.iter().map(|f| f.len() + 1).sum());
+        for field in fields {
             self.packed.extend_from_slice(field);
             self.packed.push(b'\r');
         }
@@ -68,6 +71,9 @@ impl RawEventStreamParser {
     /// that point.
     pub fn feed(&mut self, len: usize) -> Result<usize, JsValue> {
         self.packed.clear();
+        if self.packed.capacity() > 1 << 20 {
+            self.packed = Vec::new();
+        }
         let Some(bytes) = self.input.get(..len) else {
             return Err(js_sys::RangeError::new("feed() past the input area").into());
         };

@@ -90,7 +90,7 @@ pub(crate) fn citation_options(object: &JsValue) -> Result<CitationOptions, JsVa
         Some("numeric") => Pattern::Numeric,
         Some(other) => {
             return Err(type_error(&format!(
-                "`pattern` must be \"timestamp-speaker\" or \"numeric\", not {other:?}"
+                "`pattern` must be \"timestamp-speaker\" or \"numeric\", not \"{other}\""
             )))
         }
     };

@@ -123,6 +123,15 @@ fn find_line_end(bytes: &[u8], long_line: bool) -> Option<usize> {
     memchr::memchr2(b'\r', b'\n', &bytes[head.len()..]).map(|end| end + head.len())
 }
 
+/// A buffer that grew for one large event gives its memory back, so a
+/// long-lived parser does not keep the high-water mark of its stream.
+fn release_if_large(buffer: &mut Vec<u8>) {
+    const KEEP: usize = 64 << 10;
+    if buffer.capacity() > KEEP {
+        *buffer = Vec::new();
+    }
+}
+
 /// The UTF-8 byte order mark.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -301,6 +310,7 @@ impl EventStreamParser {
                 line.extend_from_slice(piece);
                 let result = self.process_line(&line, on_event);
                 line.clear();
+                release_if_large(&mut line);
                 self.line = line;
                 result?;
             }
@@ -369,6 +379,7 @@ impl EventStreamParser {
                         limit: self.max_event_bytes,
                     });
                 }
+                self.data.reserve(value.len() + 1);
                 self.data.extend_from_slice(value);
                 self.data.push(b'\n');
             }
@@ -434,6 +445,7 @@ impl EventStreamParser {
         // "Set the data buffer and the event type buffer to the empty string."
         self.data.clear();
         self.event_type.clear();
+        release_if_large(&mut self.data);
     }
 }
 
