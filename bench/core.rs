@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use cite_stream::core::citation::{CitationBuffer, CitationOptions, Segment};
-use cite_stream::core::protocol::{decode_event, ChatEvent, JsonDecoder};
+use cite_stream::core::protocol::{decode_event, ChatEvent, Json};
 use cite_stream::core::sse::{EventRef, EventSink, EventStreamParser};
 
 struct Count {
@@ -113,11 +113,27 @@ fn measure(input: &[u8], chunk: usize, max: usize, runs: usize) -> (f64, usize) 
     (input.len() as f64 / 1e6 / times[runs / 2], events)
 }
 
-struct SerdeJson;
+/// serde_json as the host's JSON (only the session event needs it here).
+struct SerdeJson(serde_json::Value);
 
-impl JsonDecoder for SerdeJson {
-    fn decode<T: serde::de::DeserializeOwned>(&mut self, text: &str) -> Option<T> {
-        serde_json::from_str(text).ok()
+impl Json for SerdeJson {
+    fn parse(text: &str) -> Option<Self> {
+        serde_json::from_str(text).ok().map(SerdeJson)
+    }
+    fn member(&self, name: &str) -> Option<Self> {
+        self.0.get(name).cloned().map(SerdeJson)
+    }
+    fn string(&self) -> Option<String> {
+        self.0.as_str().map(str::to_owned)
+    }
+    fn number(&self) -> Option<f64> {
+        self.0.as_f64()
+    }
+    fn boolean(&self) -> Option<bool> {
+        self.0.as_bool()
+    }
+    fn elements(&self) -> Option<Vec<Self>> {
+        Some(self.0.as_array()?.iter().cloned().map(SerdeJson).collect())
     }
 }
 
@@ -130,7 +146,7 @@ struct Segments<'a> {
 
 impl EventSink for Segments<'_> {
     fn event(&mut self, event: EventRef<'_>) {
-        if let Ok(Some(ChatEvent::Token(text))) = decode_event(event.to_owned(), &mut SerdeJson) {
+        if let Ok(Some(ChatEvent::Token(text))) = decode_event::<SerdeJson>(event.to_owned()) {
             match self.buffer.as_deref_mut() {
                 Some(buffer) => buffer.push_owned(text, 0.0, &mut self.out),
                 None => self.out.push(Segment::Text { text }),

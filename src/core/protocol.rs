@@ -1,18 +1,14 @@
 //! The six typed events of the chat stream protocol, decoded from SSE
-//! events. JSON payloads are parsed by a [`JsonDecoder`] the caller supplies:
+//! events. JSON payloads are parsed by the host through the [`Json`] trait:
 //! in the browser that is the engine's own `JSON.parse`, so the wasm module
-//! carries no second JSON parser.
+//! carries no JSON parser (nor a deserialisation framework) of its own.
 
 use std::fmt;
-
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
 use super::sse::SseEvent;
 
 /// `session`: always first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionInfo {
     /// The session the answer belongs to.
     pub session_id: String,
@@ -21,15 +17,14 @@ pub struct SessionInfo {
 }
 
 /// `status`: progress before the first token.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusInfo {
     /// Human-readable progress, such as "Searching across 12 conversations...".
     pub message: String,
 }
 
 /// One source passage an answer cites.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Citation {
     /// The source's id within this answer.
     pub id: String,
@@ -47,16 +42,8 @@ pub struct Citation {
     pub quote: String,
 }
 
-/// The payload of `citations`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CitationsPayload {
-    /// Every source the answer cited.
-    pub citations: Vec<Citation>,
-}
-
 /// `done`: the answer is complete.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DoneInfo {
     /// The assistant message.
     pub message_id: String,
@@ -67,14 +54,13 @@ pub struct DoneInfo {
 }
 
 /// `error`: the server failed after streaming began.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerErrorInfo {
     /// A machine-readable code such as `llm_failed`.
     pub code: String,
     /// Human-readable text.
     pub message: String,
-    /// Whether asking again may succeed.
-    #[serde(default)]
+    /// Whether asking again may succeed (false when the server omits it).
     pub retryable: bool,
 }
 
@@ -164,48 +150,147 @@ impl fmt::Display for ProtocolError {
 
 impl std::error::Error for ProtocolError {}
 
-/// Parses JSON text into a typed value. Implemented with `JSON.parse` in the
-/// browser and with serde_json natively.
-pub trait JsonDecoder {
-    /// Parses `text`, or `None` when it is not JSON of `T`'s shape.
-    fn decode<T: DeserializeOwned>(&mut self, text: &str) -> Option<T>;
+/// A JSON document parsed by the host, read member by member. The browser
+/// implements it over `JSON.parse`; native code over any JSON library.
+pub trait Json: Sized {
+    /// Parses `text`; `None` when it is not JSON.
+    fn parse(text: &str) -> Option<Self>;
+    /// The member `name` of an object; `None` for a missing member or a
+    /// value that is not an object.
+    fn member(&self, name: &str) -> Option<Self>;
+    /// The value as a string, if it is one.
+    fn string(&self) -> Option<String>;
+    /// The value as a number, if it is one.
+    fn number(&self) -> Option<f64>;
+    /// The value as a boolean, if it is one.
+    fn boolean(&self) -> Option<bool>;
+    /// The elements of an array, if it is one.
+    fn elements(&self) -> Option<Vec<Self>>;
+}
+
+fn string<J: Json>(object: &J, name: &str) -> Option<String> {
+    object.member(name)?.string()
+}
+
+/// A whole number in `0..=max`, as JSON numbers carry them.
+fn whole<J: Json>(object: &J, name: &str, max: f64) -> Option<f64> {
+    let n = object.member(name)?.number()?;
+    (n >= 0.0 && n <= max && n.fract() == 0.0).then_some(n)
+}
+
+impl SessionInfo {
+    fn read<J: Json>(json: &J) -> Option<Self> {
+        Some(SessionInfo {
+            session_id: string(json, "sessionId")?,
+            message_id: string(json, "messageId")?,
+        })
+    }
+}
+
+impl StatusInfo {
+    fn read<J: Json>(json: &J) -> Option<Self> {
+        Some(StatusInfo {
+            message: string(json, "message")?,
+        })
+    }
+}
+
+impl Citation {
+    fn read<J: Json>(json: &J) -> Option<Self> {
+        Some(Citation {
+            id: string(json, "id")?,
+            conversation_id: string(json, "conversationId")?,
+            conversation_title: string(json, "conversationTitle")?,
+            timestamp: string(json, "timestamp")?,
+            seconds: whole(json, "seconds", f64::from(u32::MAX))? as u32,
+            speaker: string(json, "speaker")?,
+            quote: string(json, "quote")?,
+        })
+    }
+}
+
+impl DoneInfo {
+    fn read<J: Json>(json: &J) -> Option<Self> {
+        let processing_ms = json.member("processingMs")?.number()?;
+        Some(DoneInfo {
+            message_id: string(json, "messageId")?,
+            processing_ms,
+            // 2^53: the largest whole number a JSON number holds exactly.
+            token_count: whole(json, "tokenCount", 9_007_199_254_740_992.0)? as u64,
+        })
+    }
+}
+
+impl ServerErrorInfo {
+    fn read<J: Json>(json: &J) -> Option<Self> {
+        let retryable = match json.member("retryable") {
+            None => false,
+            Some(value) => value.boolean()?,
+        };
+        Some(ServerErrorInfo {
+            code: string(json, "code")?,
+            message: string(json, "message")?,
+            retryable,
+        })
+    }
+}
+
+fn citations<J: Json>(json: &J) -> Option<Vec<Citation>> {
+    json.member("citations")?
+        .elements()?
+        .iter()
+        .map(Citation::read)
+        .collect()
 }
 
 /// Decodes one SSE event: `Ok(None)` for an event type the protocol does
-/// not define.
-pub fn decode_event(
-    event: SseEvent,
-    json: &mut impl JsonDecoder,
-) -> Result<Option<ChatEvent>, ProtocolError> {
+/// not define. Members the protocol does not define are ignored.
+pub fn decode_event<J: Json>(event: SseEvent) -> Result<Option<ChatEvent>, ProtocolError> {
     let Some(kind) = EventKind::from_type(&event.event_type) else {
         return Ok(None);
     };
-    let malformed = ProtocolError::MalformedPayload(kind);
-    let data = event.data.as_str();
-    let decoded = match kind {
-        EventKind::Token => ChatEvent::Token(event.data),
-        EventKind::Session => ChatEvent::Session(json.decode(data).ok_or(malformed)?),
-        EventKind::Status => ChatEvent::Status(json.decode(data).ok_or(malformed)?),
-        EventKind::Citations => {
-            let payload: CitationsPayload = json.decode(data).ok_or(malformed)?;
-            ChatEvent::Citations(payload.citations)
-        }
-        EventKind::Done => ChatEvent::Done(json.decode(data).ok_or(malformed)?),
-        EventKind::Error => ChatEvent::Error(json.decode(data).ok_or(malformed)?),
-    };
-    Ok(Some(decoded))
+    if kind == EventKind::Token {
+        return Ok(Some(ChatEvent::Token(event.data)));
+    }
+    let json = J::parse(&event.data);
+    let decoded = json.as_ref().and_then(|json| match kind {
+        EventKind::Session => SessionInfo::read(json).map(ChatEvent::Session),
+        EventKind::Status => StatusInfo::read(json).map(ChatEvent::Status),
+        EventKind::Citations => citations(json).map(ChatEvent::Citations),
+        EventKind::Done => DoneInfo::read(json).map(ChatEvent::Done),
+        EventKind::Error => ServerErrorInfo::read(json).map(ChatEvent::Error),
+        EventKind::Token => None,
+    });
+    decoded
+        .map(Some)
+        .ok_or(ProtocolError::MalformedPayload(kind))
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
 
-    /// serde_json as the decoder, for native tests.
-    pub(crate) struct SerdeJson;
+    /// serde_json as the host's JSON, for native tests.
+    pub(crate) struct SerdeJson(serde_json::Value);
 
-    impl JsonDecoder for SerdeJson {
-        fn decode<T: DeserializeOwned>(&mut self, text: &str) -> Option<T> {
-            serde_json::from_str(text).ok()
+    impl Json for SerdeJson {
+        fn parse(text: &str) -> Option<Self> {
+            serde_json::from_str(text).ok().map(SerdeJson)
+        }
+        fn member(&self, name: &str) -> Option<Self> {
+            self.0.get(name).cloned().map(SerdeJson)
+        }
+        fn string(&self) -> Option<String> {
+            self.0.as_str().map(str::to_owned)
+        }
+        fn number(&self) -> Option<f64> {
+            self.0.as_f64()
+        }
+        fn boolean(&self) -> Option<bool> {
+            self.0.as_bool()
+        }
+        fn elements(&self) -> Option<Vec<Self>> {
+            Some(self.0.as_array()?.iter().cloned().map(SerdeJson).collect())
         }
     }
 
@@ -219,7 +304,7 @@ pub(crate) mod tests {
 
     #[test]
     fn decodes_each_event_type() {
-        let decode = |t: &str, d: &str| decode_event(sse(t, d), &mut SerdeJson);
+        let decode = |t: &str, d: &str| decode_event::<SerdeJson>(sse(t, d));
         assert_eq!(
             decode("session", r#"{"sessionId":"s_1","messageId":"m_1"}"#),
             Ok(Some(ChatEvent::Session(SessionInfo {
@@ -269,14 +354,14 @@ pub(crate) mod tests {
 
     #[test]
     fn unknown_types_are_ignored_and_bad_json_is_an_error() {
-        assert_eq!(decode_event(sse("message", "x"), &mut SerdeJson), Ok(None));
-        assert_eq!(decode_event(sse("Token", "x"), &mut SerdeJson), Ok(None));
+        assert_eq!(decode_event::<SerdeJson>(sse("message", "x")), Ok(None));
+        assert_eq!(decode_event::<SerdeJson>(sse("Token", "x")), Ok(None));
         assert_eq!(
-            decode_event(sse("done", "{oops"), &mut SerdeJson),
+            decode_event::<SerdeJson>(sse("done", "{oops")),
             Err(ProtocolError::MalformedPayload(EventKind::Done))
         );
         assert_eq!(
-            decode_event(sse("session", r#"{"sessionId":1}"#), &mut SerdeJson),
+            decode_event::<SerdeJson>(sse("session", r#"{"sessionId":1}"#)),
             Err(ProtocolError::MalformedPayload(EventKind::Session))
         );
     }

@@ -17,12 +17,13 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, ReadableStreamDefaultReader, RequestInit, Response};
 
+use super::convert::{
+    done_to_js, resolution_to_js, segment_to_js, segments_to_js, session_to_js, sources_to_js,
+    status_to_js, EngineJson,
+};
 use super::error::StreamError;
-use super::json::{to_js, EngineJson};
 use super::options::{get, ChatOptions};
-use crate::core::citation::Resolution;
 use crate::core::pipeline::{ChatPipeline, Output};
-use crate::core::protocol::Citation;
 
 #[wasm_bindgen]
 extern "C" {
@@ -214,10 +215,9 @@ impl Shared {
             chunk.resize(bytes.length() as usize, 0);
             bytes.copy_to(&mut chunk);
             let mut out = Vec::new();
-            let fed = self.pipeline.borrow_mut().feed(
+            let fed = self.pipeline.borrow_mut().feed::<EngineJson>(
                 &chunk,
                 js_sys::Date::now(),
-                &mut EngineJson,
                 &mut out,
             );
             self.deliver(out)?;
@@ -347,20 +347,29 @@ impl Shared {
                 return Ok(());
             }
             let (callback, name, args): (_, _, Vec<JsValue>) = match output {
-                Output::Session(info) => (&callbacks.on_session, "onSession", vec![to_js(&info)]),
-                Output::Status(info) => (&callbacks.on_status, "onStatus", vec![to_js(&info)]),
-                Output::Segment(segment) => {
-                    (&callbacks.on_segment, "onSegment", vec![to_js(&segment)])
+                Output::Session(info) => (
+                    &callbacks.on_session,
+                    "onSession",
+                    vec![session_to_js(&info)],
+                ),
+                Output::Status(info) => {
+                    (&callbacks.on_status, "onStatus", vec![status_to_js(&info)])
                 }
+                Output::Segment(segment) => (
+                    &callbacks.on_segment,
+                    "onSegment",
+                    vec![segment_to_js(&segment)],
+                ),
                 Output::Citations(citations, resolution) => {
-                    let (citations, resolution) = citations_to_js(&citations, &resolution);
+                    let sources = sources_to_js(&citations);
+                    let resolution = resolution_to_js(&sources, &resolution);
                     (
                         &callbacks.on_citations,
                         "onCitations",
-                        vec![citations, resolution],
+                        vec![sources.into(), resolution],
                     )
                 }
-                Output::Done(info) => (&callbacks.on_done, "onDone", vec![to_js(&info)]),
+                Output::Done(info) => (&callbacks.on_done, "onDone", vec![done_to_js(&info)]),
                 Output::ServerError(info) => return Err(StreamError::Server(info)),
             };
             if !self.call(callback, name, &args) {
@@ -424,8 +433,8 @@ impl Shared {
         set("sessionId", session_id);
         set("messageId", message_id);
         set("text", JsValue::from_str(&transcript.text));
-        set("segments", to_js(&transcript.segments));
-        set("citations", to_js(&transcript.citations));
+        set("segments", segments_to_js(&transcript.segments));
+        set("citations", sources_to_js(&transcript.citations).into());
         set("status", JsValue::from_str(status));
         if let Some(error) = error {
             set("error", error.into());
@@ -490,29 +499,4 @@ async fn http_error(response: &Response) -> StreamError {
         body,
         message,
     }
-}
-
-/// The `onCitations` arguments: the sources, and for each citation segment
-/// the source objects it matched (the same objects as in the first array).
-fn citations_to_js(citations: &[Citation], resolution: &Resolution) -> (JsValue, JsValue) {
-    let sources: Array = citations.iter().map(to_js).collect();
-    let matches: Array = resolution
-        .matches
-        .iter()
-        .map(|indices| -> JsValue {
-            indices
-                .iter()
-                .map(|&i| sources.get(i as u32))
-                .collect::<Array>()
-                .into()
-        })
-        .collect();
-    let js = Object::new();
-    let _ = Reflect::set(&js, &JsValue::from_str("matches"), &matches);
-    let _ = Reflect::set(
-        &js,
-        &JsValue::from_str("unbacked"),
-        &to_js(&resolution.unbacked),
-    );
-    (sources.into(), js.into())
 }

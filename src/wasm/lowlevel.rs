@@ -4,10 +4,10 @@
 use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 
+use super::convert::segments_to_js;
 use super::error::StreamError;
-use super::json::to_js;
 use super::options::{citation_options, max_event_bytes};
-use crate::core::citation::{CitationBuffer as CoreBuffer, Segment};
+use crate::core::citation::CitationBuffer as CoreBuffer;
 use crate::core::sse::{EventRef, EventSink, EventStreamParser as CoreParser};
 
 /// The WHATWG event-stream parser, shaped for speed across the wasm
@@ -139,10 +139,6 @@ pub fn wasm_memory() -> JsValue {
 #[wasm_bindgen(js_name = CitationBuffer)]
 pub struct CitationBuffer {
     core: CoreBuffer,
-}
-
-fn segments_to_js(segments: &[Segment]) -> JsValue {
-    to_js(segments)
 }
 
 #[wasm_bindgen(js_class = CitationBuffer)]

@@ -3,8 +3,8 @@
 //! to [`crate::core`].
 
 mod chat;
+mod convert;
 mod error;
-mod json;
 mod lowlevel;
 mod options;
 

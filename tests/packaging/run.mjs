@@ -75,7 +75,8 @@ async function check(name, fn) {
     return true;
   } catch (error) {
     failed++;
-    const message = error?.stack && !(error instanceof CheckError) ? error.stack : String(error?.message ?? error);
+    const raw = error?.stack && !(error instanceof CheckError) ? error.stack : String(error?.message ?? error);
+    const message = raw.replace(/\x1b\[[0-9;]*m/g, "");
     log(`not ok - ${name} (${seconds(performance.now() - start)})\n     ${message.replaceAll("\n", "\n     ")}`);
     return false;
   }
@@ -186,19 +187,23 @@ async function loadChatPage(url) {
   const warnings = [];
   const aborted = [];
   const wasm = [];
+  // The first problem ends the wait (a little later, to collect what follows).
+  let giveUp;
+  const failedEarly = new Promise((_, reject) => {
+    giveUp = () => setTimeout(() => reject(new CheckError(`the page failed:\n${problems.join("\n")}`)), 200);
+  });
+  failedEarly.catch(() => {});
+  const problem = (line) => {
+    problems.push(line);
+    giveUp();
+  };
   page.on("console", (message) => {
     const where = message.location()?.url ? ` (${message.location().url})` : "";
-    if (message.type() === "error") problems.push(`console.error: ${message.text()}${where}`);
+    if (message.type() === "error") problem(`console.error: ${message.text()}${where}`);
     if (message.type() === "warning") warnings.push(`console.warn: ${message.text()}${where}`);
   });
-  let pageError;
-  const failedOnError = new Promise((_, reject) => {
-    pageError = reject;
-  });
-  failedOnError.catch(() => {});
   page.on("pageerror", (error) => {
-    problems.push(`uncaught: ${error.stack || error.message || `${error.name} (no message)`}`);
-    pageError(new CheckError(`the page threw before finishing:\n${problems.join("\n")}`));
+    problem(`uncaught: ${error.stack || error.message || `${error.name} (no message)`}`);
   });
   page.on("requestfailed", (request) => {
     const line = `${request.method()} ${request.url()}: ${request.failure()?.errorText}`;
@@ -206,10 +211,10 @@ async function loadChatPage(url) {
     // ignores anything after it), which Chromium reports as an aborted
     // request: nothing the page logs. Any other failure is a problem.
     if (request.failure()?.errorText === "net::ERR_ABORTED") aborted.push(line);
-    else problems.push(`request failed: ${line}`);
+    else problem(`request failed: ${line}`);
   });
   page.on("response", async (response) => {
-    if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.request().method()} ${response.url()}`);
+    if (response.status() >= 400) problem(`HTTP ${response.status()}: ${response.request().method()} ${response.url()}`);
     if (new URL(response.url()).pathname.endsWith(".wasm")) {
       wasm.push({ url: response.url(), status: response.status(), type: (await response.allHeaders())["content-type"] });
     }
@@ -218,7 +223,7 @@ async function loadChatPage(url) {
     await page.goto(url, { waitUntil: "domcontentloaded", timeout: PAGE_TIMEOUT_MS });
     await Promise.race([
       page.waitForSelector("body[data-status]", { state: "attached", timeout: PAGE_TIMEOUT_MS }),
-      failedOnError,
+      failedEarly,
     ]);
     const report = await page.evaluate(() => ({
       status: document.body.dataset.status,
@@ -396,7 +401,7 @@ async function main() {
       const kB = (bytes) => `${(bytes / 1000).toFixed(1)} kB`;
       return [
         `${info.filename}: ${kB(info.size)} packed, ${kB(info.unpackedSize)} unpacked, ${info.entryCount} files`,
-        ...info.files.map((f) => `  ${f.path.padEnd(24)} ${String(f.size).padStart(8)} B`),
+        ...info.files.map((f) => `  ${f.path.padEnd(Math.max(...tarballFiles.map((p) => p.length)))} ${String(f.size).padStart(8)} B`),
       ].join("\n");
     });
     // A wrong file list still leaves a tarball worth trying everywhere.
@@ -466,7 +471,6 @@ console.log(JSON.stringify({
     await writeFile(join(viteApp, "index.html"), chatPage(`<script type="module" src="/main.js"></script>`));
     await writeFile(join(viteApp, "main.js"), chatScript("cite-stream", "import.meta.env.VITE_CITE_STREAM_SERVER"));
     const viteEnv = { VITE_CITE_STREAM_SERVER: SERVER, NO_COLOR: "1" };
-    let wasmAsset;
     const built = await check(NAMES.build, async () => {
       const took = await installs[1];
       const installed = await readFile(join(viteApp, "node_modules/vite/package.json"), "utf8").then(JSON.parse);
@@ -476,8 +480,7 @@ console.log(JSON.stringify({
       const assets = await readdir(join(viteApp, "dist/assets"));
       const wasmFiles = assets.filter((name) => name.endsWith(".wasm"));
       assert(wasmFiles.length === 1, `dist/assets has ${wasmFiles.length} .wasm files (${wasmFiles.join(", ")}), expected 1`);
-      wasmAsset = wasmFiles[0];
-      const [emitted, original] = await Promise.all([readFile(join(viteApp, "dist/assets", wasmAsset)), readFile(join(PKG_DIR, "cite_stream_bg.wasm"))]);
+      const [emitted, original] = await Promise.all([readFile(join(viteApp, "dist/assets", wasmFiles[0])), readFile(join(PKG_DIR, "cite_stream_bg.wasm"))]);
       assert(emitted.equals(original), "the emitted .wasm differs from pkg/cite_stream_bg.wasm");
       const js = assets.filter((name) => name.endsWith(".js"));
       for (const name of js) {
@@ -516,10 +519,12 @@ await server.listen();
 console.log("PORT " + server.httpServer.address().port);
 `);
         const child = spawn(process.execPath, ["dev.mjs"], { cwd: viteApp, env: { ...process.env, ...viteEnv }, stdio: ["ignore", "pipe", "pipe"] });
-        const stop = () => {
+        const exited = new Promise((ok) => child.once("exit", ok));
+        const stop = async () => {
           if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+          await Promise.race([exited, new Promise((ok) => setTimeout(ok, 5000).unref())]);
         };
-        cleanups.push(async () => stop());
+        cleanups.push(stop);
         let output = "";
         try {
           const port = await new Promise((ok, reject) => {
@@ -545,7 +550,7 @@ console.log("PORT " + server.httpServer.address().port);
           if (serverLog) error.message += `\ndev server output:\n${serverLog}`;
           throw error;
         } finally {
-          stop();
+          await stop();
         }
       });
     } else {

@@ -9,8 +9,6 @@
 //! Numeric (Perplexity-style): `[` ITEM (`,` ` `? ITEM)* `]` where ITEM is a
 //! number or a range `A-B`.
 
-use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
-
 use super::CitationRef;
 
 /// Which inline citations the buffer recognises.
@@ -187,16 +185,32 @@ fn seconds_of(timestamp: &str) -> Option<u32> {
     })
 }
 
-/// A Unicode letter (general category L).
-fn is_letter(c: char) -> bool {
-    c.general_category_group() == GeneralCategoryGroup::Letter
+// `LETTERS` and `MARKS`: sorted, disjoint ranges of code points, generated
+// by build.rs.
+include!(concat!(env!("OUT_DIR"), "/unicode_tables.rs"));
+
+fn in_ranges(ranges: &[(u32, u32)], c: char) -> bool {
+    let code = u32::from(c);
+    ranges
+        .binary_search_by(|&(start, end)| {
+            if end < code {
+                std::cmp::Ordering::Less
+            } else if start > code {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .is_ok()
 }
 
-/// A character allowed after a speaker's first letter.
+/// A Unicode letter (general category L).
+fn is_letter(c: char) -> bool {
+    c.is_ascii_alphabetic() || (!c.is_ascii() && in_ranges(&LETTERS, c))
+}
+
+/// A character allowed after a speaker's first letter: a letter, a mark
+/// (general category M), a space, `.`, `'` or `-`.
 fn is_speaker_char(c: char) -> bool {
-    matches!(c, ' ' | '.' | '\'' | '-')
-        || matches!(
-            c.general_category_group(),
-            GeneralCategoryGroup::Letter | GeneralCategoryGroup::Mark
-        )
+    matches!(c, ' ' | '.' | '\'' | '-') || is_letter(c) || (!c.is_ascii() && in_ranges(&MARKS, c))
 }

@@ -10,14 +10,11 @@
 mod grammar;
 mod resolve;
 
-use serde::Serialize;
-
 pub use grammar::{Pattern, State, Step, MAX_SPEAKER_CHARS};
 pub use resolve::{resolve, Resolution, UnbackedCitation};
 
 /// One entry of an inline citation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CitationRef {
     /// `12:45, Sarah Johnson`.
     Timestamp {
@@ -36,8 +33,7 @@ pub enum CitationRef {
 }
 
 /// A render-ready piece of the answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Segment {
     /// Plain text.
     Text {

@@ -1,14 +1,11 @@
 //! Matching the inline citations of an answer against the sources of the
 //! `citations` event.
 
-use serde::Serialize;
-
 use super::{CitationRef, Segment};
 use crate::core::protocol::Citation;
 
 /// Which sources back each inline citation.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Resolution {
     /// For the n-th citation segment, the indices into the sources of every
     /// source one of its entries matches, in entry order.
@@ -18,13 +15,11 @@ pub struct Resolution {
 }
 
 /// An inline citation entry that matches no source.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnbackedCitation {
     /// Its citation segment's index among the citation segments.
     pub segment_index: usize,
     /// The entry as written.
-    #[serde(flatten)]
     pub entry: CitationRef,
 }
 

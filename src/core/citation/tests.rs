@@ -283,6 +283,36 @@ fn a_pause_reaching_the_timeout_releases_the_candidate_as_text() {
     assert_eq!(out, vec![text("[12:45, Sa"), text("rah]")]);
 }
 
+/// The tables build.rs generates agree with unicode-properties on every
+/// code point.
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn generated_unicode_tables_match_the_general_category() {
+    use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
+    let speaker_start = |c: char| {
+        Pattern::TimestampSpeaker.step(State::Comma, ' ') == Step::Continue(State::SpeakerStart)
+            && Pattern::TimestampSpeaker.step(State::SpeakerStart, c)
+                == Step::Continue(State::Speaker(1))
+    };
+    let speaker_char = |c: char| {
+        Pattern::TimestampSpeaker.step(State::Speaker(1), c) == Step::Continue(State::Speaker(2))
+    };
+    for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+        let group = c.general_category_group();
+        let letter = group == GeneralCategoryGroup::Letter;
+        let mark = group == GeneralCategoryGroup::Mark;
+        assert_eq!(speaker_start(c), letter, "{c:?} as a first letter");
+        let punctuation = matches!(c, ' ' | '.' | '\'' | '-');
+        if c != ']' && c != ';' {
+            assert_eq!(
+                speaker_char(c),
+                letter || mark || punctuation,
+                "{c:?} in a name"
+            );
+        }
+    }
+}
+
 #[cfg(not(target_arch = "wasm32"))]
 mod properties {
     use super::*;

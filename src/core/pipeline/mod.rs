@@ -6,8 +6,8 @@ use std::fmt;
 
 use super::citation::{resolve, CitationBuffer, CitationOptions, Resolution, Segment};
 use super::protocol::{
-    decode_event, ChatEvent, Citation, DoneInfo, JsonDecoder, ProtocolError, ServerErrorInfo,
-    SessionInfo, StatusInfo,
+    decode_event, ChatEvent, Citation, DoneInfo, Json, ProtocolError, ServerErrorInfo, SessionInfo,
+    StatusInfo,
 };
 use super::sse::{EventStreamParser, SseError, SseEvent};
 
@@ -129,11 +129,10 @@ impl ChatPipeline {
 
     /// Processes one network chunk received at `now` (ms). Output produced
     /// before an error is still appended to `out`: nothing received is lost.
-    pub fn feed(
+    pub fn feed<J: Json>(
         &mut self,
         bytes: &[u8],
         now: f64,
-        json: &mut impl JsonDecoder,
         out: &mut Vec<Output>,
     ) -> Result<(), PipelineError> {
         let mut events = std::mem::take(&mut self.events);
@@ -142,7 +141,7 @@ impl ChatPipeline {
             .feed(bytes, &mut |event: SseEvent| events.push(event));
         let mut result = Ok(());
         for event in events.drain(..) {
-            if let Err(error) = self.handle(event, now, json, out) {
+            if let Err(error) = self.handle::<J>(event, now, out) {
                 result = Err(error);
                 break;
             }
@@ -168,11 +167,10 @@ impl ChatPipeline {
         self.record_segments(segments, out);
     }
 
-    fn handle(
+    fn handle<J: Json>(
         &mut self,
         event: SseEvent,
         now: f64,
-        json: &mut impl JsonDecoder,
         out: &mut Vec<Output>,
     ) -> Result<(), PipelineError> {
         if self.ended() {
@@ -180,7 +178,7 @@ impl ChatPipeline {
             // is not part of this answer.
             return Ok(());
         }
-        let Some(event) = decode_event(event, json)? else {
+        let Some(event) = decode_event::<J>(event)? else {
             return Ok(());
         };
         match event {

@@ -22,7 +22,7 @@ fn run(chunks: &[&[u8]]) -> (Vec<Output>, Transcript) {
     let mut out = Vec::new();
     for chunk in chunks {
         pipeline
-            .feed(chunk, 0.0, &mut SerdeJson, &mut out)
+            .feed::<SerdeJson>(chunk, 0.0, &mut out)
             .expect("valid stream");
     }
     pipeline.finish(&mut out);
@@ -87,7 +87,7 @@ fn malformed_json_is_a_protocol_error_after_earlier_output() {
     let mut out = Vec::new();
     let input = b"event: token\ndata: hi\n\nevent: done\ndata: {nope\n\n";
     let error = pipeline
-        .feed(input, 0.0, &mut SerdeJson, &mut out)
+        .feed::<SerdeJson>(input, 0.0, &mut out)
         .unwrap_err();
     assert!(matches!(error, PipelineError::Protocol(_)));
     assert_eq!(

@@ -1,0 +1,168 @@
+//! Between Rust values and JS values, without a serialisation framework:
+//! JSON payloads are parsed by the engine's `JSON.parse` and read member by
+//! member; output objects are built by small JS functions, one call per
+//! object, so the module carries neither serde nor its error formatting.
+
+use js_sys::{Array, Reflect};
+use wasm_bindgen::prelude::*;
+
+use crate::core::citation::{CitationRef, Resolution, Segment};
+use crate::core::protocol::{Citation, DoneInfo, Json, SessionInfo, StatusInfo};
+
+#[wasm_bindgen(inline_js = "
+export function segment(citation, text, entries) {
+  return citation ? { kind: 'citation', text, citations: entries } : { kind: 'text', text };
+}
+export function stampEntry(timestamp, seconds, speaker) { return { timestamp, seconds, speaker }; }
+export function numberEntry(number) { return { number }; }
+export function source(id, conversationId, conversationTitle, timestamp, seconds, speaker, quote) {
+  return { id, conversationId, conversationTitle, timestamp, seconds, speaker, quote };
+}
+export function session(sessionId, messageId) { return { sessionId, messageId }; }
+export function status(message) { return { message }; }
+export function done(messageId, processingMs, tokenCount) { return { messageId, processingMs, tokenCount }; }
+export function unbacked(segmentIndex, entry) { return { segmentIndex, ...entry }; }
+export function resolution(matches, unbacked) { return { matches, unbacked }; }
+")]
+extern "C" {
+    fn segment(citation: bool, text: &str, entries: JsValue) -> JsValue;
+    #[wasm_bindgen(js_name = stampEntry)]
+    fn stamp_entry(timestamp: &str, seconds: u32, speaker: &str) -> JsValue;
+    #[wasm_bindgen(js_name = numberEntry)]
+    fn number_entry(number: u32) -> JsValue;
+    #[allow(clippy::too_many_arguments)]
+    fn source(
+        id: &str,
+        conversation_id: &str,
+        conversation_title: &str,
+        timestamp: &str,
+        seconds: u32,
+        speaker: &str,
+        quote: &str,
+    ) -> JsValue;
+    fn session(session_id: &str, message_id: &str) -> JsValue;
+    fn status(message: &str) -> JsValue;
+    fn done(message_id: &str, processing_ms: f64, token_count: f64) -> JsValue;
+    fn unbacked(segment_index: u32, entry: JsValue) -> JsValue;
+    fn resolution(matches: Array, unbacked: Array) -> JsValue;
+}
+
+/// A value parsed by `JSON.parse`.
+pub(crate) struct EngineJson(JsValue);
+
+impl Json for EngineJson {
+    fn parse(text: &str) -> Option<Self> {
+        js_sys::JSON::parse(text).ok().map(EngineJson)
+    }
+
+    fn member(&self, name: &str) -> Option<Self> {
+        if !self.0.is_object() || js_sys::Array::is_array(&self.0) {
+            return None;
+        }
+        let value = Reflect::get(&self.0, &JsValue::from_str(name)).ok()?;
+        (!value.is_undefined()).then_some(EngineJson(value))
+    }
+
+    fn string(&self) -> Option<String> {
+        self.0.as_string()
+    }
+
+    fn number(&self) -> Option<f64> {
+        self.0.as_f64()
+    }
+
+    fn boolean(&self) -> Option<bool> {
+        self.0.as_bool()
+    }
+
+    fn elements(&self) -> Option<Vec<Self>> {
+        if !Array::is_array(&self.0) {
+            return None;
+        }
+        Some(Array::from(&self.0).iter().map(EngineJson).collect())
+    }
+}
+
+fn entry_to_js(entry: &CitationRef) -> JsValue {
+    match entry {
+        CitationRef::Timestamp {
+            timestamp,
+            seconds,
+            speaker,
+        } => stamp_entry(timestamp, *seconds, speaker),
+        CitationRef::Number { number } => number_entry(*number),
+    }
+}
+
+/// `{ kind: "text", text }` or `{ kind: "citation", text, citations }`.
+pub(crate) fn segment_to_js(value: &Segment) -> JsValue {
+    match value {
+        Segment::Text { text } => segment(false, text, JsValue::UNDEFINED),
+        Segment::Citation { text, citations } => {
+            let entries: Array = citations.iter().map(entry_to_js).collect();
+            segment(true, text, entries.into())
+        }
+    }
+}
+
+/// An array of segments.
+pub(crate) fn segments_to_js(segments: &[Segment]) -> JsValue {
+    segments.iter().map(segment_to_js).collect::<Array>().into()
+}
+
+pub(crate) fn session_to_js(info: &SessionInfo) -> JsValue {
+    session(&info.session_id, &info.message_id)
+}
+
+pub(crate) fn status_to_js(info: &StatusInfo) -> JsValue {
+    status(&info.message)
+}
+
+pub(crate) fn done_to_js(info: &DoneInfo) -> JsValue {
+    done(
+        &info.message_id,
+        info.processing_ms,
+        info.token_count as f64,
+    )
+}
+
+/// The sources of a `citations` event.
+pub(crate) fn sources_to_js(citations: &[Citation]) -> Array {
+    citations
+        .iter()
+        .map(|c| {
+            source(
+                &c.id,
+                &c.conversation_id,
+                &c.conversation_title,
+                &c.timestamp,
+                c.seconds,
+                &c.speaker,
+                &c.quote,
+            )
+        })
+        .collect()
+}
+
+/// The `onCitations` resolution: for each citation segment the source
+/// objects it matched (the same objects as in `sources`), and the entries
+/// that match none.
+pub(crate) fn resolution_to_js(sources: &Array, value: &Resolution) -> JsValue {
+    let matches: Array = value
+        .matches
+        .iter()
+        .map(|indices| -> JsValue {
+            indices
+                .iter()
+                .map(|&i| sources.get(i as u32))
+                .collect::<Array>()
+                .into()
+        })
+        .collect();
+    let missing: Array = value
+        .unbacked
+        .iter()
+        .map(|u| unbacked(u.segment_index as u32, entry_to_js(&u.entry)))
+        .collect();
+    resolution(matches, missing)
+}
