@@ -12,22 +12,31 @@ export interface NumberCitation {
   number: number;
 }
 
-export type CitationEntry = TimestampCitation | NumberCitation;
+export type CitationPattern = "timestamp-speaker" | "numeric";
+
+/** The entries of a citation under each pattern. */
+export interface CitationEntryOf {
+  "timestamp-speaker": TimestampCitation;
+  numeric: NumberCitation;
+}
+
+/** One entry of an inline citation; under a known pattern, that pattern's entry. */
+export type CitationEntry<P extends CitationPattern = CitationPattern> = CitationEntryOf[P];
 
 export interface TextSegment {
   kind: "text";
   text: string;
 }
 
-export interface CitationSegment {
+export interface CitationSegment<P extends CitationPattern = CitationPattern> {
   kind: "citation";
   /** The raw bracket text, such as `"[12:45, Sarah Johnson]"`. */
   text: string;
-  citations: CitationEntry[];
+  citations: CitationEntry<P>[];
 }
 
 /** A render-ready piece of the answer. */
-export type Segment = TextSegment | CitationSegment;
+export type Segment<P extends CitationPattern = CitationPattern> = TextSegment | CitationSegment<P>;
 
 /** One source passage from the `citations` event. */
 export interface Citation {
@@ -41,13 +50,13 @@ export interface Citation {
 }
 
 /** An inline citation entry that no source backs. */
-export type UnbackedCitation = { segmentIndex: number } & CitationEntry;
+export type UnbackedCitation<P extends CitationPattern = CitationPattern> = { segmentIndex: number } & CitationEntry<P>;
 
-export interface CitationResolution {
+export interface CitationResolution<P extends CitationPattern = CitationPattern> {
   /** For the n-th citation segment, the sources its entries matched. */
   matches: Citation[][];
   /** The inline citation entries that match no source. */
-  unbacked: UnbackedCitation[];
+  unbacked: UnbackedCitation<P>[];
 }
 
 export interface SessionInfo {
@@ -98,67 +107,68 @@ export declare class StreamError extends Error {
   readonly reason?: unknown;
 }
 
-export type CitationPattern = "timestamp-speaker" | "numeric";
-
-export interface CitationOptions {
+export interface CitationOptions<P extends CitationPattern = CitationPattern> {
   /** A held candidate that receives no text for this long is released as text. Default 1000. */
   timeoutMs?: number;
   /** A held candidate longer than this many characters is released as text. Default 64. */
   maxLength?: number;
   /** Default `"timestamp-speaker"`. */
-  pattern?: CitationPattern;
+  pattern?: P;
 }
 
-export interface StreamChatOptions {
+/** `P` is the citation pattern, inferred from `citations.pattern` ("timestamp-speaker" when absent). */
+export interface StreamChatOptions<P extends CitationPattern = "timestamp-speaker"> {
   url: string | URL;
   /** Sent as JSON. */
   body: unknown;
   headers?: HeadersInit;
   /** Aborting it stops the stream: `finished` resolves with status `"stopped"` and an `aborted` error. */
   signal?: AbortSignal;
-  citations?: CitationOptions;
+  citations?: CitationOptions<P>;
   /** No bytes at all for this long is an `idle-timeout` error. Default 45000. */
   idleTimeoutMs?: number;
   /** A line or an event larger than this is a `protocol` error. Default 1 MiB. */
   maxEventBytes?: number;
   onSession?(info: SessionInfo): void;
   onStatus?(info: StatusInfo): void;
-  onSegment?(segment: Segment): void;
-  onCitations?(citations: Citation[], resolution: CitationResolution): void;
+  onSegment?(segment: Segment<P>): void;
+  onCitations?(citations: Citation[], resolution: CitationResolution<P>): void;
   onDone?(info: DoneInfo): void;
   onError?(error: StreamError): void;
 }
 
 export type ChatStatus = "done" | "stopped" | "error";
 
-export interface ChatResult {
+export interface ChatResult<P extends CitationPattern = CitationPattern> {
   sessionId: string | null;
   messageId: string | null;
   /** The answer text received, in full or up to the stop or error. */
   text: string;
-  segments: Segment[];
+  segments: Segment<P>[];
   citations: Citation[];
   status: ChatStatus;
   error?: StreamError;
 }
 
 /** The events of the async iterator, one per callback. */
-export type ChatEvent =
+export type ChatEvent<P extends CitationPattern = CitationPattern> =
   | ({ type: "session" } & SessionInfo)
   | ({ type: "status" } & StatusInfo)
-  | { type: "segment"; segment: Segment }
-  | { type: "citations"; citations: Citation[]; resolution: CitationResolution }
+  | { type: "segment"; segment: Segment<P> }
+  | { type: "citations"; citations: Citation[]; resolution: CitationResolution<P> }
   | ({ type: "done" } & DoneInfo)
   | { type: "error"; error: StreamError };
 
-export interface ChatStream extends AsyncIterable<ChatEvent> {
+export interface ChatStream<P extends CitationPattern = CitationPattern> extends AsyncIterable<ChatEvent<P>> {
   /** Aborts the request; safe at any time, any number of times. */
   stop(): void;
   /** Resolves when the stream is over; never rejects. */
-  readonly finished: Promise<ChatResult>;
+  readonly finished: Promise<ChatResult<P>>;
 }
 
-export declare function streamChat(options: StreamChatOptions): ChatStream;
+export declare function streamChat<P extends CitationPattern = "timestamp-speaker">(
+  options: StreamChatOptions<P>,
+): ChatStream<P>;
 
 /** One dispatched server-sent event. */
 export interface SseEvent {
@@ -181,14 +191,14 @@ export declare class EventStreamParser {
   free(): void;
 }
 
-export declare class CitationBuffer {
-  constructor(options?: CitationOptions);
+export declare class CitationBuffer<P extends CitationPattern = "timestamp-speaker"> {
+  constructor(options?: CitationOptions<P>);
   /** The segments ready to render now. */
-  push(text: string, nowMs: number): Segment[];
+  push(text: string, nowMs: number): Segment<P>[];
   /** The segments released by the timeout. */
-  poll(nowMs: number): Segment[];
+  poll(nowMs: number): Segment<P>[];
   /** Everything still held, as text. */
-  finish(): Segment[];
+  finish(): Segment<P>[];
   /** When `poll()` would release the held candidate. */
   readonly deadline: number | undefined;
   free(): void;

@@ -67,12 +67,9 @@ declare function render(segment: Segment): void;
         const [first] = segment.citations;
         // KNOWN MISMATCH between the README and js/index.d.ts: a citation
         // segment's `citations` is `CitationEntry[]` (timestamp-speaker OR
-        // numeric entries) whatever the pattern, so `first.timestamp` and
-        // `first.speaker` do not exist on the union and the README's sample
-        // does not compile in TypeScript. When index.d.ts ties the entry type
-        // to `citations.pattern` (default "timestamp-speaker"), this
-        // directive becomes unused and tsc fails: then delete it.
-        // @ts-expect-error -- README sample 1 vs CitationEntry union (see above)
+        // numeric entries) whatever the pattern; index.d.ts ties the entry
+        // type to `citations.pattern` (default "timestamp-speaker"), so the
+        // README's sample compiles as written.
         badge.textContent = `${first.timestamp} · ${first.speaker}`;
         answer.append(badge);
       }
@@ -136,19 +133,25 @@ type Options = StreamChatOptions;
 type Callback = "onSession" | "onStatus" | "onSegment" | "onCitations" | "onDone" | "onError";
 type Arg<K extends Callback, N extends number = 0> = Parameters<NonNullable<Options[K]>>[N];
 assertType<Equal<Extract<keyof Options, `on${string}`>, Callback>>();
-assertType<Equal<Parameters<typeof streamChat>, [options: StreamChatOptions]>>();
-assertType<Equal<ReturnType<typeof streamChat>, ChatStream>>();
+// A generic function's Parameters/ReturnType use its constraint; a call
+// without `citations.pattern` infers the default pattern.
+assertType<Equal<Parameters<typeof streamChat>, [options: StreamChatOptions<CitationPattern>]>>();
+assertType<Equal<ReturnType<typeof streamChat>, ChatStream<CitationPattern>>>();
+const defaultPattern = streamChat({ url: "/api/chat", body: {} });
+assertType<Equal<typeof defaultPattern, ChatStream<"timestamp-speaker">>>();
+const numericPattern = streamChat({ url: "/api/chat", body: {}, citations: { pattern: "numeric" } });
+assertType<Equal<typeof numericPattern, ChatStream<"numeric">>>();
 assertType<Equal<Options["url"], string | URL>>();
 assertType<Equal<Options["body"], unknown>>();
 assertType<Equal<Options["signal"], AbortSignal | undefined>>();
-assertType<Equal<Options["citations"], CitationOptions | undefined>>();
+assertType<Equal<Options["citations"], CitationOptions<"timestamp-speaker"> | undefined>>();
 assertType<Equal<Options["idleTimeoutMs"], number | undefined>>();
 assertType<Equal<Options["maxEventBytes"], number | undefined>>();
 assertType<Equal<Arg<"onSession">, SessionInfo>>();
 assertType<Equal<Arg<"onStatus">, StatusInfo>>();
-assertType<Equal<Arg<"onSegment">, Segment>>();
+assertType<Equal<Arg<"onSegment">, Segment<"timestamp-speaker">>>();
 assertType<Equal<Arg<"onCitations", 0>, Citation[]>>();
-assertType<Equal<Arg<"onCitations", 1>, CitationResolution>>();
+assertType<Equal<Arg<"onCitations", 1>, CitationResolution<"timestamp-speaker">>>();
 assertType<Equal<Arg<"onDone">, DoneInfo>>();
 assertType<Equal<Arg<"onError">, StreamError>>();
 assertType<Equal<SessionInfo, { sessionId: string; messageId: string }>>();
@@ -302,9 +305,9 @@ explain(made);
   const defaults = new CitationBuffer();
   const now = performance.now();
   const ready = buffer.push("See [12:45, Sarah", now);
-  assertType<Equal<typeof ready, Segment[]>>();
-  assertType<Equal<ReturnType<CitationBuffer["poll"]>, Segment[]>>();
-  assertType<Equal<ReturnType<CitationBuffer["finish"]>, Segment[]>>();
+  assertType<Equal<typeof ready, Segment<"timestamp-speaker">[]>>();
+  assertType<Equal<ReturnType<CitationBuffer["poll"]>, Segment<"timestamp-speaker">[]>>();
+  assertType<Equal<ReturnType<CitationBuffer["finish"]>, Segment<"timestamp-speaker">[]>>();
   assertType<Equal<CitationBuffer["deadline"], number | undefined>>();
   const deadline = buffer.deadline;
   const released = deadline === undefined ? [] : buffer.poll(deadline);
