@@ -246,13 +246,18 @@ fn citations<J: Json>(json: &J) -> Option<Vec<Citation>> {
 /// Decodes one SSE event: `Ok(None)` for an event type the protocol does
 /// not define. Members the protocol does not define are ignored.
 pub fn decode_event<J: Json>(event: SseEvent) -> Result<Option<ChatEvent>, ProtocolError> {
-    let Some(kind) = EventKind::from_type(&event.event_type) else {
-        return Ok(None);
-    };
-    if kind == EventKind::Token {
-        return Ok(Some(ChatEvent::Token(event.data)));
+    match EventKind::from_type(&event.event_type) {
+        Some(kind) => decode_payload::<J>(kind, event.data).map(Some),
+        None => Ok(None),
     }
-    let json = J::parse(&event.data);
+}
+
+/// Decodes the data of an event of a known kind.
+pub fn decode_payload<J: Json>(kind: EventKind, data: String) -> Result<ChatEvent, ProtocolError> {
+    if kind == EventKind::Token {
+        return Ok(ChatEvent::Token(data));
+    }
+    let json = J::parse(&data);
     let decoded = json.as_ref().and_then(|json| match kind {
         EventKind::Session => SessionInfo::read(json).map(ChatEvent::Session),
         EventKind::Status => StatusInfo::read(json).map(ChatEvent::Status),
@@ -261,9 +266,7 @@ pub fn decode_event<J: Json>(event: SseEvent) -> Result<Option<ChatEvent>, Proto
         EventKind::Error => ServerErrorInfo::read(json).map(ChatEvent::Error),
         EventKind::Token => None,
     });
-    decoded
-        .map(Some)
-        .ok_or(ProtocolError::MalformedPayload(kind))
+    decoded.ok_or(ProtocolError::MalformedPayload(kind))
 }
 
 #[cfg(test)]

@@ -18,11 +18,12 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, ReadableStreamDefaultReader, RequestInit, Response};
 
 use super::convert::{
-    done_to_js, resolution_to_js, segment_to_js, segments_to_js, session_to_js, sources_to_js,
+    append_all, done_to_js, resolution_to_js, segment_batch_to_js, session_to_js, sources_to_js,
     status_to_js, EngineJson,
 };
 use super::error::StreamError;
 use super::options::{get, ChatOptions};
+use crate::core::citation::Segment;
 use crate::core::pipeline::{ChatPipeline, Output};
 
 #[wasm_bindgen]
@@ -47,6 +48,8 @@ struct Shared {
     options: ChatOptions,
     controller: AbortController,
     pipeline: RefCell<ChatPipeline>,
+    /// Every segment received, as the JS objects handed to `onSegment`.
+    segments: Array,
     halt: RefCell<Option<Halt>>,
     /// Set once no callback may be called any more.
     closed: Cell<bool>,
@@ -76,11 +79,13 @@ impl ChatStream {
     pub fn new(options: JsValue) -> Result<ChatStream, JsValue> {
         let options = ChatOptions::read(options)?;
         let controller = AbortController::new()?;
-        let pipeline = ChatPipeline::new(options.max_event_bytes, options.citations);
+        let pipeline =
+            ChatPipeline::new(options.max_event_bytes, options.citations).keep_segments(false);
         let shared = Rc::new(Shared {
             options,
             controller,
             pipeline: RefCell::new(pipeline),
+            segments: Array::new(),
             halt: RefCell::new(None),
             closed: Cell::new(false),
             settled: Cell::new(false),
@@ -174,9 +179,10 @@ impl Shared {
             Some(Halt::Failed(error)) => Some(error.clone()),
             _ => None,
         };
+        // Only segments come out of `finish`, so this cannot fail.
+        let _ = self.deliver(out);
         if let Some(error) = failure {
             if !matches!(error, StreamError::Callback { .. }) {
-                let _ = self.deliver(out);
                 self.call(&self.options.callbacks.on_error, "onError", &[error.into()]);
             }
         }
@@ -342,11 +348,28 @@ impl Shared {
     /// halted. A throwing callback halts it with a `callback` error.
     fn deliver(&self, outputs: Vec<Output>) -> Result<(), StreamError> {
         let callbacks = &self.options.callbacks;
-        for output in outputs {
-            if self.closed.get() {
-                return Ok(());
-            }
+        let mut outputs = outputs.into_iter().peekable();
+        while let Some(output) = outputs.next() {
             let (callback, name, args): (_, _, Vec<JsValue>) = match output {
+                Output::Segment(first) => {
+                    // A run of segments crosses the boundary in one call.
+                    let mut run = vec![first];
+                    while let Some(Output::Segment(segment)) =
+                        outputs.next_if(|o| matches!(o, Output::Segment(_)))
+                    {
+                        run.push(segment);
+                    }
+                    let batch = self.record_segments(&run);
+                    for segment in batch.iter() {
+                        // After a stop or a throw (which closes the stream),
+                        // the rest is only recorded.
+                        if !self.closed.get() {
+                            self.call(&callbacks.on_segment, "onSegment", &[segment]);
+                        }
+                    }
+                    continue;
+                }
+                _ if self.closed.get() => continue,
                 Output::Session(info) => (
                     &callbacks.on_session,
                     "onSession",
@@ -355,11 +378,6 @@ impl Shared {
                 Output::Status(info) => {
                     (&callbacks.on_status, "onStatus", vec![status_to_js(&info)])
                 }
-                Output::Segment(segment) => (
-                    &callbacks.on_segment,
-                    "onSegment",
-                    vec![segment_to_js(&segment)],
-                ),
                 Output::Citations(citations, resolution) => {
                     let sources = sources_to_js(&citations);
                     let resolution = resolution_to_js(&sources, &resolution);
@@ -372,11 +390,18 @@ impl Shared {
                 Output::Done(info) => (&callbacks.on_done, "onDone", vec![done_to_js(&info)]),
                 Output::ServerError(info) => return Err(StreamError::Server(info)),
             };
-            if !self.call(callback, name, &args) {
-                return Ok(());
-            }
+            self.call(callback, name, &args);
         }
         Ok(())
+    }
+
+    /// Adds segments to the result's list (whether or not callbacks may
+    /// still run: what was received belongs to the result) and returns
+    /// their JS objects.
+    fn record_segments(&self, segments: &[Segment]) -> Array {
+        let batch = segment_batch_to_js(segments);
+        append_all(&self.segments, &batch);
+        batch
     }
 
     /// Calls one callback; `false` when it threw (the stream is then halted).
@@ -433,7 +458,7 @@ impl Shared {
         set("sessionId", session_id);
         set("messageId", message_id);
         set("text", JsValue::from_str(&transcript.text));
-        set("segments", segments_to_js(&transcript.segments));
+        set("segments", self.segments.clone().into());
         set("citations", sources_to_js(&transcript.citations).into());
         set("status", JsValue::from_str(status));
         if let Some(error) = error {

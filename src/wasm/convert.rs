@@ -23,6 +23,16 @@ export function status(message) { return { message }; }
 export function done(messageId, processingMs, tokenCount) { return { messageId, processingMs, tokenCount }; }
 export function unbacked(segmentIndex, entry) { return { segmentIndex, ...entry }; }
 export function resolution(matches, unbacked) { return { matches, unbacked }; }
+export function segmentBatch(packed, citationAt, citationEntries) {
+  const texts = packed.split('\\r');
+  const out = new Array(texts.length);
+  for (let i = 0; i < texts.length; i++) out[i] = { kind: 'text', text: texts[i] };
+  for (let j = 0; j < citationAt.length; j++) {
+    out[citationAt[j]] = { kind: 'citation', text: texts[citationAt[j]], citations: citationEntries[j] };
+  }
+  return out;
+}
+export function appendAll(target, items) { for (const item of items) target.push(item); }
 ")]
 extern "C" {
     fn segment(citation: bool, text: &str, entries: JsValue) -> JsValue;
@@ -45,6 +55,11 @@ extern "C" {
     fn done(message_id: &str, processing_ms: f64, token_count: f64) -> JsValue;
     fn unbacked(segment_index: u32, entry: JsValue) -> JsValue;
     fn resolution(matches: Array, unbacked: Array) -> JsValue;
+    #[wasm_bindgen(js_name = segmentBatch)]
+    fn segment_batch(packed: &str, citation_at: &[u32], citation_entries: Array) -> Array;
+    /// Appends every item of `items` to `target`.
+    #[wasm_bindgen(js_name = appendAll)]
+    pub(crate) fn append_all(target: &Array, items: &Array);
 }
 
 /// A value parsed by `JSON.parse`.
@@ -103,6 +118,25 @@ pub(crate) fn segment_to_js(value: &Segment) -> JsValue {
             segment(true, text, entries.into())
         }
     }
+}
+
+/// Many segments in one crossing: their texts joined by CR (which no text
+/// can contain: CR ends an event-stream line), split and wrapped by JS.
+pub(crate) fn segment_batch_to_js<'a>(segments: impl IntoIterator<Item = &'a Segment>) -> Array {
+    let mut packed = String::new();
+    let mut citation_at = Vec::new();
+    let citation_entries = Array::new();
+    for (i, value) in segments.into_iter().enumerate() {
+        if i > 0 {
+            packed.push('\r');
+        }
+        packed.push_str(value.text());
+        if let Segment::Citation { citations, .. } = value {
+            citation_at.push(i as u32);
+            citation_entries.push(&citations.iter().map(entry_to_js).collect::<Array>());
+        }
+    }
+    segment_batch(&packed, &citation_at, citation_entries)
 }
 
 /// An array of segments.

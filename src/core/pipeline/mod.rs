@@ -6,10 +6,10 @@ use std::fmt;
 
 use super::citation::{resolve, CitationBuffer, CitationOptions, Resolution, Segment};
 use super::protocol::{
-    decode_event, ChatEvent, Citation, DoneInfo, Json, ProtocolError, ServerErrorInfo, SessionInfo,
+    decode_payload, ChatEvent, Citation, DoneInfo, EventKind, Json, ProtocolError, ServerErrorInfo, SessionInfo,
     StatusInfo,
 };
-use super::sse::{EventStreamParser, SseError, SseEvent};
+use super::sse::{EventRef, EventSink, EventStreamParser, SseError};
 
 /// What the pipeline hands to the application, in stream order.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,7 +93,26 @@ pub struct ChatPipeline {
     parser: EventStreamParser,
     buffer: CitationBuffer,
     transcript: Transcript,
-    events: Vec<SseEvent>,
+    events: Vec<(EventKind, String)>,
+    keep_segments: bool,
+    /// The citation segments released so far, for resolving them against
+    /// the sources (kept even when the transcript keeps no segments).
+    cited: Vec<Segment>,
+}
+
+/// Collects the events of the kinds the protocol defines, decoding only
+/// their data: an unknown type costs no allocation, the ID none at all.
+struct KnownEvents<'a>(&'a mut Vec<(EventKind, String)>);
+
+impl EventSink for KnownEvents<'_> {
+    fn event(&mut self, event: EventRef<'_>) {
+        let kind = std::str::from_utf8(event.event_type)
+            .ok()
+            .and_then(EventKind::from_type);
+        if let Some(kind) = kind {
+            self.0.push((kind, String::from_utf8_lossy(event.data).into_owned()));
+        }
+    }
 }
 
 impl ChatPipeline {
@@ -104,7 +123,16 @@ impl ChatPipeline {
             buffer: CitationBuffer::new(citations),
             transcript: Transcript::default(),
             events: Vec::new(),
+            keep_segments: true,
+            cited: Vec::new(),
         }
+    }
+
+    /// Whether the transcript keeps a copy of every segment (it does by
+    /// default); a caller that keeps the segments it receives can turn it off.
+    pub fn keep_segments(mut self, keep: bool) -> Self {
+        self.keep_segments = keep;
+        self
     }
 
     /// What has been received so far.
@@ -138,10 +166,10 @@ impl ChatPipeline {
         let mut events = std::mem::take(&mut self.events);
         let parsed = self
             .parser
-            .feed(bytes, &mut |event: SseEvent| events.push(event));
+            .feed(bytes, &mut KnownEvents(&mut events));
         let mut result = Ok(());
-        for event in events.drain(..) {
-            if let Err(error) = self.handle::<J>(event, now, out) {
+        for (kind, data) in events.drain(..) {
+            if let Err(error) = self.handle::<J>(kind, data, now, out) {
                 result = Err(error);
                 break;
             }
@@ -169,7 +197,8 @@ impl ChatPipeline {
 
     fn handle<J: Json>(
         &mut self,
-        event: SseEvent,
+        kind: EventKind,
+        data: String,
         now: f64,
         out: &mut Vec<Output>,
     ) -> Result<(), PipelineError> {
@@ -178,10 +207,7 @@ impl ChatPipeline {
             // is not part of this answer.
             return Ok(());
         }
-        let Some(event) = decode_event::<J>(event)? else {
-            return Ok(());
-        };
-        match event {
+        match decode_payload::<J>(kind, data)? {
             ChatEvent::Session(info) => {
                 self.transcript.session = Some(info.clone());
                 out.push(Output::Session(info));
@@ -197,7 +223,7 @@ impl ChatPipeline {
                 // Sent after the last token: a candidate still held can no
                 // longer complete.
                 self.finish(out);
-                let resolution = resolve(&self.transcript.segments, &citations);
+                let resolution = resolve(&self.cited, &citations);
                 self.transcript.citations = citations.clone();
                 out.push(Output::Citations(citations, resolution));
             }
@@ -217,7 +243,12 @@ impl ChatPipeline {
 
     fn record_segments(&mut self, segments: Vec<Segment>, out: &mut Vec<Output>) {
         for segment in segments {
-            self.transcript.segments.push(segment.clone());
+            if matches!(segment, Segment::Citation { .. }) {
+                self.cited.push(segment.clone());
+            }
+            if self.keep_segments {
+                self.transcript.segments.push(segment.clone());
+            }
             out.push(Output::Segment(segment));
         }
     }
