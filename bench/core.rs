@@ -148,7 +148,7 @@ impl EventSink for Segments<'_> {
     fn event(&mut self, event: EventRef<'_>) {
         if let Ok(Some(ChatEvent::Token(text))) = decode_event::<SerdeJson>(event.to_owned()) {
             match self.buffer.as_deref_mut() {
-                Some(buffer) => buffer.push_owned(text, 0.0, &mut self.out),
+                Some(buffer) => buffer.push(&text, 0.0, &mut self.out),
                 None => self.out.push(Segment::Text { text }),
             }
         }

@@ -23,8 +23,7 @@ use super::convert::{
 };
 use super::error::StreamError;
 use super::options::{get, ChatOptions};
-use crate::core::citation::Segment;
-use crate::core::pipeline::{ChatPipeline, Output};
+use crate::core::pipeline::{ChatPipeline, Output, SegmentBatch};
 
 #[wasm_bindgen]
 extern "C" {
@@ -348,19 +347,11 @@ impl Shared {
     /// halted. A throwing callback halts it with a `callback` error.
     fn deliver(&self, outputs: Vec<Output>) -> Result<(), StreamError> {
         let callbacks = &self.options.callbacks;
-        let mut outputs = outputs.into_iter().peekable();
-        while let Some(output) = outputs.next() {
+        for output in outputs {
             let (callback, name, args): (_, _, Vec<JsValue>) = match output {
-                Output::Segment(first) => {
-                    // A run of segments crosses the boundary in one call.
-                    let mut run = vec![first];
-                    while let Some(Output::Segment(segment)) =
-                        outputs.next_if(|o| matches!(o, Output::Segment(_)))
-                    {
-                        run.push(segment);
-                    }
-                    let batch = self.record_segments(&run);
-                    for segment in batch.iter() {
+                Output::Segments(batch) => {
+                    let objects = self.record_segments(&batch);
+                    for segment in objects.iter() {
                         // After a stop or a throw (which closes the stream),
                         // the rest is only recorded.
                         if !self.closed.get() {
@@ -398,7 +389,7 @@ impl Shared {
     /// Adds segments to the result's list (whether or not callbacks may
     /// still run: what was received belongs to the result) and returns
     /// their JS objects.
-    fn record_segments(&self, segments: &[Segment]) -> Array {
+    fn record_segments(&self, segments: &SegmentBatch) -> Array {
         let batch = segment_batch_to_js(segments);
         append_all(&self.segments, &batch);
         batch

@@ -7,6 +7,7 @@ use js_sys::{Array, Reflect};
 use wasm_bindgen::prelude::*;
 
 use crate::core::citation::{CitationRef, Resolution, Segment};
+use crate::core::pipeline::SegmentBatch;
 use crate::core::protocol::{Citation, DoneInfo, Json, SessionInfo, StatusInfo};
 
 #[wasm_bindgen(inline_js = "
@@ -120,23 +121,18 @@ pub(crate) fn segment_to_js(value: &Segment) -> JsValue {
     }
 }
 
-/// Many segments in one crossing: their texts joined by CR (which no text
-/// can contain: CR ends an event-stream line), split and wrapped by JS.
-pub(crate) fn segment_batch_to_js<'a>(segments: impl IntoIterator<Item = &'a Segment>) -> Array {
-    let mut packed = String::new();
-    let mut citation_at = Vec::new();
-    let citation_entries = Array::new();
-    for (i, value) in segments.into_iter().enumerate() {
-        if i > 0 {
-            packed.push('\r');
-        }
-        packed.push_str(value.text());
-        if let Segment::Citation { citations, .. } = value {
-            citation_at.push(i as u32);
-            citation_entries.push(&citations.iter().map(entry_to_js).collect::<Array>());
-        }
-    }
-    segment_batch(&packed, &citation_at, citation_entries)
+/// A batch of segments in one crossing: JS splits the packed texts and
+/// wraps each in its object.
+pub(crate) fn segment_batch_to_js(batch: &SegmentBatch) -> Array {
+    let citation_at: Vec<u32> = batch.citations.iter().map(|(at, _)| *at as u32).collect();
+    let citation_entries: Array = batch
+        .citations
+        .iter()
+        .map(|(_, entries)| -> JsValue {
+            entries.iter().map(entry_to_js).collect::<Array>().into()
+        })
+        .collect();
+    segment_batch(&batch.packed, &citation_at, citation_entries)
 }
 
 /// An array of segments.

@@ -152,9 +152,9 @@ impl CitationBuffer {
     }
 
     /// The segments ready to render after this text arrived at `now_ms`.
-    pub fn push(&mut self, text: String, now_ms: f64) -> JsValue {
+    pub fn push(&mut self, text: &str, now_ms: f64) -> JsValue {
         let mut out = Vec::new();
-        self.core.push_owned(text, now_ms, &mut out);
+        self.core.push(text, now_ms, &mut out);
         segments_to_js(&out)
     }
 

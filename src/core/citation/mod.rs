@@ -58,6 +58,27 @@ impl Segment {
     }
 }
 
+/// Where released segments go: a `Vec<Segment>`, or a sink of the caller's
+/// that packs them without a `Segment` (and its allocation) per piece.
+pub trait SegmentSink {
+    /// A piece of plain text (never empty).
+    fn text(&mut self, text: &str);
+    /// One complete inline citation: its raw bracket text and entries.
+    fn citation(&mut self, text: String, entries: Vec<CitationRef>);
+}
+
+impl SegmentSink for Vec<Segment> {
+    fn text(&mut self, text: &str) {
+        self.push(Segment::Text {
+            text: text.to_owned(),
+        });
+    }
+
+    fn citation(&mut self, text: String, citations: Vec<CitationRef>) {
+        self.push(Segment::Citation { text, citations });
+    }
+}
+
 /// How the buffer recognises and bounds candidates.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CitationOptions {
@@ -112,12 +133,19 @@ impl CitationBuffer {
         self.options
     }
 
-    /// Takes the next piece of answer text and returns what can be shown
+    /// Takes the next piece of answer text and releases what can be shown
     /// now: all of it, except a trailing candidate that may still become a
     /// citation. A candidate whose pause has reached the timeout is released
     /// before the new text is looked at.
-    pub fn push(&mut self, text: &str, now: f64, out: &mut Vec<Segment>) {
+    pub fn push<S: SegmentSink + ?Sized>(&mut self, text: &str, now: f64, out: &mut S) {
         self.poll(now, out);
+        if self.held.is_empty() && memchr::memchr(b'[', text.as_bytes()).is_none() {
+            // The common case: nothing held, nothing to hold.
+            if !text.is_empty() {
+                out.text(text);
+            }
+            return;
+        }
         let mut run = String::new();
         let growth_before = self.growth;
         let mut rest = text;
@@ -143,28 +171,15 @@ impl CitationBuffer {
         flush_text(&mut run, out);
     }
 
-    /// [`push`](Self::push) for text the caller owns: when nothing is held
-    /// and the text has no `[`, it becomes a segment without being copied.
-    pub fn push_owned(&mut self, text: String, now: f64, out: &mut Vec<Segment>) {
-        self.poll(now, out);
-        if self.held.is_empty() && memchr::memchr(b'[', text.as_bytes()).is_none() {
-            if !text.is_empty() {
-                out.push(Segment::Text { text });
-            }
-            return;
-        }
-        self.push(&text, now, out);
-    }
-
     /// Releases a held candidate whose timeout has passed.
-    pub fn poll(&mut self, now: f64, out: &mut Vec<Segment>) {
+    pub fn poll<S: SegmentSink + ?Sized>(&mut self, now: f64, out: &mut S) {
         if matches!(self.deadline(), Some(deadline) if now >= deadline) {
             self.finish(out);
         }
     }
 
     /// Releases everything still held, as text: the stream has ended.
-    pub fn finish(&mut self, out: &mut Vec<Segment>) {
+    pub fn finish<S: SegmentSink + ?Sized>(&mut self, out: &mut S) {
         if !self.held.is_empty() {
             let mut run = std::mem::take(&mut self.held);
             self.clear_candidate();
@@ -188,7 +203,7 @@ impl CitationBuffer {
         self.state = self.options.pattern.start();
     }
 
-    fn step(&mut self, c: char, run: &mut String, out: &mut Vec<Segment>) {
+    fn step<S: SegmentSink + ?Sized>(&mut self, c: char, run: &mut String, out: &mut S) {
         if self.held.is_empty() {
             if c == '[' {
                 self.held.push(c);
@@ -222,10 +237,7 @@ impl CitationBuffer {
                 match entries {
                     Some(citations) => {
                         flush_text(run, out);
-                        out.push(Segment::Citation {
-                            text: std::mem::take(&mut self.held),
-                            citations,
-                        });
+                        out.citation(std::mem::take(&mut self.held), citations);
                     }
                     None => run.push_str(&self.held),
                 }
@@ -241,11 +253,10 @@ impl CitationBuffer {
     }
 }
 
-fn flush_text(run: &mut String, out: &mut Vec<Segment>) {
+fn flush_text<S: SegmentSink + ?Sized>(run: &mut String, out: &mut S) {
     if !run.is_empty() {
-        out.push(Segment::Text {
-            text: std::mem::take(run),
-        });
+        out.text(run);
+        run.clear();
     }
 }
 

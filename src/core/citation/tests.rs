@@ -464,16 +464,3 @@ mod properties {
         }
     }
 }
-
-#[test]
-fn push_owned_gives_what_push_gives() {
-    let tokens = ["plain ", "[", "12:45, Bob", "] more ", "[1", "x", ""];
-    let mut by_ref = CitationBuffer::new(CitationOptions::default());
-    let mut owned = CitationBuffer::new(CitationOptions::default());
-    let (mut a, mut b) = (Vec::new(), Vec::new());
-    for token in tokens {
-        by_ref.push(token, 0.0, &mut a);
-        owned.push_owned(token.to_owned(), 0.0, &mut b);
-    }
-    assert_eq!(a, b);
-}

@@ -4,10 +4,12 @@
 
 use std::fmt;
 
-use super::citation::{resolve, CitationBuffer, CitationOptions, Resolution, Segment};
+use super::citation::{
+    resolve, CitationBuffer, CitationOptions, CitationRef, Resolution, Segment, SegmentSink,
+};
 use super::protocol::{
-    decode_payload, ChatEvent, Citation, DoneInfo, EventKind, Json, ProtocolError, ServerErrorInfo, SessionInfo,
-    StatusInfo,
+    decode_payload, ChatEvent, Citation, DoneInfo, EventKind, Json, ProtocolError, ServerErrorInfo,
+    SessionInfo, StatusInfo,
 };
 use super::sse::{EventRef, EventSink, EventStreamParser, SseError};
 
@@ -18,8 +20,8 @@ pub enum Output {
     Session(SessionInfo),
     /// A `status` event.
     Status(StatusInfo),
-    /// A piece of the answer, ready to render.
-    Segment(Segment),
+    /// Consecutive pieces of the answer, ready to render.
+    Segments(SegmentBatch),
     /// The `citations` event, with its sources matched to the inline
     /// citations already released.
     Citations(Vec<Citation>, Resolution),
@@ -27,6 +29,129 @@ pub enum Output {
     Done(DoneInfo),
     /// An `error` event.
     ServerError(ServerErrorInfo),
+}
+
+/// Consecutive segments, packed: their texts joined by CR, which no text
+/// can contain (answer text comes from event-stream data, where CR ends a
+/// line), with the entries of the citation segments among them. One batch
+/// crosses to JS in one call; [`segments`](Self::segments) unpacks it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SegmentBatch {
+    /// The texts, joined by CR.
+    pub packed: String,
+    /// How many segments.
+    pub len: usize,
+    /// For each citation segment, its index in the batch and its entries.
+    pub citations: Vec<(usize, Vec<CitationRef>)>,
+}
+
+impl SegmentBatch {
+    fn add_text(&mut self, text: &str) {
+        if self.len > 0 {
+            self.packed.push('\r');
+        }
+        self.packed.push_str(text);
+        self.len += 1;
+    }
+
+    /// Adds one segment at the end.
+    pub fn add(&mut self, segment: Segment) {
+        match segment {
+            Segment::Text { text } => self.add_text(&text),
+            Segment::Citation { text, citations } => {
+                self.citations.push((self.len, citations));
+                self.add_text(&text);
+            }
+        }
+    }
+
+    /// The segments, one by one.
+    pub fn segments(&self) -> Vec<Segment> {
+        let mut citations = self.citations.iter().peekable();
+        self.packed
+            .split('\r')
+            .enumerate()
+            .map(|(i, text)| match citations.next_if(|(at, _)| *at == i) {
+                Some((_, entries)) => Segment::Citation {
+                    text: text.to_owned(),
+                    citations: entries.clone(),
+                },
+                None => Segment::Text {
+                    text: text.to_owned(),
+                },
+            })
+            .collect()
+    }
+
+    /// Appends another batch after this one.
+    fn append(&mut self, other: SegmentBatch) {
+        let offset = self.len;
+        if self.len > 0 && other.len > 0 {
+            self.packed.push('\r');
+        }
+        self.packed.push_str(&other.packed);
+        self.len += other.len;
+        let shifted = other.citations.into_iter().map(|(at, e)| (at + offset, e));
+        self.citations.extend(shifted);
+    }
+}
+
+/// The pipeline's sink for the segments one buffer call releases: a batch,
+/// joined to the output's last batch when nothing came between them.
+struct Release<'a> {
+    batch: SegmentBatch,
+    transcript: &'a mut Transcript,
+    keep_segments: bool,
+    cited: &'a mut Vec<Segment>,
+}
+
+impl<'a> Release<'a> {
+    fn new(
+        transcript: &'a mut Transcript,
+        keep_segments: bool,
+        cited: &'a mut Vec<Segment>,
+    ) -> Self {
+        Release {
+            batch: SegmentBatch::default(),
+            transcript,
+            keep_segments,
+            cited,
+        }
+    }
+
+    fn into_output(self, out: &mut Vec<Output>) {
+        if self.batch.len == 0 {
+            return;
+        }
+        match out.last_mut() {
+            Some(Output::Segments(previous)) => previous.append(self.batch),
+            _ => out.push(Output::Segments(self.batch)),
+        }
+    }
+}
+
+impl SegmentSink for Release<'_> {
+    fn text(&mut self, text: &str) {
+        self.batch.add_text(text);
+        if self.keep_segments {
+            self.transcript.segments.push(Segment::Text {
+                text: text.to_owned(),
+            });
+        }
+    }
+
+    fn citation(&mut self, text: String, entries: Vec<CitationRef>) {
+        self.batch.citations.push((self.batch.len, entries.clone()));
+        self.batch.add_text(&text);
+        let segment = Segment::Citation {
+            text,
+            citations: entries,
+        };
+        if self.keep_segments {
+            self.transcript.segments.push(segment.clone());
+        }
+        self.cited.push(segment);
+    }
 }
 
 /// Why the pipeline could not go on.
@@ -110,7 +235,8 @@ impl EventSink for KnownEvents<'_> {
             .ok()
             .and_then(EventKind::from_type);
         if let Some(kind) = kind {
-            self.0.push((kind, String::from_utf8_lossy(event.data).into_owned()));
+            self.0
+                .push((kind, String::from_utf8_lossy(event.data).into_owned()));
         }
     }
 }
@@ -164,9 +290,7 @@ impl ChatPipeline {
         out: &mut Vec<Output>,
     ) -> Result<(), PipelineError> {
         let mut events = std::mem::take(&mut self.events);
-        let parsed = self
-            .parser
-            .feed(bytes, &mut KnownEvents(&mut events));
+        let parsed = self.parser.feed(bytes, &mut KnownEvents(&mut events));
         let mut result = Ok(());
         for (kind, data) in events.drain(..) {
             if let Err(error) = self.handle::<J>(kind, data, now, out) {
@@ -182,17 +306,17 @@ impl ChatPipeline {
 
     /// Releases a held candidate whose timeout has passed.
     pub fn poll(&mut self, now: f64, out: &mut Vec<Output>) {
-        let mut segments = Vec::new();
-        self.buffer.poll(now, &mut segments);
-        self.record_segments(segments, out);
+        let mut release = Release::new(&mut self.transcript, self.keep_segments, &mut self.cited);
+        self.buffer.poll(now, &mut release);
+        release.into_output(out);
     }
 
     /// The stream is over (ended, failed or stopped): releases everything
     /// still held as text.
     pub fn finish(&mut self, out: &mut Vec<Output>) {
-        let mut segments = Vec::new();
-        self.buffer.finish(&mut segments);
-        self.record_segments(segments, out);
+        let mut release = Release::new(&mut self.transcript, self.keep_segments, &mut self.cited);
+        self.buffer.finish(&mut release);
+        release.into_output(out);
     }
 
     fn handle<J: Json>(
@@ -215,9 +339,10 @@ impl ChatPipeline {
             ChatEvent::Status(info) => out.push(Output::Status(info)),
             ChatEvent::Token(text) => {
                 self.transcript.text.push_str(&text);
-                let mut segments = Vec::new();
-                self.buffer.push_owned(text, now, &mut segments);
-                self.record_segments(segments, out);
+                let mut release =
+                    Release::new(&mut self.transcript, self.keep_segments, &mut self.cited);
+                self.buffer.push(&text, now, &mut release);
+                release.into_output(out);
             }
             ChatEvent::Citations(citations) => {
                 // Sent after the last token: a candidate still held can no
@@ -239,18 +364,6 @@ impl ChatPipeline {
             }
         }
         Ok(())
-    }
-
-    fn record_segments(&mut self, segments: Vec<Segment>, out: &mut Vec<Output>) {
-        for segment in segments {
-            if matches!(segment, Segment::Citation { .. }) {
-                self.cited.push(segment.clone());
-            }
-            if self.keep_segments {
-                self.transcript.segments.push(segment.clone());
-            }
-            out.push(Output::Segment(segment));
-        }
     }
 }
 

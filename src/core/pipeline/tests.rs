@@ -1,4 +1,5 @@
 use super::*;
+
 use crate::core::protocol::tests::SerdeJson;
 
 const STREAM: &str = concat!(
@@ -17,6 +18,31 @@ const STREAM: &str = concat!(
     "event: done\nid: m_1:12\ndata: {\"messageId\":\"m_1\",\"processingMs\":12,\"tokenCount\":7}\n\n",
 );
 
+/// Outputs with every batch unpacked into one `Output::Segments` per
+/// segment, for comparing.
+fn flat(out: Vec<Output>) -> Vec<Output> {
+    out.into_iter()
+        .flat_map(|o| match o {
+            Output::Segments(batch) => batch
+                .segments()
+                .into_iter()
+                .map(|segment| {
+                    let mut one = SegmentBatch::default();
+                    one.add(segment);
+                    Output::Segments(one)
+                })
+                .collect(),
+            other => vec![other],
+        })
+        .collect()
+}
+
+fn text_out(text: &str) -> Output {
+    let mut one = SegmentBatch::default();
+    one.add(Segment::Text { text: text.into() });
+    Output::Segments(one)
+}
+
 fn run(chunks: &[&[u8]]) -> (Vec<Output>, Transcript) {
     let mut pipeline = ChatPipeline::new(1 << 20, CitationOptions::default());
     let mut out = Vec::new();
@@ -26,7 +52,7 @@ fn run(chunks: &[&[u8]]) -> (Vec<Output>, Transcript) {
             .expect("valid stream");
     }
     pipeline.finish(&mut out);
-    (out, pipeline.take_transcript())
+    (flat(out), pipeline.take_transcript())
 }
 
 #[test]
@@ -37,8 +63,8 @@ fn a_whole_answer_becomes_outputs_in_order() {
         .map(|o| match o {
             Output::Session(_) => "session",
             Output::Status(_) => "status",
-            Output::Segment(Segment::Text { .. }) => "text",
-            Output::Segment(Segment::Citation { .. }) => "citation",
+            Output::Segments(batch) if batch.citations.is_empty() => "text",
+            Output::Segments(_) => "citation",
             Output::Citations(..) => "citations",
             Output::Done(_) => "done",
             Output::ServerError(_) => "error",
@@ -90,22 +116,14 @@ fn malformed_json_is_a_protocol_error_after_earlier_output() {
         .feed::<SerdeJson>(input, 0.0, &mut out)
         .unwrap_err();
     assert!(matches!(error, PipelineError::Protocol(_)));
-    assert_eq!(
-        out,
-        vec![Output::Segment(Segment::Text { text: "hi".into() })]
-    );
+    assert_eq!(flat(out), vec![text_out("hi")]);
 }
 
 #[test]
 fn an_error_event_releases_held_text_and_ends_the_stream() {
     let input = b"event: token\ndata: see [12:4\n\nevent: error\ndata: {\"code\":\"llm_failed\",\"message\":\"m\"}\n\nevent: token\ndata: late\n\n";
     let (out, transcript) = run(&[input]);
-    assert_eq!(
-        out[1],
-        Output::Segment(Segment::Text {
-            text: "[12:4".into()
-        })
-    );
+    assert_eq!(out[1], text_out("[12:4"));
     assert!(matches!(out[2], Output::ServerError(_)));
     assert_eq!(out.len(), 3, "nothing after the error event");
     assert_eq!(transcript.text, "see [12:4");
@@ -124,4 +142,29 @@ fn without_kept_segments_the_resolution_still_sees_the_citations() {
         _ => None,
     });
     assert_eq!(resolution.map(|r| r.matches.clone()), Some(vec![vec![0]]));
+}
+
+#[test]
+fn the_segments_of_one_chunk_come_out_as_one_batch() {
+    let mut pipeline = ChatPipeline::new(1 << 20, CitationOptions::default());
+    let mut out = Vec::new();
+    pipeline
+        .feed::<SerdeJson>(STREAM.as_bytes(), 0.0, &mut out)
+        .expect("valid stream");
+    let batches: Vec<&SegmentBatch> = out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Segments(batch) => Some(batch),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        batches.len(),
+        1,
+        "tokens between status and citations: one batch"
+    );
+    let batch = batches[0];
+    assert_eq!(batch.len, 3);
+    assert_eq!(batch.citations.len(), 1);
+    assert_eq!(batch.segments(), pipeline.transcript().segments);
 }
