@@ -11,7 +11,7 @@ use super::protocol::{
     decode_payload, ChatEvent, Citation, DoneInfo, EventKind, Json, ProtocolError, ServerErrorInfo,
     SessionInfo, StatusInfo,
 };
-use super::sse::{EventRef, EventSink, EventStreamParser, SseError};
+use super::sse::{decode, EventRef, EventSink, EventStreamParser, SseError};
 
 /// What the pipeline hands to the application, in stream order.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,57 +82,32 @@ impl SegmentBatch {
             })
             .collect()
     }
-
-    /// Appends another batch after this one.
-    fn append(&mut self, other: SegmentBatch) {
-        let offset = self.len;
-        if self.len > 0 && other.len > 0 {
-            self.packed.push('\r');
-        }
-        self.packed.push_str(&other.packed);
-        self.len += other.len;
-        let shifted = other.citations.into_iter().map(|(at, e)| (at + offset, e));
-        self.citations.extend(shifted);
-    }
 }
 
-/// The pipeline's sink for the segments one buffer call releases: a batch,
-/// joined to the output's last batch when nothing came between them.
+/// The pipeline's sink for released segments: straight into the output's
+/// last batch (a new one when something else came last), and into the
+/// transcript.
 struct Release<'a> {
-    batch: SegmentBatch,
+    out: &'a mut Vec<Output>,
     transcript: &'a mut Transcript,
     keep_segments: bool,
     cited: &'a mut Vec<Segment>,
 }
 
-impl<'a> Release<'a> {
-    fn new(
-        transcript: &'a mut Transcript,
-        keep_segments: bool,
-        cited: &'a mut Vec<Segment>,
-    ) -> Self {
-        Release {
-            batch: SegmentBatch::default(),
-            transcript,
-            keep_segments,
-            cited,
+impl Release<'_> {
+    fn with_batch(&mut self, add: impl FnOnce(&mut SegmentBatch)) {
+        if !matches!(self.out.last(), Some(Output::Segments(_))) {
+            self.out.push(Output::Segments(SegmentBatch::default()));
         }
-    }
-
-    fn into_output(self, out: &mut Vec<Output>) {
-        if self.batch.len == 0 {
-            return;
-        }
-        match out.last_mut() {
-            Some(Output::Segments(previous)) => previous.append(self.batch),
-            _ => out.push(Output::Segments(self.batch)),
+        if let Some(Output::Segments(batch)) = self.out.last_mut() {
+            add(batch);
         }
     }
 }
 
 impl SegmentSink for Release<'_> {
     fn text(&mut self, text: &str) {
-        self.batch.add_text(text);
+        self.with_batch(|batch| batch.add_text(text));
         if self.keep_segments {
             self.transcript.segments.push(Segment::Text {
                 text: text.to_owned(),
@@ -141,8 +116,10 @@ impl SegmentSink for Release<'_> {
     }
 
     fn citation(&mut self, text: String, entries: Vec<CitationRef>) {
-        self.batch.citations.push((self.batch.len, entries.clone()));
-        self.batch.add_text(&text);
+        self.with_batch(|batch| {
+            batch.citations.push((batch.len, entries.clone()));
+            batch.add_text(&text);
+        });
         let segment = Segment::Citation {
             text,
             citations: entries,
@@ -235,8 +212,7 @@ impl EventSink for KnownEvents<'_> {
             .ok()
             .and_then(EventKind::from_type);
         if let Some(kind) = kind {
-            self.0
-                .push((kind, String::from_utf8_lossy(event.data).into_owned()));
+            self.0.push((kind, decode(event.data)));
         }
     }
 }
@@ -306,17 +282,25 @@ impl ChatPipeline {
 
     /// Releases a held candidate whose timeout has passed.
     pub fn poll(&mut self, now: f64, out: &mut Vec<Output>) {
-        let mut release = Release::new(&mut self.transcript, self.keep_segments, &mut self.cited);
+        let mut release = Release {
+            out,
+            transcript: &mut self.transcript,
+            keep_segments: self.keep_segments,
+            cited: &mut self.cited,
+        };
         self.buffer.poll(now, &mut release);
-        release.into_output(out);
     }
 
     /// The stream is over (ended, failed or stopped): releases everything
     /// still held as text.
     pub fn finish(&mut self, out: &mut Vec<Output>) {
-        let mut release = Release::new(&mut self.transcript, self.keep_segments, &mut self.cited);
+        let mut release = Release {
+            out,
+            transcript: &mut self.transcript,
+            keep_segments: self.keep_segments,
+            cited: &mut self.cited,
+        };
         self.buffer.finish(&mut release);
-        release.into_output(out);
     }
 
     fn handle<J: Json>(
@@ -339,10 +323,13 @@ impl ChatPipeline {
             ChatEvent::Status(info) => out.push(Output::Status(info)),
             ChatEvent::Token(text) => {
                 self.transcript.text.push_str(&text);
-                let mut release =
-                    Release::new(&mut self.transcript, self.keep_segments, &mut self.cited);
+                let mut release = Release {
+                    out,
+                    transcript: &mut self.transcript,
+                    keep_segments: self.keep_segments,
+                    cited: &mut self.cited,
+                };
                 self.buffer.push(&text, now, &mut release);
-                release.into_output(out);
             }
             ChatEvent::Citations(citations) => {
                 // Sent after the last token: a candidate still held can no
