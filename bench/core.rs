@@ -2,14 +2,14 @@
 //! on a generated stream of chat-token events (the same shape as
 //! `bench/streams.mjs`), in several chunk sizes, and one large event.
 //!
-//!     cargo bench --bench core
+//!     cargo bench --bench core --features serde_json
 
 use std::hint::black_box;
 use std::time::Instant;
 
 use cite_stream::core::citation::{CitationBuffer, CitationOptions, SegmentSink};
 use cite_stream::core::pipeline::ChatPipeline;
-use cite_stream::core::protocol::{decode_event, ChatEvent, Json};
+use cite_stream::core::protocol::{decode_event, ChatEvent};
 use cite_stream::core::sse::{EventRef, EventSink, EventStreamParser};
 
 struct Count {
@@ -115,28 +115,8 @@ fn measure(input: &[u8], chunk: usize, max: usize, runs: usize) -> (f64, usize) 
 }
 
 /// serde_json as the host's JSON (only the session event needs it here).
-struct SerdeJson(serde_json::Value);
+type SerdeJson = serde_json::Value;
 
-impl Json for SerdeJson {
-    fn parse(text: &str) -> Option<Self> {
-        serde_json::from_str(text).ok().map(SerdeJson)
-    }
-    fn member(&self, name: &str) -> Option<Self> {
-        self.0.get(name).cloned().map(SerdeJson)
-    }
-    fn string(&self) -> Option<String> {
-        self.0.as_str().map(str::to_owned)
-    }
-    fn number(&self) -> Option<f64> {
-        self.0.as_f64()
-    }
-    fn boolean(&self) -> Option<bool> {
-        self.0.as_bool()
-    }
-    fn elements(&self) -> Option<Vec<Self>> {
-        Some(self.0.as_array()?.iter().cloned().map(SerdeJson).collect())
-    }
-}
 
 /// Segments packed into one string, as the pipeline batches them for JS.
 #[derive(Default)]

@@ -1,5 +1,5 @@
 //! The JSON error returned, instead of a stream, for a request that can't be
-//! served: `{"error": {"code": "…", "message": "…"}}` (PROTOCOL.md, "Transport").
+//! served: `{"error": {"code": "…", "message": "…"}}` (docs/protocol.md, "One request, one streamed response").
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

@@ -1,4 +1,4 @@
-//! The chat stream's events (PROTOCOL.md, "Events") and how each one is
+//! The chat stream's events (docs/protocol.md, "The event stream") and how each one is
 //! written as a server-sent event.
 
 use axum::response::sse::Event;

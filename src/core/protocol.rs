@@ -269,33 +269,35 @@ pub fn decode_payload<J: Json>(kind: EventKind, data: String) -> Result<ChatEven
     decoded.ok_or(ProtocolError::MalformedPayload(kind))
 }
 
+/// serde_json as the host's JSON, for native users of the pipeline (and
+/// this crate's tests and benchmarks).
+#[cfg(any(test, feature = "serde_json"))]
+impl Json for serde_json::Value {
+    fn parse(text: &str) -> Option<Self> {
+        serde_json::from_str(text).ok()
+    }
+    fn member(&self, name: &str) -> Option<Self> {
+        self.get(name).cloned()
+    }
+    fn string(&self) -> Option<String> {
+        self.as_str().map(str::to_owned)
+    }
+    fn number(&self) -> Option<f64> {
+        self.as_f64()
+    }
+    fn boolean(&self) -> Option<bool> {
+        self.as_bool()
+    }
+    fn elements(&self) -> Option<Vec<Self>> {
+        self.as_array().cloned()
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
 
-    /// serde_json as the host's JSON, for native tests.
-    pub(crate) struct SerdeJson(serde_json::Value);
-
-    impl Json for SerdeJson {
-        fn parse(text: &str) -> Option<Self> {
-            serde_json::from_str(text).ok().map(SerdeJson)
-        }
-        fn member(&self, name: &str) -> Option<Self> {
-            self.0.get(name).cloned().map(SerdeJson)
-        }
-        fn string(&self) -> Option<String> {
-            self.0.as_str().map(str::to_owned)
-        }
-        fn number(&self) -> Option<f64> {
-            self.0.as_f64()
-        }
-        fn boolean(&self) -> Option<bool> {
-            self.0.as_bool()
-        }
-        fn elements(&self) -> Option<Vec<Self>> {
-            Some(self.0.as_array()?.iter().cloned().map(SerdeJson).collect())
-        }
-    }
+    pub(crate) type SerdeJson = serde_json::Value;
 
     fn sse(event_type: &str, data: &str) -> SseEvent {
         SseEvent {

@@ -1,5 +1,5 @@
 // How streamChat fails: each failure mode of the public contract
-// (/work/shared/API.md, docs/protocol.md), against the reference server in
+// (the API in js/index.d.ts and README.md, the wire in docs/protocol.md), against the reference server in
 // test mode (its `fault` request field) and against raw in-test HTTP
 // servers where arbitrary bytes or the connection itself must be seen.
 //

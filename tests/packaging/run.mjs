@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Packaging test: the npm tarball of pkg/, installed the way users install
-// it, works where docs/API.md promises it works.
+// it, works where the README promises it works.
 //
 //   bash .ci/build && cargo build -p server-mock
 //   bash .ci/with-server --token-delay-ms 5 -- node tests/packaging/run.mjs

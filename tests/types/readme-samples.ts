@@ -88,7 +88,7 @@ declare function render(segment: Segment): void;
   }
 }
 
-// docs/API.md's list of every option, with the names it takes from its page.
+// Every option of StreamChatOptions, with the names the page supplies.
 {
   const sessionId: string | undefined = undefined;
   const signal = new AbortController().signal;
@@ -165,7 +165,7 @@ assertType<Equal<ChatStream["stop"], () => void>>();
 assertType<Equal<ChatStream["finished"], Promise<ChatResult>>>();
 assertType<ChatStream extends AsyncIterable<ChatEvent> ? true : false>();
 
-// ChatResult, as docs/API.md lists it.
+// ChatResult, as js/index.d.ts declares it.
 assertType<Equal<ChatResult["sessionId"], string | null>>();
 assertType<Equal<ChatResult["messageId"], string | null>>();
 assertType<Equal<ChatResult["text"], string>>();

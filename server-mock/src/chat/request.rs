@@ -13,7 +13,7 @@ use axum::http::{header, StatusCode};
 use serde::{Deserialize, Deserializer};
 use std::time::Instant;
 
-/// Largest accepted request body (PROTOCOL.md: 413 over 16 KiB).
+/// Largest accepted request body (docs/protocol.md: 413 over 16 KiB).
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// Longest accepted question, in characters.
 pub const MAX_QUESTION_CHARS: usize = 4_000;

@@ -1,4 +1,4 @@
-//! The success path of `POST /api/chat`, checked against PROTOCOL.md.
+//! The success path of `POST /api/chat`, checked against docs/protocol.md.
 
 use crate::support::*;
 use server_mock::corpus::{parse_timestamp, Corpus};
