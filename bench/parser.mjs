@@ -8,7 +8,7 @@ import { EventStreamParser } from "cite-stream";
 import { wasmMemory } from "../pkg/cite_stream.js";
 import { tokenStream, bigEvent, chunked } from "./streams.mjs";
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const RUNS = Number(process.env.BENCH_RUNS ?? 11);
 
 function runOurs(chunks, maxEventBytes) {
   const parser = new EventStreamParser({ maxEventBytes });
@@ -40,23 +40,27 @@ function runPeer(chunks) {
   return [events, chars];
 }
 
-/** Median MB/s over RUNS runs, after one warm-up; checks both agree. */
-function measure(run, chunks, bytes) {
-  const result = run(chunks);
-  const times = [];
-  for (let i = 0; i < RUNS; i++) {
-    const start = process.hrtime.bigint();
-    run(chunks);
-    times.push(Number(process.hrtime.bigint() - start) / 1e9);
+/** Median MB/s of each runner over RUNS rounds, after a warm-up; the
+ * runners alternate within each round so both see the same conditions. */
+function measure(runners, chunks, bytes) {
+  const results = runners.map((run) => run(chunks));
+  const times = runners.map(() => []);
+  for (let round = 0; round < RUNS; round++) {
+    for (const [i, run] of runners.entries()) {
+      const start = process.hrtime.bigint();
+      run(chunks);
+      times[i].push(Number(process.hrtime.bigint() - start) / 1e9);
+    }
   }
-  times.sort((a, b) => a - b);
-  return { mbps: bytes / 1e6 / times[Math.floor(times.length / 2)], result };
+  return runners.map((_, i) => {
+    const sorted = times[i].sort((a, b) => a - b);
+    return { mbps: bytes / 1e6 / sorted[Math.floor(sorted.length / 2)], result: results[i] };
+  });
 }
 
 export function row(name, bytes, chunkSize, maxEventBytes = 1 << 20) {
   const chunks = chunked(bytes, chunkSize);
-  const ours = measure((c) => runOurs(c, maxEventBytes), chunks, bytes.length);
-  const peer = measure(runPeer, chunks, bytes.length);
+  const [ours, peer] = measure([(c) => runOurs(c, maxEventBytes), runPeer], chunks, bytes.length);
   if (ours.result[0] !== peer.result[0] || ours.result[1] !== peer.result[1]) {
     throw new Error(`${name}: results differ: ours ${ours.result}, eventsource-parser ${peer.result}`);
   }

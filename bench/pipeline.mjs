@@ -9,7 +9,7 @@ import { createParser } from "eventsource-parser";
 import { streamChat } from "cite-stream";
 import { chunked } from "./streams.mjs";
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const RUNS = Number(process.env.BENCH_RUNS ?? 11);
 
 /** An answer of `tokens` LLM-like fragments (1 to 6 characters), with an
  * inline citation every 40 fragments or so, as the reference server sends. */
@@ -94,16 +94,23 @@ async function runPeer(chunks) {
   return chars;
 }
 
-async function measure(run, chunks, bytes) {
-  const expected = await run(chunks);
-  const times = [];
-  for (let i = 0; i < RUNS; i++) {
-    const start = process.hrtime.bigint();
-    await run(chunks);
-    times.push(Number(process.hrtime.bigint() - start) / 1e9);
+/** Median MB/s of each runner over RUNS rounds, after a warm-up; the
+ * runners alternate within each round so both see the same conditions. */
+async function measure(runners, chunks, bytes) {
+  const chars = [];
+  for (const run of runners) chars.push(await run(chunks));
+  const times = runners.map(() => []);
+  for (let round = 0; round < RUNS; round++) {
+    for (const [i, run] of runners.entries()) {
+      const start = process.hrtime.bigint();
+      await run(chunks);
+      times[i].push(Number(process.hrtime.bigint() - start) / 1e9);
+    }
   }
-  times.sort((a, b) => a - b);
-  return { mbps: bytes / 1e6 / times[Math.floor(times.length / 2)], chars: expected };
+  return runners.map((_, i) => {
+    const sorted = times[i].sort((a, b) => a - b);
+    return { mbps: bytes / 1e6 / sorted[Math.floor(sorted.length / 2)], chars: chars[i] };
+  });
 }
 
 const { bytes, text } = answerStream();
@@ -113,8 +120,7 @@ console.log("| chunks | streamChat MB/s | eventsource-parser MB/s | ratio |");
 console.log("|---|---:|---:|---:|");
 for (const size of [1024, 16384]) {
   const chunks = chunked(bytes, size);
-  const ours = await measure(runOurs, chunks, bytes.length);
-  const peer = await measure(runPeer, chunks, bytes.length);
+  const [ours, peer] = await measure([runOurs, runPeer], chunks, bytes.length);
   if (ours.chars !== text.length || peer.chars !== text.length) {
     throw new Error(`text lengths differ: ${ours.chars} / ${peer.chars} / ${text.length}`);
   }

@@ -18,8 +18,8 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, ReadableStreamDefaultReader, RequestInit, Response};
 
 use super::convert::{
-    append_all, done_to_js, resolution_to_js, segment_batch_to_js, session_to_js, sources_to_js,
-    status_to_js, EngineJson,
+    append_all, deliver_segments, done_to_js, resolution_to_js, segment_batch_to_js, session_to_js,
+    sources_to_js, status_to_js, take_thrown, EngineJson,
 };
 use super::error::StreamError;
 use super::options::{get, ChatOptions};
@@ -52,6 +52,8 @@ struct Shared {
     halt: RefCell<Option<Halt>>,
     /// Set once no callback may be called any more.
     closed: Cell<bool>,
+    /// The same fact for JS code that loops over callbacks: `{ closed }`.
+    closed_js: Object,
     /// Set once `finished` has its value.
     settled: Cell<bool>,
     abort_listener: RefCell<Option<Closure<dyn FnMut()>>>,
@@ -87,6 +89,7 @@ impl ChatStream {
             segments: Array::new(),
             halt: RefCell::new(None),
             closed: Cell::new(false),
+            closed_js: Object::new(),
             settled: Cell::new(false),
             abort_listener: RefCell::new(None),
             citation_timer: RefCell::new(None),
@@ -135,9 +138,19 @@ impl Shared {
             }
         }
         if silent {
-            self.closed.set(true);
+            self.close();
         }
         self.controller.abort();
+    }
+
+    /// No callback may be called any more (but `onError` for a failure).
+    fn close(&self) {
+        self.closed.set(true);
+        let _ = Reflect::set(
+            &self.closed_js,
+            &JsValue::from_str("closed"),
+            &JsValue::TRUE,
+        );
     }
 
     fn halted(&self) -> bool {
@@ -185,7 +198,7 @@ impl Shared {
                 self.call(&self.options.callbacks.on_error, "onError", &[error.into()]);
             }
         }
-        self.closed.set(true);
+        self.close();
     }
 
     /// Sends the request and reads the response to its end. `Ok` means the
@@ -350,12 +363,13 @@ impl Shared {
         for output in outputs {
             let (callback, name, args): (_, _, Vec<JsValue>) = match output {
                 Output::Segments(batch) => {
+                    // Recorded whatever happens: received text belongs to
+                    // the result even after a stop or a throw.
                     let objects = self.record_segments(&batch);
-                    for segment in objects.iter() {
-                        // After a stop or a throw (which closes the stream),
-                        // the rest is only recorded.
-                        if !self.closed.get() {
-                            self.call(&callbacks.on_segment, "onSegment", &[segment]);
+                    if let (Some(callback), false) = (&callbacks.on_segment, self.closed.get()) {
+                        let this = &self.options.this;
+                        if deliver_segments(&objects, callback, this, &self.closed_js) >= 0 {
+                            self.callback_threw("onSegment", take_thrown(&self.closed_js));
                         }
                     }
                     continue;
@@ -414,16 +428,21 @@ impl Shared {
             Ok(_) => true,
             Err(cause) => {
                 if name != "onError" {
-                    let error = StreamError::Callback {
-                        callback: name,
-                        cause,
-                    };
-                    self.halt(Halt::Failed(error.clone()));
-                    self.call(&self.options.callbacks.on_error, "onError", &[error.into()]);
+                    self.callback_threw(name, cause);
                 }
                 false
             }
         }
+    }
+
+    /// A callback threw: the stream stops, and `onError` hears why.
+    fn callback_threw(&self, name: &'static str, cause: JsValue) {
+        let error = StreamError::Callback {
+            callback: name,
+            cause,
+        };
+        self.halt(Halt::Failed(error.clone()));
+        self.call(&self.options.callbacks.on_error, "onError", &[error.into()]);
     }
 
     /// The value `finished` resolves to.
@@ -460,7 +479,7 @@ impl Shared {
 
     /// `finished` has its value: no callback, no listener any more.
     fn settle(&self) {
-        self.closed.set(true);
+        self.close();
         self.settled.set(true);
         self.citation_timer.borrow_mut().take();
         self.idle_timer.borrow_mut().take();

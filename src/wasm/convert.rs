@@ -34,6 +34,19 @@ export function segmentBatch(packed, citationAt, citationEntries) {
   return out;
 }
 export function appendAll(target, items) { for (const item of items) target.push(item); }
+export function deliverSegments(segments, callback, thisArg, state) {
+  for (let i = 0; i < segments.length; i++) {
+    if (state.closed) return -1;
+    try {
+      callback.call(thisArg, segments[i]);
+    } catch (error) {
+      state.thrown = error;
+      return i;
+    }
+  }
+  return -1;
+}
+export function takeThrown(state) { const e = state.thrown; state.thrown = undefined; return e; }
 ")]
 extern "C" {
     fn segment(citation: bool, text: &str, entries: JsValue) -> JsValue;
@@ -61,6 +74,19 @@ extern "C" {
     /// Appends every item of `items` to `target`.
     #[wasm_bindgen(js_name = appendAll)]
     pub(crate) fn append_all(target: &Array, items: &Array);
+    /// Calls `callback` with each segment, in JS (no boundary crossing per
+    /// segment), until `state.closed` is set; returns the index of the call
+    /// that threw (its exception kept in `state`), or -1.
+    #[wasm_bindgen(js_name = deliverSegments)]
+    pub(crate) fn deliver_segments(
+        segments: &Array,
+        callback: &js_sys::Function,
+        this: &JsValue,
+        state: &js_sys::Object,
+    ) -> i32;
+    /// The exception `deliverSegments` kept.
+    #[wasm_bindgen(js_name = takeThrown)]
+    pub(crate) fn take_thrown(state: &js_sys::Object) -> JsValue;
 }
 
 /// A value parsed by `JSON.parse`.

@@ -193,26 +193,57 @@ pub enum StreamEnd {
 #[derive(Debug, Clone)]
 pub struct ChatPipeline {
     parser: EventStreamParser,
+    answer: Answer,
+}
+
+/// Everything but the parser: what the events build up.
+#[derive(Debug, Clone)]
+struct Answer {
     buffer: CitationBuffer,
     transcript: Transcript,
-    events: Vec<(EventKind, String)>,
     keep_segments: bool,
     /// The citation segments released so far, for resolving them against
     /// the sources (kept even when the transcript keeps no segments).
     cited: Vec<Segment>,
 }
 
-/// Collects the events of the kinds the protocol defines, decoding only
-/// their data: an unknown type costs no allocation, the ID none at all.
-struct KnownEvents<'a>(&'a mut Vec<(EventKind, String)>);
+/// Handles each event as the parser dispatches it: a token goes from the
+/// parser's buffer through the citation buffer into the output batch with
+/// no copy of its own; the first protocol error stops the rest of the chunk.
+struct Events<'a, J> {
+    answer: &'a mut Answer,
+    out: &'a mut Vec<Output>,
+    now: f64,
+    error: Option<PipelineError>,
+    json: std::marker::PhantomData<J>,
+}
 
-impl EventSink for KnownEvents<'_> {
+impl<J: Json> EventSink for Events<'_, J> {
     fn event(&mut self, event: EventRef<'_>) {
-        let kind = std::str::from_utf8(event.event_type)
+        if self.error.is_some() || self.answer.transcript.end.is_some() {
+            // After an error nothing more of this chunk is taken; after
+            // `done` or `error` (exactly one ends a stream) nothing is part
+            // of this answer.
+            return;
+        }
+        let Some(kind) = std::str::from_utf8(event.event_type)
             .ok()
-            .and_then(EventKind::from_type);
-        if let Some(kind) = kind {
-            self.0.push((kind, decode(event.data)));
+            .and_then(EventKind::from_type)
+        else {
+            return;
+        };
+        let result = if kind == EventKind::Token {
+            match std::str::from_utf8(event.data) {
+                Ok(text) => self.answer.token(text, self.now, self.out),
+                Err(_) => self.answer.token(&decode(event.data), self.now, self.out),
+            }
+            Ok(())
+        } else {
+            self.answer
+                .handle::<J>(kind, decode(event.data), self.now, self.out)
+        };
+        if let Err(error) = result {
+            self.error = Some(error);
         }
     }
 }
@@ -222,39 +253,40 @@ impl ChatPipeline {
     pub fn new(max_event_bytes: usize, citations: CitationOptions) -> Self {
         ChatPipeline {
             parser: EventStreamParser::new(max_event_bytes),
-            buffer: CitationBuffer::new(citations),
-            transcript: Transcript::default(),
-            events: Vec::new(),
-            keep_segments: true,
-            cited: Vec::new(),
+            answer: Answer {
+                buffer: CitationBuffer::new(citations),
+                transcript: Transcript::default(),
+                keep_segments: true,
+                cited: Vec::new(),
+            },
         }
     }
 
     /// Whether the transcript keeps a copy of every segment (it does by
     /// default); a caller that keeps the segments it receives can turn it off.
     pub fn keep_segments(mut self, keep: bool) -> Self {
-        self.keep_segments = keep;
+        self.answer.keep_segments = keep;
         self
     }
 
     /// What has been received so far.
     pub fn transcript(&self) -> &Transcript {
-        &self.transcript
+        &self.answer.transcript
     }
 
     /// Takes the record out, leaving an empty one.
     pub fn take_transcript(&mut self) -> Transcript {
-        std::mem::take(&mut self.transcript)
+        std::mem::take(&mut self.answer.transcript)
     }
 
     /// Whether `done` or `error` has arrived.
     pub fn ended(&self) -> bool {
-        self.transcript.end.is_some()
+        self.answer.transcript.end.is_some()
     }
 
     /// When a held citation candidate times out, if one is held.
     pub fn deadline(&self) -> Option<f64> {
-        self.buffer.deadline()
+        self.answer.buffer.deadline()
     }
 
     /// Processes one network chunk received at `now` (ms). Output produced
@@ -265,23 +297,34 @@ impl ChatPipeline {
         now: f64,
         out: &mut Vec<Output>,
     ) -> Result<(), PipelineError> {
-        let mut events = std::mem::take(&mut self.events);
-        let parsed = self.parser.feed(bytes, &mut KnownEvents(&mut events));
-        let mut result = Ok(());
-        for (kind, data) in events.drain(..) {
-            if let Err(error) = self.handle::<J>(kind, data, now, out) {
-                result = Err(error);
-                break;
-            }
+        let mut events = Events::<J> {
+            answer: &mut self.answer,
+            out,
+            now,
+            error: None,
+            json: std::marker::PhantomData,
+        };
+        let parsed = self.parser.feed(bytes, &mut events);
+        if let Some(error) = events.error {
+            return Err(error);
         }
-        events.clear();
-        self.events = events;
-        result?;
         parsed.map_err(PipelineError::from)
     }
 
     /// Releases a held candidate whose timeout has passed.
     pub fn poll(&mut self, now: f64, out: &mut Vec<Output>) {
+        self.answer.poll(now, out);
+    }
+
+    /// The stream is over (ended, failed or stopped): releases everything
+    /// still held as text.
+    pub fn finish(&mut self, out: &mut Vec<Output>) {
+        self.answer.finish(out);
+    }
+}
+
+impl Answer {
+    fn poll(&mut self, now: f64, out: &mut Vec<Output>) {
         let mut release = Release {
             out,
             transcript: &mut self.transcript,
@@ -291,9 +334,7 @@ impl ChatPipeline {
         self.buffer.poll(now, &mut release);
     }
 
-    /// The stream is over (ended, failed or stopped): releases everything
-    /// still held as text.
-    pub fn finish(&mut self, out: &mut Vec<Output>) {
+    fn finish(&mut self, out: &mut Vec<Output>) {
         let mut release = Release {
             out,
             transcript: &mut self.transcript,
@@ -303,6 +344,17 @@ impl ChatPipeline {
         self.buffer.finish(&mut release);
     }
 
+    fn token(&mut self, text: &str, now: f64, out: &mut Vec<Output>) {
+        self.transcript.text.push_str(text);
+        let mut release = Release {
+            out,
+            transcript: &mut self.transcript,
+            keep_segments: self.keep_segments,
+            cited: &mut self.cited,
+        };
+        self.buffer.push(text, now, &mut release);
+    }
+
     fn handle<J: Json>(
         &mut self,
         kind: EventKind,
@@ -310,27 +362,14 @@ impl ChatPipeline {
         now: f64,
         out: &mut Vec<Output>,
     ) -> Result<(), PipelineError> {
-        if self.ended() {
-            // Exactly one `done` or `error` ends a stream; anything after it
-            // is not part of this answer.
-            return Ok(());
-        }
         match decode_payload::<J>(kind, data)? {
             ChatEvent::Session(info) => {
                 self.transcript.session = Some(info.clone());
                 out.push(Output::Session(info));
             }
             ChatEvent::Status(info) => out.push(Output::Status(info)),
-            ChatEvent::Token(text) => {
-                self.transcript.text.push_str(&text);
-                let mut release = Release {
-                    out,
-                    transcript: &mut self.transcript,
-                    keep_segments: self.keep_segments,
-                    cited: &mut self.cited,
-                };
-                self.buffer.push(&text, now, &mut release);
-            }
+            // `Events` gives tokens the direct path; this one is equivalent.
+            ChatEvent::Token(text) => self.token(&text, now, out),
             ChatEvent::Citations(citations) => {
                 // Sent after the last token: a candidate still held can no
                 // longer complete.
