@@ -25,6 +25,24 @@ use super::error::StreamError;
 use super::options::{get, ChatOptions};
 use crate::core::pipeline::{ChatPipeline, Output, SegmentBatch};
 
+#[wasm_bindgen(inline_js = "
+export async function pump(reader, onChunk) {
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done || !onChunk(value)) return done;
+  }
+}
+")]
+extern "C" {
+    /// Reads `reader` to its end, calling `on_chunk` with each chunk until
+    /// it returns false; resolves to whether the body ended, rejects with
+    /// the read error.
+    fn pump(
+        reader: &ReadableStreamDefaultReader,
+        on_chunk: &Closure<dyn FnMut(Uint8Array) -> bool>,
+    ) -> Promise;
+}
+
 #[wasm_bindgen]
 extern "C" {
     /// The global `fetch`, so one build runs in windows, workers and Node.
@@ -60,6 +78,10 @@ struct Shared {
     /// The timer that releases a held citation candidate at its deadline,
     /// with the deadline it was armed for.
     citation_timer: RefCell<Option<(f64, Timeout)>>,
+    /// The current chunk's bytes, copied out of JS (the allocation reused).
+    chunk: RefCell<Vec<u8>>,
+    /// Why the last chunk ended the stream, if it failed.
+    chunk_error: RefCell<Option<StreamError>>,
     /// When a byte last arrived (or the request started), and the timer
     /// that checks it against `idleTimeoutMs`.
     last_byte_at: Cell<f64>,
@@ -93,6 +115,8 @@ impl ChatStream {
             settled: Cell::new(false),
             abort_listener: RefCell::new(None),
             citation_timer: RefCell::new(None),
+            chunk: RefCell::new(Vec::new()),
+            chunk_error: RefCell::new(None),
             last_byte_at: Cell::new(js_sys::Date::now()),
             idle_timer: RefCell::new(None),
         });
@@ -213,39 +237,55 @@ impl Shared {
                     .unchecked_into::<ReadableStreamDefaultReader>()
             })
             .ok_or_else(|| network("the response has no body"))?;
-        let mut chunk = Vec::new();
-        loop {
-            let read = JsFuture::from(reader.read())
-                .await
-                .map_err(|cause| StreamError::Network { cause })?;
-            if self.halted() {
-                return Ok(());
+        // A JS loop reads the body and hands each chunk to one Rust
+        // closure: no future, no closures and no property reads per chunk.
+        let weak = Rc::downgrade(self);
+        let on_chunk = Closure::<dyn FnMut(Uint8Array) -> bool>::new(move |bytes: Uint8Array| {
+            weak.upgrade()
+                .is_some_and(|shared| shared.take_chunk(&bytes))
+        });
+        let pumped = JsFuture::from(pump(&reader, &on_chunk)).await;
+        drop(on_chunk);
+        if let Some(error) = self.chunk_error.borrow_mut().take() {
+            return Err(error);
+        }
+        if self.halted() {
+            return Ok(());
+        }
+        match pumped {
+            Err(cause) => Err(StreamError::Network { cause }),
+            Ok(_) if self.pipeline.borrow().ended() => {
+                settle_quietly(reader.cancel());
+                Ok(())
             }
-            let done = get(&read, "done").map_err(|cause| StreamError::Network { cause })?;
-            if done.is_truthy() {
-                return Err(network("the connection closed before the answer was done"));
-            }
-            self.last_byte_at.set(js_sys::Date::now());
-            let value = get(&read, "value").map_err(|cause| StreamError::Network { cause })?;
-            let Ok(bytes) = value.dyn_into::<Uint8Array>() else {
-                return Err(network("the response body produced a non-byte chunk"));
-            };
+            Ok(_) => Err(network("the connection closed before the answer was done")),
+        }
+    }
+
+    /// One chunk of the body: through the pipeline and out to the
+    /// callbacks. `false` tells the reading loop to stop: the stream was
+    /// halted, ended, or failed (the failure kept for `stream`).
+    fn take_chunk(self: &Rc<Self>, bytes: &Uint8Array) -> bool {
+        if self.halted() {
+            return false;
+        }
+        self.last_byte_at.set(js_sys::Date::now());
+        let mut out = Vec::new();
+        let fed = {
+            let mut chunk = self.chunk.borrow_mut();
             chunk.resize(bytes.length() as usize, 0);
             bytes.copy_to(&mut chunk);
-            let mut out = Vec::new();
-            let fed = self.pipeline.borrow_mut().feed::<EngineJson>(
-                &chunk,
-                js_sys::Date::now(),
-                &mut out,
-            );
-            self.deliver(out)?;
-            fed?;
-            self.arm_citation_timer();
-            if self.pipeline.borrow().ended() {
-                settle_quietly(reader.cancel());
-                return Ok(());
-            }
+            self.pipeline
+                .borrow_mut()
+                .feed::<EngineJson>(&chunk, js_sys::Date::now(), &mut out)
+        };
+        let failure = self.deliver(out).err().or(fed.err().map(StreamError::from));
+        if let Some(error) = failure {
+            *self.chunk_error.borrow_mut() = Some(error);
+            return false;
         }
+        self.arm_citation_timer();
+        !self.pipeline.borrow().ended() && !self.halted()
     }
 
     /// Keeps one timer armed for the held citation candidate's deadline, so
