@@ -149,7 +149,11 @@ pub struct EventStreamParser {
     after_cr: bool,
     data: Vec<u8>,
     event_type: Vec<u8>,
+    /// Written by `id` fields. Its value moves to `last_event_id` at
+    /// dispatch (a swap, not a copy), so it only means something while
+    /// `id_pending` says an `id` field came since the last dispatch.
     last_event_id_buffer: Vec<u8>,
+    id_pending: bool,
     last_event_id: Vec<u8>,
     retry: Option<u64>,
     max_event_bytes: usize,
@@ -172,6 +176,7 @@ impl EventStreamParser {
             data: Vec::new(),
             event_type: Vec::new(),
             last_event_id_buffer: Vec::new(),
+            id_pending: false,
             last_event_id: Vec::new(),
             retry: None,
             max_event_bytes,
@@ -389,6 +394,7 @@ impl EventStreamParser {
             b"id" if memchr::memchr(0, value).is_none() => {
                 self.last_event_id_buffer.clear();
                 self.last_event_id_buffer.extend_from_slice(value);
+                self.id_pending = true;
             }
             // "If the field value consists of only ASCII digits, then
             // interpret the field value as an integer in base ten, and set
@@ -416,8 +422,11 @@ impl EventStreamParser {
         // the last event ID buffer. The buffer does not get reset, so the
         // last event ID string of the event source remains set to this value
         // until the next time it is set by the server."
-        if self.last_event_id != self.last_event_id_buffer {
-            self.last_event_id.clone_from(&self.last_event_id_buffer);
+        // Without an `id` field since the last dispatch, the buffer still
+        // holds what `last_event_id` already is.
+        if self.id_pending {
+            std::mem::swap(&mut self.last_event_id, &mut self.last_event_id_buffer);
+            self.id_pending = false;
         }
         // "If the data buffer is an empty string, set the data buffer and the
         // event type buffer to the empty string and return."
