@@ -6,49 +6,26 @@
 //! while a callback runs, and `stop()` only touches `Cell`s and the abort
 //! controller, so nothing can panic however callbacks and stop interleave.
 
+mod delivery;
+mod request;
+mod timers;
+
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
-use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Headers, ReadableStreamDefaultReader, RequestInit, Response};
+use web_sys::{AbortController, ReadableStreamDefaultReader};
 
-use super::convert::{
-    append_all, deliver_segments, done_to_js, resolution_to_js, segment_batch_to_js, session_to_js,
-    sources_to_js, status_to_js, take_thrown, EngineJson,
-};
+use self::request::{network, pump, settle_quietly};
+use super::convert::{sources_to_js, EngineJson};
 use super::error::StreamError;
-use super::options::{get, ChatOptions};
-use crate::core::pipeline::{ChatPipeline, Output, SegmentBatch};
-
-#[wasm_bindgen(inline_js = "
-export async function pump(reader, onChunk) {
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done || !onChunk(value)) return done;
-  }
-}
-")]
-extern "C" {
-    /// Reads `reader` to its end, calling `on_chunk` with each chunk until
-    /// it returns false; resolves to whether the body ended, rejects with
-    /// the read error.
-    fn pump(
-        reader: &ReadableStreamDefaultReader,
-        on_chunk: &Closure<dyn FnMut(Uint8Array) -> bool>,
-    ) -> Promise;
-}
-
-#[wasm_bindgen]
-extern "C" {
-    /// The global `fetch`, so one build runs in windows, workers and Node.
-    #[wasm_bindgen(catch, js_name = fetch)]
-    fn global_fetch(url: &str, init: &RequestInit) -> Result<Promise, JsValue>;
-}
+use super::options::ChatOptions;
+use crate::core::pipeline::ChatPipeline;
 
 /// Why the stream is over, before it is over.
 #[derive(Debug, Clone)]
@@ -288,203 +265,6 @@ impl Shared {
         !self.pipeline.borrow().ended() && !self.halted()
     }
 
-    /// Keeps one timer armed for the held citation candidate's deadline, so
-    /// the candidate is released even when no further token arrives.
-    fn arm_citation_timer(self: &Rc<Self>) {
-        let deadline = self.pipeline.borrow().deadline();
-        let mut timer = self.citation_timer.borrow_mut();
-        match deadline {
-            None => *timer = None,
-            Some(deadline) if matches!(&*timer, Some((armed, _)) if *armed == deadline) => {}
-            Some(deadline) => {
-                let delay = (deadline - js_sys::Date::now()).max(0.0).ceil();
-                let weak = Rc::downgrade(self);
-                let fire = move || {
-                    if let Some(shared) = weak.upgrade() {
-                        shared.release_timed_out();
-                    }
-                };
-                *timer = Some((
-                    deadline,
-                    Timeout::new(delay.min(f64::from(u32::MAX)) as u32, fire),
-                ));
-            }
-        }
-    }
-
-    /// One timer for the whole stream: when it fires, it fails the stream if
-    /// nothing arrived for `idleTimeoutMs`, or sleeps for the time left.
-    fn arm_idle_timer(self: &Rc<Self>, delay: f64) {
-        let weak = Rc::downgrade(self);
-        let check = move || {
-            let Some(shared) = weak.upgrade() else { return };
-            if shared.settled.get() {
-                return;
-            }
-            let limit = shared.options.idle_timeout_ms;
-            let quiet = js_sys::Date::now() - shared.last_byte_at.get();
-            if quiet >= limit {
-                shared.halt(Halt::Failed(StreamError::IdleTimeout { ms: limit }));
-            } else {
-                shared.arm_idle_timer(limit - quiet);
-            }
-        };
-        let delay = delay.max(0.0).ceil().min(f64::from(i32::MAX as u32)) as u32;
-        *self.idle_timer.borrow_mut() = Some(Timeout::new(delay, check));
-    }
-
-    /// The citation timer fired: release what timed out, then re-arm.
-    fn release_timed_out(self: &Rc<Self>) {
-        if self.closed.get() {
-            return;
-        }
-        let mut out = Vec::new();
-        self.pipeline
-            .borrow_mut()
-            .poll(js_sys::Date::now(), &mut out);
-        // Only segments come out of a poll, so this cannot fail.
-        let _ = self.deliver(out);
-        self.arm_citation_timer();
-    }
-
-    /// POSTs the body and checks the response's status and content type.
-    async fn send(&self) -> Result<Response, StreamError> {
-        let options = &self.options;
-        let headers = if options.headers.is_undefined() || options.headers.is_null() {
-            Headers::new()
-        } else {
-            Headers::new_with_str_sequence_sequence(&options.headers)
-        }
-        .map_err(|cause| StreamError::Network { cause })?;
-        for (name, value) in [
-            ("content-type", "application/json"),
-            ("accept", "text/event-stream"),
-        ] {
-            if !headers.has(name).unwrap_or(true) {
-                let _ = headers.set(name, value);
-            }
-        }
-        let init = RequestInit::new();
-        init.set_method("POST");
-        init.set_headers(&headers);
-        init.set_body(&JsValue::from_str(&options.body));
-        init.set_signal(Some(&self.controller.signal()));
-        let promise =
-            global_fetch(&options.url, &init).map_err(|cause| StreamError::Network { cause })?;
-        let response: Response = JsFuture::from(promise)
-            .await
-            .map_err(|cause| StreamError::Network { cause })?
-            .unchecked_into();
-        if !response.ok() {
-            return Err(http_error(&response).await);
-        }
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        let media_type = content_type.split(';').next().unwrap_or("").trim();
-        if !media_type.eq_ignore_ascii_case("text/event-stream") {
-            if let Some(body) = response.body() {
-                settle_quietly(body.cancel());
-            }
-            return Err(StreamError::ContentType {
-                found: content_type,
-            });
-        }
-        Ok(response)
-    }
-
-    /// Calls the callback for each output, in order, until the stream is
-    /// halted. A throwing callback halts it with a `callback` error.
-    fn deliver(&self, outputs: Vec<Output>) -> Result<(), StreamError> {
-        let callbacks = &self.options.callbacks;
-        for output in outputs {
-            let (callback, name, args): (_, _, Vec<JsValue>) = match output {
-                Output::Segments(batch) => {
-                    // Recorded whatever happens: received text belongs to
-                    // the result even after a stop or a throw.
-                    let objects = self.record_segments(&batch);
-                    if let (Some(callback), false) = (&callbacks.on_segment, self.closed.get()) {
-                        let this = &self.options.this;
-                        if deliver_segments(&objects, callback, this, &self.closed_js) >= 0 {
-                            self.callback_threw("onSegment", take_thrown(&self.closed_js));
-                        }
-                    }
-                    continue;
-                }
-                _ if self.closed.get() => continue,
-                Output::Session(info) => (
-                    &callbacks.on_session,
-                    "onSession",
-                    vec![session_to_js(&info)],
-                ),
-                Output::Status(info) => {
-                    (&callbacks.on_status, "onStatus", vec![status_to_js(&info)])
-                }
-                Output::Citations(citations, resolution) => {
-                    let sources = sources_to_js(&citations);
-                    let resolution = resolution_to_js(&sources, &resolution);
-                    (
-                        &callbacks.on_citations,
-                        "onCitations",
-                        vec![sources.into(), resolution],
-                    )
-                }
-                Output::Done(info) => (&callbacks.on_done, "onDone", vec![done_to_js(&info)]),
-                Output::ServerError(info) => return Err(StreamError::Server(info)),
-            };
-            self.call(callback, name, &args);
-        }
-        Ok(())
-    }
-
-    /// Adds segments to the result's list (whether or not callbacks may
-    /// still run: what was received belongs to the result) and returns
-    /// their JS objects.
-    fn record_segments(&self, segments: &SegmentBatch) -> Array {
-        let batch = segment_batch_to_js(segments);
-        append_all(&self.segments, &batch);
-        batch
-    }
-
-    /// Calls one callback; `false` when it threw (the stream is then halted).
-    fn call(&self, callback: &Option<Function>, name: &'static str, args: &[JsValue]) -> bool {
-        let Some(callback) = callback else {
-            return true;
-        };
-        if self.closed.get() && name != "onError" {
-            return false;
-        }
-        let this = &self.options.this;
-        let result = match args {
-            [] => callback.call0(this),
-            [a] => callback.call1(this, a),
-            [a, b] => callback.call2(this, a, b),
-            _ => callback.apply(this, &args.iter().collect::<Array>()),
-        };
-        match result {
-            Ok(_) => true,
-            Err(cause) => {
-                if name != "onError" {
-                    self.callback_threw(name, cause);
-                }
-                false
-            }
-        }
-    }
-
-    /// A callback threw: the stream stops, and `onError` hears why.
-    fn callback_threw(&self, name: &'static str, cause: JsValue) {
-        let error = StreamError::Callback {
-            callback: name,
-            cause,
-        };
-        self.halt(Halt::Failed(error.clone()));
-        self.call(&self.options.callbacks.on_error, "onError", &[error.into()]);
-    }
-
     /// The value `finished` resolves to.
     fn result(&self) -> JsValue {
         let transcript = self.pipeline.borrow_mut().take_transcript();
@@ -530,48 +310,5 @@ impl Shared {
             let _ = signal
                 .remove_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
         }
-    }
-}
-
-/// Lets a promise settle with its rejection handled: cancelling the body of
-/// an aborted fetch rejects, and an unhandled rejection ends a Node process.
-fn settle_quietly(promise: Promise) {
-    wasm_bindgen_futures::spawn_local(async move {
-        let _ = JsFuture::from(promise).await;
-    });
-}
-
-fn network(message: &str) -> StreamError {
-    StreamError::Network {
-        cause: js_sys::Error::new(message).into(),
-    }
-}
-
-/// An `http` error with the server's JSON error body, when it sent one.
-async fn http_error(response: &Response) -> StreamError {
-    let status = response.status();
-    let text = match response.text() {
-        Ok(promise) => JsFuture::from(promise)
-            .await
-            .ok()
-            .and_then(|text| text.as_string()),
-        Err(_) => None,
-    };
-    let body = text
-        .as_deref()
-        .and_then(|text| js_sys::JSON::parse(text).ok());
-    let detail = body
-        .as_ref()
-        .and_then(|body| get(body, "error").ok())
-        .and_then(|error| get(&error, "message").ok())
-        .and_then(|message| message.as_string());
-    let message = match detail {
-        Some(detail) => format!("HTTP {status}: {detail}"),
-        None => format!("HTTP {status} {}", response.status_text()),
-    };
-    StreamError::Http {
-        status,
-        body,
-        message,
     }
 }

@@ -1,0 +1,70 @@
+//! The stream's two timers: the citation timer, which releases a held
+//! candidate at its deadline even when no token arrives, and the idle timer.
+
+use std::rc::Rc;
+
+use gloo_timers::callback::Timeout;
+
+use super::{Halt, Shared};
+use crate::wasm::error::StreamError;
+
+impl Shared {
+    /// Keeps one timer armed for the held citation candidate's deadline, so
+    /// the candidate is released even when no further token arrives.
+    pub(super) fn arm_citation_timer(self: &Rc<Self>) {
+        let deadline = self.pipeline.borrow().deadline();
+        let mut timer = self.citation_timer.borrow_mut();
+        match deadline {
+            None => *timer = None,
+            Some(deadline) if matches!(&*timer, Some((armed, _)) if *armed == deadline) => {}
+            Some(deadline) => {
+                let delay = (deadline - js_sys::Date::now()).max(0.0).ceil();
+                let weak = Rc::downgrade(self);
+                let fire = move || {
+                    if let Some(shared) = weak.upgrade() {
+                        shared.release_timed_out();
+                    }
+                };
+                *timer = Some((
+                    deadline,
+                    Timeout::new(delay.min(f64::from(u32::MAX)) as u32, fire),
+                ));
+            }
+        }
+    }
+
+    /// One timer for the whole stream: when it fires, it fails the stream if
+    /// nothing arrived for `idleTimeoutMs`, or sleeps for the time left.
+    pub(super) fn arm_idle_timer(self: &Rc<Self>, delay: f64) {
+        let weak = Rc::downgrade(self);
+        let check = move || {
+            let Some(shared) = weak.upgrade() else { return };
+            if shared.settled.get() {
+                return;
+            }
+            let limit = shared.options.idle_timeout_ms;
+            let quiet = js_sys::Date::now() - shared.last_byte_at.get();
+            if quiet >= limit {
+                shared.halt(Halt::Failed(StreamError::IdleTimeout { ms: limit }));
+            } else {
+                shared.arm_idle_timer(limit - quiet);
+            }
+        };
+        let delay = delay.max(0.0).ceil().min(f64::from(i32::MAX as u32)) as u32;
+        *self.idle_timer.borrow_mut() = Some(Timeout::new(delay, check));
+    }
+
+    /// The citation timer fired: release what timed out, then re-arm.
+    pub(super) fn release_timed_out(self: &Rc<Self>) {
+        if self.closed.get() {
+            return;
+        }
+        let mut out = Vec::new();
+        self.pipeline
+            .borrow_mut()
+            .poll(js_sys::Date::now(), &mut out);
+        // Only segments come out of a poll, so this cannot fail.
+        let _ = self.deliver(out);
+        self.arm_citation_timer();
+    }
+}
