@@ -137,15 +137,21 @@ impl CitationBuffer {
     /// now: all of it, except a trailing candidate that may still become a
     /// citation. A candidate whose pause has reached the timeout is released
     /// before the new text is looked at.
-    pub fn push<S: SegmentSink + ?Sized>(&mut self, text: &str, now: f64, out: &mut S) {
-        self.poll(now, out);
+    pub fn push<S: SegmentSink>(&mut self, text: &str, now: f64, out: &mut S) {
         if self.held.is_empty() && memchr::memchr(b'[', text.as_bytes()).is_none() {
-            // The common case: nothing held, nothing to hold.
+            // The common case, inlined for each sink: nothing held (so
+            // nothing to time out), nothing to hold.
             if !text.is_empty() {
                 out.text(text);
             }
             return;
         }
+        self.push_held(text, now, out);
+    }
+
+    /// `push` when a candidate is held or the text opens one.
+    fn push_held(&mut self, text: &str, now: f64, out: &mut dyn SegmentSink) {
+        self.poll(now, out);
         let mut run = String::new();
         let growth_before = self.growth;
         let mut rest = text;
@@ -172,14 +178,14 @@ impl CitationBuffer {
     }
 
     /// Releases a held candidate whose timeout has passed.
-    pub fn poll<S: SegmentSink + ?Sized>(&mut self, now: f64, out: &mut S) {
+    pub fn poll(&mut self, now: f64, out: &mut dyn SegmentSink) {
         if matches!(self.deadline(), Some(deadline) if now >= deadline) {
             self.finish(out);
         }
     }
 
     /// Releases everything still held, as text: the stream has ended.
-    pub fn finish<S: SegmentSink + ?Sized>(&mut self, out: &mut S) {
+    pub fn finish(&mut self, out: &mut dyn SegmentSink) {
         if !self.held.is_empty() {
             let mut run = std::mem::take(&mut self.held);
             self.clear_candidate();
@@ -203,7 +209,7 @@ impl CitationBuffer {
         self.state = self.options.pattern.start();
     }
 
-    fn step<S: SegmentSink + ?Sized>(&mut self, c: char, run: &mut String, out: &mut S) {
+    fn step(&mut self, c: char, run: &mut String, out: &mut dyn SegmentSink) {
         if self.held.is_empty() {
             if c == '[' {
                 self.held.push(c);
@@ -253,7 +259,7 @@ impl CitationBuffer {
     }
 }
 
-fn flush_text<S: SegmentSink + ?Sized>(run: &mut String, out: &mut S) {
+fn flush_text(run: &mut String, out: &mut dyn SegmentSink) {
     if !run.is_empty() {
         out.text(run);
         run.clear();

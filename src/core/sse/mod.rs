@@ -203,11 +203,7 @@ impl EventStreamParser {
     /// Parses one chunk, calling `on_event` for every event it completes, in
     /// order. After an error the parser refuses all input until
     /// [`reset`](Self::reset).
-    pub fn feed<S: EventSink + ?Sized>(
-        &mut self,
-        bytes: &[u8],
-        on_event: &mut S,
-    ) -> Result<(), SseError> {
+    pub fn feed(&mut self, bytes: &[u8], on_event: &mut dyn EventSink) -> Result<(), SseError> {
         if let Some(error) = self.failed {
             return Err(error);
         }
@@ -225,7 +221,7 @@ impl EventStreamParser {
     /// dispatched.)" So this never dispatches; it readies the parser for the
     /// next stream, keeping the last event ID and the retry time, which
     /// belong to the connection rather than to one stream.
-    pub fn finish<S: EventSink + ?Sized>(&mut self, _on_event: &mut S) -> Result<(), SseError> {
+    pub fn finish(&mut self, _on_event: &mut dyn EventSink) -> Result<(), SseError> {
         if let Some(error) = self.failed {
             return Err(error);
         }
@@ -281,11 +277,7 @@ impl EventStreamParser {
     /// "Lines must be separated by either a U+000D CARRIAGE RETURN U+000A
     /// LINE FEED (CRLF) character pair, a single U+000A LINE FEED (LF)
     /// character, or a single U+000D CARRIAGE RETURN (CR) character."
-    fn parse<S: EventSink + ?Sized>(
-        &mut self,
-        bytes: &[u8],
-        on_event: &mut S,
-    ) -> Result<(), SseError> {
+    fn parse(&mut self, bytes: &[u8], on_event: &mut dyn EventSink) -> Result<(), SseError> {
         let mut rest = bytes;
         if self.after_cr && !rest.is_empty() {
             self.after_cr = false;
@@ -347,11 +339,7 @@ impl EventStreamParser {
     /// the string is not empty but does not contain a U+003A COLON character
     /// (:): use the whole line as the field name, and the empty string as
     /// the field value."
-    fn process_line<S: EventSink + ?Sized>(
-        &mut self,
-        line: &[u8],
-        on_event: &mut S,
-    ) -> Result<(), SseError> {
+    fn process_line(&mut self, line: &[u8], on_event: &mut dyn EventSink) -> Result<(), SseError> {
         if line.is_empty() {
             self.dispatch(on_event);
             return Ok(());
@@ -417,7 +405,7 @@ impl EventStreamParser {
     /// "When the user agent is required to dispatch the event, the user
     /// agent must process the data buffer, the event type buffer, and the
     /// last event ID buffer using steps appropriate for the user agent."
-    fn dispatch<S: EventSink + ?Sized>(&mut self, on_event: &mut S) {
+    fn dispatch(&mut self, on_event: &mut dyn EventSink) {
         // "Set the last event ID string of the event source to the value of
         // the last event ID buffer. The buffer does not get reset, so the
         // last event ID string of the event source remains set to this value
