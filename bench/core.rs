@@ -55,18 +55,24 @@ const WORDS: &[&str] = &[
         "[12:45, Sarah Johnson]",
     ];
 
+/// A small deterministic generator (an LCG), so every run sees the same
+/// stream.
+fn random(seed: u64) -> impl FnMut() -> usize {
+    let mut state = seed;
+    move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) as usize
+    }
+}
+
 fn token_stream(events: usize) -> Vec<u8> {
     token_stream_of(events, WORDS)
 }
 
 fn token_stream_of(events: usize, words: &[&str]) -> Vec<u8> {
-    let mut state = 42u64;
-    let mut next = move || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (state >> 33) as usize
-    };
+    let mut next = random(42);
     let mut out = String::new();
     for i in 0..events {
         let mut text = String::new();
@@ -184,13 +190,7 @@ fn answer_stream(tokens: usize) -> Vec<u8> {
     let words = [
         "the", "budget", "is", "frozen", "José", "Álvarez", "東京", "pricing",
     ];
-    let mut state = 7u64;
-    let mut next = move || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (state >> 33) as usize
-    };
+    let mut next = random(7);
     let mut out = String::from(
         "event: session\nid: m_1:1\ndata: {\"sessionId\":\"s_1\",\"messageId\":\"m_1\"}\n\n",
     );
