@@ -10,3 +10,6 @@ mod options;
 
 pub use chat::ChatStream;
 pub use lowlevel::{wasm_memory, CitationBuffer, RawEventStreamParser};
+
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
