@@ -182,7 +182,9 @@ test("a body that ends cleanly without done or error is a network error with the
   assert.equal(result.status, "error");
   assertStreamError(result.error, "network", StreamError);
   assert.equal(result.text, "Half an answer");
-  assert.deepEqual(t.names(), ["onSession", "onStatus", "onSegment", "onSegment", "onError"]);
+  // Both tokens came in one chunk: one text segment.
+  assert.deepEqual(result.segments, [{ kind: "text", text: "Half an answer" }]);
+  assert.deepEqual(t.names(), ["onSession", "onStatus", "onSegment", "onError"]);
   assert.equal(result.sessionId, SESSION.sessionId);
 });
 
@@ -298,7 +300,8 @@ test("a callback that throws: callback error with the thrown value as cause, no 
   // that very chunk. (With `done` in the chunk too, see the next test.)
   const server = await rawServer((req, res) => {
     res.writeHead(200, SSE_HEADERS);
-    res.end(head("One ", "two ", "three ", "four") + sse("citations", JSON.stringify({ citations: [] })));
+    // One chunk, three segments: "One ", the citation, " two three four".
+    res.end(head("One ", "[1:02, Zoë]", " two ", "three ", "four") + sse("citations", JSON.stringify({ citations: [] })));
   });
   ctx.after(() => server.close());
   const thrown = { reason: "render failed" };
@@ -321,7 +324,7 @@ test("a callback that throws: callback error with the thrown value as cause, no 
   assertStreamError(error, "callback", StreamError);
   assert.equal(error.cause, thrown);
   assert.equal(error.callback, "onSegment");
-  assert.ok(result.text.startsWith("One two "), `text ${JSON.stringify(result.text)}`);
+  assert.ok(result.text.startsWith("One [1:02, Zoë] two "), `text ${JSON.stringify(result.text)}`);
   await turn();
   assert.deepEqual(t.late, []);
 });
@@ -330,7 +333,7 @@ test("a callback that throws in the chunk that also holds done: no unhandled rej
   const unhandled = watchUnhandledRejections(ctx);
   const server = await rawServer((req, res) => {
     res.writeHead(200, SSE_HEADERS);
-    res.end(head("One ", "two ", "three") + done(3));
+    res.end(head("One ", "[1:02, Zoë]", " two ", "three") + done(4));
   });
   ctx.after(() => server.close());
   const thrown = new Error("render failed");
@@ -448,17 +451,14 @@ test("signal aborted during streaming: stopped, aborted error with the reason, n
   ctx.after(() => server.close());
   const controller = new AbortController();
   const reason = { why: "user left" };
-  const second = deferred();
-  let segments = 0;
+  const first = deferred();
   const t = track({
     url: server.url,
     body: { question },
     signal: controller.signal,
-    onSegment() {
-      if (++segments === 2) second.resolve();
-    },
+    onSegment: () => first.resolve(),
   });
-  await second.promise;
+  await first.promise;
   controller.abort(reason);
   const [result, close] = await Promise.all([t.finished, server.closed(1)]);
   assert.equal(close.ended, false);
@@ -466,7 +466,7 @@ test("signal aborted during streaming: stopped, aborted error with the reason, n
   assertStreamError(result.error, "aborted", StreamError);
   assert.equal(result.error.reason, reason);
   assert.equal(t.count("onError"), 0);
-  assert.deepEqual(t.names(), ["onSession", "onStatus", "onSegment", "onSegment"]);
+  assert.deepEqual(t.names(), ["onSession", "onStatus", "onSegment"]);
   assert.equal(result.text, "Partial answer");
   assert.equal(result.sessionId, SESSION.sessionId);
   assert.equal(server.chatRequests(), 1);
@@ -536,7 +536,8 @@ test("unknown event types are ignored", quick, async (ctx) => {
   assert.equal(result.status, "done");
   assert.equal(result.error, undefined);
   assert.equal(result.text, "Hello world");
-  assert.deepEqual(t.names(), ["onSession", "onSegment", "onSegment", "onDone"]);
+  // One chunk: the two tokens are one segment, the unknown events between them nothing.
+  assert.deepEqual(t.names(), ["onSession", "onSegment", "onDone"]);
   assert.deepEqual(t.log.at(-1)[1], { messageId: SESSION.messageId, processingMs: 1, tokenCount: 2 });
 });
 
@@ -551,7 +552,7 @@ test("malformed JSON in a known event: protocol error, earlier text kept", quick
   assert.equal(result.status, "error");
   assertStreamError(result.error, "protocol", StreamError);
   assert.equal(result.text, "Kept text");
-  assert.deepEqual(t.names(), ["onSession", "onStatus", "onSegment", "onSegment", "onError"]);
+  assert.deepEqual(t.names(), ["onSession", "onStatus", "onSegment", "onError"]);
   assert.equal(t.errors()[0].code, "protocol");
   assert.equal(t.count("onDone"), 0);
   await turn();

@@ -46,7 +46,8 @@ pub struct SegmentBatch {
 }
 
 impl SegmentBatch {
-    fn add_text(&mut self, text: &str) {
+    /// Starts a new segment with `text`.
+    fn add_segment(&mut self, text: &str) {
         if self.len > 0 {
             self.packed.push('\r');
         }
@@ -54,13 +55,26 @@ impl SegmentBatch {
         self.len += 1;
     }
 
-    /// Adds one segment at the end.
+    /// Adds text at the end: to the last segment when that is text too, so
+    /// that the tokens of one network chunk reach JS as one text segment
+    /// (one object and one callback instead of one per token; the text a
+    /// reader sees at each moment is the same).
+    fn add_text(&mut self, text: &str) {
+        let last_is_citation = self.citations.last().map(|&(at, _)| at + 1) == Some(self.len);
+        if self.len == 0 || last_is_citation {
+            self.add_segment(text);
+        } else {
+            self.packed.push_str(text);
+        }
+    }
+
+    /// Adds one segment at the end; text joins a text segment before it.
     pub fn add(&mut self, segment: Segment) {
         match segment {
             Segment::Text { text } => self.add_text(&text),
             Segment::Citation { text, citations } => {
                 self.citations.push((self.len, citations));
-                self.add_text(&text);
+                self.add_segment(&text);
             }
         }
     }
@@ -118,7 +132,7 @@ impl SegmentSink for Release<'_> {
     fn citation(&mut self, text: String, entries: Vec<CitationRef>) {
         self.with_batch(|batch| {
             batch.citations.push((batch.len, entries.clone()));
-            batch.add_text(&text);
+            batch.add_segment(&text);
         });
         let segment = Segment::Citation {
             text,

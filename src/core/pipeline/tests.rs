@@ -123,9 +123,10 @@ fn malformed_json_is_a_protocol_error_after_earlier_output() {
 fn an_error_event_releases_held_text_and_ends_the_stream() {
     let input = b"event: token\ndata: see [12:4\n\nevent: error\ndata: {\"code\":\"llm_failed\",\"message\":\"m\"}\n\nevent: token\ndata: late\n\n";
     let (out, transcript) = run(&[input]);
-    assert_eq!(out[1], text_out("[12:4"));
-    assert!(matches!(out[2], Output::ServerError(_)));
-    assert_eq!(out.len(), 3, "nothing after the error event");
+    // The held candidate is released as text, joining the text before it.
+    assert_eq!(out[0], text_out("see [12:4"));
+    assert!(matches!(out[1], Output::ServerError(_)));
+    assert_eq!(out.len(), 2, "nothing after the error event");
     assert_eq!(transcript.text, "see [12:4");
 }
 
@@ -167,4 +168,41 @@ fn the_segments_of_one_chunk_come_out_as_one_batch() {
     assert_eq!(batch.len, 3);
     assert_eq!(batch.citations.len(), 1);
     assert_eq!(batch.segments(), pipeline.transcript().segments);
+}
+
+#[test]
+fn the_text_of_one_chunk_is_one_segment_and_citations_stay_apart() {
+    let mut pipeline = ChatPipeline::new(1 << 20, CitationOptions::default());
+    let mut batches = Vec::new();
+    let chunks: [&[u8]; 2] = [
+        "event: token\ndata: a\n\nevent: token\ndata:  b [1:02, Zo\n\nevent: token\ndata: ë]\n\nevent: token\ndata:  c\n\nevent: token\ndata:  d\n\n".as_bytes(),
+        b"event: token\ndata:  e\n\n",
+    ];
+    for chunk in chunks {
+        let mut out = Vec::new();
+        pipeline
+            .feed::<SerdeJson>(chunk, 0.0, &mut out)
+            .expect("valid");
+        for output in out {
+            match output {
+                Output::Segments(batch) => batches.push((
+                    batch.packed,
+                    batch.len,
+                    batch
+                        .citations
+                        .iter()
+                        .map(|(at, _)| *at)
+                        .collect::<Vec<_>>(),
+                )),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+    assert_eq!(
+        batches,
+        vec![
+            ("a b \r[1:02, Zoë]\r c d".to_owned(), 3, vec![1]),
+            (" e".to_owned(), 1, vec![]),
+        ]
+    );
 }
