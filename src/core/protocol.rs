@@ -102,13 +102,19 @@ impl EventKind {
     /// The kind an SSE event type names; `None` for types this version of
     /// the protocol does not know, which clients ignore.
     pub fn from_type(event_type: &str) -> Option<EventKind> {
+        Self::from_type_bytes(event_type.as_bytes())
+    }
+
+    /// [`from_type`](Self::from_type) on the type's bytes, undecoded: the
+    /// six names are ASCII, so no decoding is needed to recognise them.
+    pub fn from_type_bytes(event_type: &[u8]) -> Option<EventKind> {
         Some(match event_type {
-            "session" => EventKind::Session,
-            "status" => EventKind::Status,
-            "token" => EventKind::Token,
-            "citations" => EventKind::Citations,
-            "done" => EventKind::Done,
-            "error" => EventKind::Error,
+            b"session" => EventKind::Session,
+            b"status" => EventKind::Status,
+            b"token" => EventKind::Token,
+            b"citations" => EventKind::Citations,
+            b"done" => EventKind::Done,
+            b"error" => EventKind::Error,
             _ => return None,
         })
     }

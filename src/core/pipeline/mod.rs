@@ -240,10 +240,7 @@ impl<J: Json> EventSink for Events<'_, J> {
             // of this answer.
             return;
         }
-        let Some(kind) = std::str::from_utf8(event.event_type)
-            .ok()
-            .and_then(EventKind::from_type)
-        else {
+        let Some(kind) = EventKind::from_type_bytes(event.event_type) else {
             return;
         };
         let result = if kind == EventKind::Token {

@@ -110,17 +110,47 @@ impl std::error::Error for SseError {}
 /// The default bound on one line and on one event: 1 MiB.
 pub const DEFAULT_MAX_EVENT_BYTES: usize = 1 << 20;
 
-/// The first CR or LF. Event-stream lines are mostly short, where a plain
-/// loop beats setting up a vector search; a long line goes to memchr.
+/// The first CR or LF. Event-stream lines are mostly short, where looking
+/// at eight bytes at a time in a plain `u64` beats setting up a vector
+/// search; a long line goes to memchr.
 fn find_line_end(bytes: &[u8], long_line: bool) -> Option<usize> {
-    // Measured: on x86-64 the loop wins for the first 96 bytes; in wasm,
-    // memchr's SIMD128 search wins from the first byte.
-    const SHORT: usize = if cfg!(target_arch = "wasm32") { 0 } else { 96 };
+    const SHORT: usize = 64;
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const LFS: u64 = u64::from_ne_bytes([b'\n'; 8]);
+    const CRS: u64 = u64::from_ne_bytes([b'\r'; 8]);
+    // The high bit of each byte of `x` that is zero, and maybe of bytes
+    // after the first zero one (the borrow runs on), never before it.
+    let zeros = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
     let head = &bytes[..bytes.len().min(if long_line { 0 } else { SHORT })];
-    if let Some(end) = head.iter().position(|&b| b == b'\n' || b == b'\r') {
-        return Some(end);
+    let mut words = head.chunks_exact(8);
+    for (i, word) in words.by_ref().enumerate() {
+        let mut eight = [0; 8];
+        eight.copy_from_slice(word);
+        let x = u64::from_le_bytes(eight);
+        let found = zeros(x ^ LFS) | zeros(x ^ CRS);
+        if found != 0 {
+            return Some(i * 8 + found.trailing_zeros() as usize / 8);
+        }
+    }
+    let tail = words.remainder();
+    let done = head.len() - tail.len();
+    if let Some(end) = tail.iter().position(|&b| b == b'\n' || b == b'\r') {
+        return Some(done + end);
     }
     memchr::memchr2(b'\r', b'\n', &bytes[head.len()..]).map(|end| end + head.len())
+}
+
+/// The first `:`. Field names are short, so a plain loop over the first
+/// bytes finds it before a vector search would be set up; a line with no
+/// colon early on goes to memchr.
+fn find_colon(line: &[u8]) -> Option<usize> {
+    const SHORT: usize = 16;
+    let head = &line[..line.len().min(SHORT)];
+    if let Some(colon) = head.iter().position(|&b| b == b':') {
+        return Some(colon);
+    }
+    memchr::memchr(b':', &line[head.len()..]).map(|colon| colon + head.len())
 }
 
 /// A buffer that grew for one large event gives its memory back, so a
@@ -344,7 +374,7 @@ impl EventStreamParser {
             self.dispatch(on_event);
             return Ok(());
         }
-        let (field, value) = match memchr::memchr(b':', line) {
+        let (field, value) = match find_colon(line) {
             Some(0) => return Ok(()),
             Some(colon) => {
                 let value = &line[colon + 1..];
@@ -379,7 +409,7 @@ impl EventStreamParser {
             // "If the field value does not contain U+0000 NULL, then set the
             // last event ID buffer to the field value. Otherwise, ignore the
             // field."
-            b"id" if memchr::memchr(0, value).is_none() => {
+            b"id" if !value.contains(&0) => {
                 self.last_event_id_buffer.clear();
                 self.last_event_id_buffer.extend_from_slice(value);
                 self.id_pending = true;

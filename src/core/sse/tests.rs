@@ -404,6 +404,26 @@ mod properties {
             prop_assert_eq!(parse_with_cuts(&input, &cuts), parse_chunks(&[&input]));
         }
 
+        /// The word-at-a-time line-end search against a plain scan, over
+        /// lengths around its 8-byte words and 64-byte window, with bytes
+        /// that differ from CR and LF in one bit or by a borrow.
+        #[test]
+        fn line_ends_are_found_as_a_plain_scan_finds_them(
+            bytes in proptest::collection::vec(
+                prop_oneof![
+                    1 => Just(b'\r'),
+                    1 => Just(b'\n'),
+                    8 => prop_oneof![Just(0x0Cu8), Just(0x0B), Just(0x8A), Just(0x8D), Just(0x00)],
+                    40 => any::<u8>(),
+                ],
+                0..150,
+            ),
+            long_line: bool,
+        ) {
+            let plain = bytes.iter().position(|&b| b == b'\r' || b == b'\n');
+            prop_assert_eq!(find_line_end(&bytes, long_line), plain);
+        }
+
         #[test]
         fn fixtures_at_random_cuts(index in 0..FIXTURES.len(), cuts in cuts(200)) {
             let input = FIXTURES[index];

@@ -9,28 +9,33 @@ use super::{Halt, Shared};
 use crate::wasm::error::StreamError;
 
 impl Shared {
-    /// Keeps one timer armed for the held citation candidate's deadline, so
+    /// Keeps a timer armed for the held citation candidate's deadline, so
     /// the candidate is released even when no further token arrives.
+    ///
+    /// Deadlines only move later, so a timer already armed for an earlier
+    /// time is left to run: when it fires it releases what is due and arms
+    /// itself again for the deadline of the moment, if any. A stream whose
+    /// citations span chunk boundaries thus sets one timer at a time
+    /// instead of setting and clearing one per citation.
     pub(super) fn arm_citation_timer(self: &Rc<Self>) {
-        let deadline = self.pipeline.borrow().deadline();
+        let Some(deadline) = self.pipeline.borrow().deadline() else {
+            return;
+        };
         let mut timer = self.citation_timer.borrow_mut();
-        match deadline {
-            None => *timer = None,
-            Some(deadline) if matches!(&*timer, Some((armed, _)) if *armed == deadline) => {}
-            Some(deadline) => {
-                let delay = (deadline - js_sys::Date::now()).max(0.0).ceil();
-                let weak = Rc::downgrade(self);
-                let fire = move || {
-                    if let Some(shared) = weak.upgrade() {
-                        shared.release_timed_out();
-                    }
-                };
-                *timer = Some((
-                    deadline,
-                    Timeout::new(delay.min(f64::from(u32::MAX)) as u32, fire),
-                ));
-            }
+        if matches!(&*timer, Some((armed, _)) if *armed <= deadline) {
+            return;
         }
+        let delay = (deadline - js_sys::Date::now()).max(0.0).ceil();
+        let weak = Rc::downgrade(self);
+        let fire = move || {
+            if let Some(shared) = weak.upgrade() {
+                shared.release_timed_out();
+            }
+        };
+        *timer = Some((
+            deadline,
+            Timeout::new(delay.min(f64::from(u32::MAX)) as u32, fire),
+        ));
     }
 
     /// One timer for the whole stream: when it fires, it fails the stream if
@@ -54,8 +59,11 @@ impl Shared {
         *self.idle_timer.borrow_mut() = Some(Timeout::new(delay, check));
     }
 
-    /// The citation timer fired: release what timed out, then re-arm.
+    /// The citation timer fired: release what is due, then re-arm for the
+    /// candidate still held, if any.
     pub(super) fn release_timed_out(self: &Rc<Self>) {
+        // This timer has fired: whatever comes next needs a new one.
+        self.citation_timer.borrow_mut().take();
         if self.closed.get() {
             return;
         }
