@@ -145,10 +145,17 @@ impl Pattern {
     pub fn entries(self, bracket: &str) -> Option<Vec<CitationRef>> {
         let inner = bracket.strip_prefix('[')?.strip_suffix(']')?;
         match self {
+            // The grammar has matched the bracket, and a speaker holds no
+            // `,` or `;`: entries are split at each `;` (then its space),
+            // timestamp and speaker at the `,` (then its space). Splitting
+            // at single characters keeps a substring search out of the
+            // module.
             Pattern::TimestampSpeaker => inner
-                .split("; ")
+                .split(';')
                 .map(|entry| {
-                    let (timestamp, speaker) = entry.split_once(", ")?;
+                    let entry = entry.strip_prefix(' ').unwrap_or(entry);
+                    let (timestamp, speaker) = entry.split_once(',')?;
+                    let speaker = speaker.strip_prefix(' ')?;
                     Some(CitationRef::Timestamp {
                         seconds: seconds_of(timestamp)?,
                         timestamp: timestamp.to_owned(),
