@@ -1,6 +1,6 @@
 //! The wasm shell in real browsers (headless Chromium and Firefox), against
-//! the real reference server, whose URL `.ci/test` passes in at build time
-//! as `CITE_STREAM_SERVER`.
+//! the real reference server, whose URL and demo token `.ci/test` passes in
+//! at build time as `CITE_STREAM_SERVER` and `CITE_STREAM_TOKEN`.
 #![cfg(target_arch = "wasm32")]
 
 use std::cell::RefCell;
@@ -22,6 +22,14 @@ fn server() -> &'static str {
     match option_env!("CITE_STREAM_SERVER") {
         Some(url) => url,
         None => panic!("build with CITE_STREAM_SERVER=http://127.0.0.1:PORT (.ci/test does)"),
+    }
+}
+
+/// `Bearer <the demo user's token>`: every API request needs it.
+fn authorization() -> String {
+    match option_env!("CITE_STREAM_TOKEN") {
+        Some(token) => format!("Bearer {token}"),
+        None => panic!("build with CITE_STREAM_TOKEN=<the server's demo token> (.ci/test does)"),
     }
 }
 
@@ -54,6 +62,9 @@ fn options_with_fault(question: &str, fault: Option<&str>) -> Object {
     )
     .unwrap();
     Reflect::set(&options, &"body".into(), &body).unwrap();
+    let headers = Object::new();
+    Reflect::set(&headers, &"Authorization".into(), &authorization().into()).unwrap();
+    Reflect::set(&options, &"headers".into(), &headers).unwrap();
     options
 }
 
@@ -74,6 +85,7 @@ async fn expected_answer(question: &str) -> String {
     init.set_body(&body.into());
     let headers = web_sys::Headers::new().unwrap();
     headers.set("content-type", "application/json").unwrap();
+    headers.set("authorization", &authorization()).unwrap();
     init.set_headers(&headers);
     let window = web_sys::window().unwrap();
     let response: web_sys::Response =

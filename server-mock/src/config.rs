@@ -1,8 +1,13 @@
 //! Command-line configuration. A handful of flags, parsed by hand.
 
+use crate::store::{is_valid_token, Location};
+use crate::streams::DEFAULT_MAX_STREAMS_PER_USER;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// The database file's name inside `--data-dir`.
+pub const DB_FILE: &str = "cite-stream.db";
 
 /// Printed for `--help`.
 pub const USAGE: &str = "\
@@ -17,9 +22,18 @@ Options:
   --pkg-dir DIR          directory served at /pkg/ (default <repo>/pkg)
   --test-mode            accept a \"fault\" object in chat requests, to inject pauses,
                          failures and cut connections for client tests (never in production)
+  --data-dir DIR         keep the history in DIR/cite-stream.db (default ./data)
+  --db PATH              keep the history in the SQLite file PATH instead;
+                         :memory: keeps it in memory until the server stops
+  --demo-token TOKEN     the demo user's bearer token (default: made on first start and
+                         kept in the database, so it is the same after a restart)
+  --user NAME:TOKEN      add a user NAME (or set its token); may be repeated
+  --max-streams-per-user N
+                         answers one user may stream at once; more get 429 (default 3)
   -h, --help             print this help
 
-Prints the bound URL (http://HOST:PORT) as the only line on stdout; logs go to stderr.";
+Prints two lines on stdout: the bound URL (http://HOST:PORT), then the demo
+user's header, `Authorization: Bearer <token>`. Logs go to stderr.";
 
 /// How the server was asked to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,11 +48,20 @@ pub struct Config {
     pub pkg_dir: PathBuf,
     /// Whether chat requests may carry a `fault` to inject (client tests only).
     pub test_mode: bool,
+    /// Where the history lives.
+    pub database: Location,
+    /// The demo user's token, if given; else the stored or a new one.
+    pub demo_token: Option<String>,
+    /// `--user NAME:TOKEN`s, in order.
+    pub users: Vec<(String, String)>,
+    /// Answers one user may stream at once.
+    pub max_streams_per_user: usize,
 }
 
 impl Default for Config {
-    /// The demo settings: local port 8787, 30 ms between tokens, and the
-    /// repository's `examples/` and `pkg/` next to this crate.
+    /// The demo settings: local port 8787, 30 ms between tokens, the
+    /// repository's `examples/` and `pkg/` next to this crate, the history
+    /// in `./data/cite-stream.db`, 3 streams per user.
     fn default() -> Self {
         let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
         let repo = crate_dir.parent().unwrap_or(crate_dir);
@@ -48,6 +71,10 @@ impl Default for Config {
             examples_dir: repo.join("examples"),
             pkg_dir: repo.join("pkg"),
             test_mode: false,
+            database: Location::File(Path::new("data").join(DB_FILE)),
+            demo_token: None,
+            users: Vec::new(),
+            max_streams_per_user: DEFAULT_MAX_STREAMS_PER_USER,
         }
     }
 }
@@ -113,10 +140,47 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, ConfigEr
             }
             "--examples-dir" => config.examples_dir = value()?.into(),
             "--pkg-dir" => config.pkg_dir = value()?.into(),
+            "--data-dir" => {
+                config.database = Location::File(PathBuf::from(value()?).join(DB_FILE));
+            }
+            "--db" => config.database = Location::parse(&value()?),
+            "--demo-token" => config.demo_token = Some(token(&flag, value()?)?),
+            "--user" => {
+                let text = value()?;
+                let (name, secret) = text.split_once(':').ok_or_else(|| {
+                    ConfigError(format!("--user: expected NAME:TOKEN, got {text}"))
+                })?;
+                if name.is_empty() || name.chars().any(char::is_control) {
+                    return Err(ConfigError(format!("--user: not a name: {name:?}")));
+                }
+                config
+                    .users
+                    .push((name.to_owned(), token(&flag, secret.to_owned())?));
+            }
+            "--max-streams-per-user" => {
+                let text = value()?;
+                config.max_streams_per_user =
+                    text.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                        ConfigError(format!(
+                            "--max-streams-per-user: not a positive number: {text}"
+                        ))
+                    })?;
+            }
             _ => return Err(ConfigError(format!("unknown argument: {flag}"))),
         }
     }
     Ok(Command::Serve(config))
+}
+
+/// `text` if it can be a bearer token.
+fn token(flag: &str, text: String) -> Result<String, ConfigError> {
+    if is_valid_token(&text) {
+        Ok(text)
+    } else {
+        Err(ConfigError(format!(
+            "{flag}: a token is 1 to 200 of A-Z a-z 0-9 - . _ ~ + / (then = padding)"
+        )))
+    }
 }
 
 #[cfg(test)]
@@ -159,6 +223,56 @@ mod tests {
         assert_eq!(config.addr, "127.0.0.1:0");
         assert!(parse_args(&["--test-mode=yes"]).is_err());
         assert!(USAGE.contains("--test-mode"));
+    }
+
+    #[test]
+    fn history_and_user_flags() {
+        let Ok(Command::Serve(config)) = parse_args(&[
+            "--data-dir",
+            "/tmp/d",
+            "--demo-token=abc",
+            "--user",
+            "ana:tok-a",
+            "--user=bo:tok-b",
+            "--max-streams-per-user",
+            "5",
+        ]) else {
+            panic!("flags should parse");
+        };
+        assert_eq!(
+            config.database,
+            Location::File(PathBuf::from("/tmp/d/cite-stream.db"))
+        );
+        assert_eq!(config.demo_token.as_deref(), Some("abc"));
+        assert_eq!(
+            config.users,
+            [
+                ("ana".to_owned(), "tok-a".to_owned()),
+                ("bo".to_owned(), "tok-b".to_owned())
+            ]
+        );
+        assert_eq!(config.max_streams_per_user, 5);
+        let db = |arg: &str| match parse_args(&["--db", arg]) {
+            Ok(Command::Serve(config)) => Some(config.database),
+            _ => None,
+        };
+        assert_eq!(db(":memory:"), Some(Location::Memory));
+        assert_eq!(db("x.db"), Some(Location::File(PathBuf::from("x.db"))));
+        assert_eq!(
+            Config::default().database,
+            Location::File(PathBuf::from("data/cite-stream.db"))
+        );
+        for bad in [
+            &["--user", "nocolon"][..],
+            &["--user", ":tok"],
+            &["--user", "ana:"],
+            &["--user", "ana:two words"],
+            &["--demo-token", "a\"b"],
+            &["--max-streams-per-user", "0"],
+            &["--max-streams-per-user", "many"],
+        ] {
+            assert!(parse_args(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The JSON error returned, instead of a stream, for a request that can't be
 //! served: `{"error": {"code": "…", "message": "…"}}` (docs/protocol.md, "One request, one streamed response").
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
@@ -37,6 +37,16 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "not_found", "no such resource")
     }
 
+    /// 404 for a session that does not exist or is another user's: the
+    /// two are not told apart, so ids of others' sessions can't be probed.
+    pub fn session_not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "session_not_found",
+            "no such session for this user",
+        )
+    }
+
     /// 405 for a route that exists under another method.
     pub fn method_not_allowed() -> Self {
         Self::new(
@@ -66,7 +76,15 @@ impl IntoResponse for ApiError {
                 message: &self.message,
             },
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            // RFC 6750 §3: a 401 names the scheme the client should use.
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"cite-stream\""),
+            );
+        }
+        response
     }
 }
 

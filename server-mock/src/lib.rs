@@ -6,18 +6,30 @@
 //! question always streams the same fragments: clients can be tested against
 //! it byte for byte.
 //!
+//! Every `/api` route takes `Authorization: Bearer <token>` ([`auth`]); the
+//! history of each user's sessions is kept in SQLite ([`store`]); an answer
+//! is stored when its stream ends, `stopped` if the client went away first
+//! ([`chat::recorder`]).
+//!
 //! [`app`] builds the router; the `server-mock` binary only parses the
 //! command line and binds.
 
 #![deny(missing_docs)]
 
 pub mod app;
+pub mod auth;
 pub mod chat;
 pub mod config;
 pub mod corpus;
 pub mod error;
+pub mod listen;
 pub mod model;
+pub mod monitor;
+pub mod page;
 pub mod protocol;
+pub mod sessions;
+pub mod store;
+pub mod streams;
 
 mod ids;
 

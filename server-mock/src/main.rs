@@ -1,4 +1,5 @@
-//! `server-mock`: parses the command line, binds, prints the URL, serves.
+//! `server-mock`: parses the command line, opens the history, binds, prints
+//! the URL and the demo user's header line, serves.
 
 use server_mock::config::{self, Command, USAGE};
 use server_mock::{app, AppState};
@@ -18,10 +19,10 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let state = match AppState::from_config(&config) {
-        Ok(state) => state,
+    let (state, demo) = match AppState::from_config(&config) {
+        Ok(started) => started,
         Err(err) => {
-            eprintln!("server-mock: bundled corpus is broken: {err}");
+            eprintln!("server-mock: {err}");
             return ExitCode::FAILURE;
         }
     };
@@ -31,7 +32,7 @@ async fn main() -> ExitCode {
         }
     }
 
-    let listener = match tokio::net::TcpListener::bind(&config.addr).await {
+    let listener = match server_mock::listen::bind(&config.addr).await {
         Ok(listener) => listener,
         Err(err) => {
             eprintln!("server-mock: cannot listen on {}: {err}", config.addr);
@@ -45,9 +46,10 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    // The one line on stdout: scripts read the URL from it.
+    // The only two lines on stdout: scripts read the URL from the first and
+    // the demo user's header from the second.
     let mut stdout = std::io::stdout().lock();
-    if writeln!(stdout, "{url}")
+    if writeln!(stdout, "{url}\nAuthorization: Bearer {}", demo.token)
         .and_then(|()| stdout.flush())
         .is_err()
     {
@@ -57,6 +59,11 @@ async fn main() -> ExitCode {
     eprintln!(
         "server-mock: serving {} conversations at {url}/api/chat, demo at {url}/chat/",
         state.corpus.conversations().len()
+    );
+    eprintln!(
+        "server-mock: history in {}; at most {} streams per user",
+        state.store.location(),
+        state.streams.max_per_user()
     );
     if state.test_mode {
         eprintln!(

@@ -2,11 +2,12 @@
 //! written as a server-sent event.
 
 use axum::response::sse::Event;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
 /// One source passage backing an inline `[MM:SS, Speaker]` citation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// `Deserialize` reads it back from the history store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Citation {
     /// `c1`, `c2`, … in the order the answer first cites them.

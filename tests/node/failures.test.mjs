@@ -19,6 +19,7 @@ import {
   SSE_HEADERS,
   SESSION,
   referenceUrl,
+  referenceHeaders,
   referenceTokens,
   question,
   assertStreamError,
@@ -26,6 +27,7 @@ import {
 } from "./harness.mjs";
 
 const url = referenceUrl();
+const headers = referenceHeaders();
 // Every test must finish quickly; a hang (a connection never aborted, a
 // promise never settled) fails it instead of stalling the run.
 const quick = { timeout: 3000 };
@@ -36,14 +38,14 @@ test("non-2xx from the reference server: http error with status 400 and its JSON
   // The body the server sends, read independently, is the oracle for `body`.
   const plain = await fetch(url, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { ...headers, "content-type": "application/json" },
     body: JSON.stringify({ question: "" }),
   });
   assert.equal(plain.status, 400);
   const expectedBody = await plain.json();
   assert.equal(expectedBody.error.code, "missing_question");
 
-  const t = track({ url, body: { question: "" } });
+  const t = track({ url, headers, body: { question: "" } });
   const result = await t.finished;
   assert.equal(result.status, "error");
   assertStreamError(result.error, "http", StreamError);
@@ -150,7 +152,7 @@ test("connection cut after 4 tokens: network error, the 4 tokens' text kept", qu
   assert.equal(oracle.tokens.length, 4);
   assert.ok(!oracle.types.includes("done") && !oracle.types.includes("error"));
 
-  const t = track({ url, body, idleTimeoutMs: 2000 });
+  const t = track({ url, headers, body, idleTimeoutMs: 2000 });
   const result = await t.finished;
   assert.equal(result.status, "error");
   assertStreamError(result.error, "network", StreamError);
@@ -196,7 +198,7 @@ test("error event after 3 tokens: server error llm_failed, retryable, text kept,
   assert.equal(oracle.tokens.length, 3);
   assert.equal(oracle.types.at(-1), "error");
 
-  const t = track({ url, body });
+  const t = track({ url, headers, body });
   const result = await t.finished;
   assert.equal(result.status, "error");
   assertStreamError(result.error, "server", StreamError);
@@ -239,7 +241,7 @@ test("an error event with retryable false reports retryable false", quick, async
 
 test("idle timeout before the first byte: idle-timeout error, nothing received", quick, async () => {
   const started = performance.now();
-  const t = track({ url, body: { question, fault: { pauseBeforeFirstByteMs: 1500 } }, idleTimeoutMs: 200 });
+  const t = track({ url, headers, body: { question, fault: { pauseBeforeFirstByteMs: 1500 } }, idleTimeoutMs: 200 });
   const result = await t.finished;
   const elapsed = performance.now() - started;
   assert.equal(result.status, "error");
@@ -261,7 +263,7 @@ test("idle timeout in silence after 2 tokens: idle-timeout error, the 2 tokens' 
   assert.equal(oracle.tokens.length, 2);
 
   const started = performance.now();
-  const t = track({ url, body, idleTimeoutMs: 200 });
+  const t = track({ url, headers, body, idleTimeoutMs: 200 });
   const result = await t.finished;
   const elapsed = performance.now() - started;
   assert.equal(result.status, "error");
@@ -280,6 +282,7 @@ test("idle timeout in silence after 2 tokens: idle-timeout error, the 2 tokens' 
 test("a silence shorter than idleTimeoutMs is fine: the answer completes", quick, async () => {
   const t = track({
     url,
+    headers,
     body: { question, fault: { silenceAfterTokens: 2, silenceMs: 100 } },
     idleTimeoutMs: 1000,
   });

@@ -7,6 +7,8 @@
 //   bytes the reference server never sends and to watch the connection.
 // - `referenceTokens(body)`: the `token` data the reference server sends
 //   for a request, read with plain `fetch`, as an oracle for partial text.
+// - `referenceHeaders()`: the demo user's `Authorization` header, which
+//   every request to the reference server's API needs.
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { streamChat, EventStreamParser } from "cite-stream";
@@ -18,6 +20,13 @@ export function referenceUrl() {
   const server = process.env.CITE_STREAM_SERVER;
   assert.ok(server, "run with CITE_STREAM_SERVER=http://127.0.0.1:PORT (.ci/with-server sets it)");
   return `${server}/api/chat`;
+}
+
+/** The demo user's bearer token header (CITE_STREAM_TOKEN, set by .ci/with-server). */
+export function referenceHeaders() {
+  const token = process.env.CITE_STREAM_TOKEN;
+  assert.ok(token, "run with CITE_STREAM_TOKEN=<the server's demo token> (.ci/with-server sets it)");
+  return { Authorization: `Bearer ${token}` };
 }
 
 export const question = "Which prospects mentioned budget constraints?";
@@ -176,7 +185,7 @@ export const done = (tokenCount) =>
 export async function referenceTokens(body) {
   const response = await fetch(referenceUrl(), {
     method: "POST",
-    headers: { "content-type": "application/json", accept: "text/event-stream" },
+    headers: { ...referenceHeaders(), "content-type": "application/json", accept: "text/event-stream" },
     body: JSON.stringify(body),
   });
   assert.equal(response.status, 200);

@@ -18,12 +18,14 @@ import {
   SSE_HEADERS,
   SESSION,
   referenceUrl,
+  referenceHeaders,
   question,
   assertStreamError,
   watchUnhandledRejections,
 } from "./harness.mjs";
 
 const url = referenceUrl();
+const headers = referenceHeaders();
 const quick = { timeout: 3000 };
 
 /** After the stream, a probe on another path: the chat POST was not re-sent meanwhile. */
@@ -59,7 +61,7 @@ test("stop() before the response arrives: stopped, no callback, connection close
 
 test("stop() right after the call, the reference server pausing before its first byte: finished resolves at once, stopped", quick, async () => {
   const started = performance.now();
-  const t = track({ url, body: { question, fault: { pauseBeforeFirstByteMs: 1500 } } });
+  const t = track({ url, headers, body: { question, fault: { pauseBeforeFirstByteMs: 1500 } } });
   t.chat.stop();
   const result = await t.finished;
   assert.ok(performance.now() - started < 1000, "did not wait for the server");
@@ -212,7 +214,7 @@ test("stop() after done: does not throw, finished stays done", quick, async (ctx
 });
 
 test("stop() after an error: does not throw, finished stays error", quick, async () => {
-  const t = track({ url, body: { question, fault: { failAfterTokens: 2 } } });
+  const t = track({ url, headers, body: { question, fault: { failAfterTokens: 2 } } });
   const result = await t.finished;
   assert.equal(result.status, "error");
   assert.doesNotThrow(() => t.chat.stop());
@@ -226,7 +228,7 @@ test("stop() after an error: does not throw, finished stays error", quick, async
 
 test("stop() then the caller's signal: the first reason wins, status stopped", quick, async () => {
   const controller = new AbortController();
-  const t = track({ url, body: { question, fault: { pauseBeforeFirstByteMs: 1500 } }, signal: controller.signal });
+  const t = track({ url, headers, body: { question, fault: { pauseBeforeFirstByteMs: 1500 } }, signal: controller.signal });
   t.chat.stop();
   controller.abort("later");
   const result = await t.finished;
@@ -237,7 +239,7 @@ test("stop() then the caller's signal: the first reason wins, status stopped", q
 // ---------------------------------------------------------- async iterator
 
 test("for await yields session, status…, segment…, citations, done, as the callbacks see them", quick, async () => {
-  const t = track({ url, body: { question } });
+  const t = track({ url, headers, body: { question } });
   const events = [];
   for await (const event of t.chat) events.push(event);
   const types = events.map((e) => e.type).join(" ");
@@ -291,7 +293,7 @@ test("breaking out of for await stops the stream: stopped, connection closed, no
 });
 
 test("breaking out of for await over the reference server: finished resolves stopped before done", quick, async () => {
-  const chat = streamChat({ url, body: { question } });
+  const chat = streamChat({ url, headers, body: { question } });
   const types = [];
   for await (const event of chat) {
     types.push(event.type);
@@ -305,7 +307,7 @@ test("breaking out of for await over the reference server: finished resolves sto
 });
 
 test("for await over a failing stream ends with an error event, without throwing", quick, async () => {
-  const chat = streamChat({ url, body: { question, fault: { failAfterTokens: 3 } } });
+  const chat = streamChat({ url, headers, body: { question, fault: { failAfterTokens: 3 } } });
   const events = [];
   for await (const event of chat) events.push(event);
   const types = events.map((e) => e.type).join(" ");
@@ -325,7 +327,7 @@ test("for await when the caller's signal was aborted before the call: no event, 
   const controller = new AbortController();
   const reason = Symbol("gone");
   controller.abort(reason);
-  const chat = streamChat({ url, body: { question }, signal: controller.signal });
+  const chat = streamChat({ url, headers, body: { question }, signal: controller.signal });
   const events = [];
   for await (const event of chat) events.push(event);
   assert.deepEqual(events, []);

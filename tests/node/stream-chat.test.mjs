@@ -7,6 +7,9 @@ import { streamChat, StreamError, EventStreamParser, CitationBuffer } from "cite
 const server = process.env.CITE_STREAM_SERVER;
 assert.ok(server, "run with CITE_STREAM_SERVER=http://127.0.0.1:PORT (.ci/test does)");
 const url = `${server}/api/chat`;
+// Every API request carries the demo user's token (CITE_STREAM_TOKEN, also set by .ci/test).
+assert.ok(process.env.CITE_STREAM_TOKEN, "run with CITE_STREAM_TOKEN set (.ci/test does)");
+const headers = { Authorization: `Bearer ${process.env.CITE_STREAM_TOKEN}` };
 const question = "Which prospects mentioned budget constraints?";
 
 test("streamChat streams a whole answer in Node", async () => {
@@ -14,6 +17,7 @@ test("streamChat streams a whole answer in Node", async () => {
   const segments = [];
   const chat = streamChat({
     url,
+    headers,
     body: { question },
     onSession: (s) => seen.push(["session", s.sessionId]),
     onStatus: (s) => seen.push(["status", s.message]),
@@ -43,7 +47,7 @@ test("streamChat streams a whole answer in Node", async () => {
 test("the async iterator yields the same stream as events", async () => {
   const types = [];
   let text = "";
-  for await (const event of streamChat({ url, body: { question } })) {
+  for await (const event of streamChat({ url, headers, body: { question } })) {
     types.push(event.type);
     if (event.type === "segment") text += event.segment.text;
   }
@@ -55,7 +59,7 @@ test("the async iterator yields the same stream as events", async () => {
 
 test("a refused request is an http StreamError with the server's JSON body", async () => {
   const errors = [];
-  const chat = streamChat({ url, body: { question: "" }, onError: (e) => errors.push(e) });
+  const chat = streamChat({ url, headers, body: { question: "" }, onError: (e) => errors.push(e) });
   const result = await chat.finished;
   assert.equal(result.status, "error");
   assert.equal(errors.length, 1);

@@ -18,7 +18,8 @@
 // 5. The installed package as a plain <script type="module">, no bundler.
 //
 // Needs CITE_STREAM_SERVER=http://127.0.0.1:PORT (the reference server,
-// which answers CORS), the npm registry or a warm npm cache, Chromium.
+// which answers CORS) and CITE_STREAM_TOKEN (its demo user's bearer token;
+// .ci/with-server sets both), the npm registry or a warm npm cache, Chromium.
 // Environment: VITE_VERSION (default below), CITE_STREAM_PKG (default pkg/),
 // CHROMIUM (default /usr/bin/chromium), KEEP_TMP=1 keeps the temporary
 // folders.
@@ -35,6 +36,7 @@ import { fileURLToPath } from "node:url";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const PKG_DIR = resolve(process.env.CITE_STREAM_PKG ?? join(ROOT, "pkg"));
 const SERVER = process.env.CITE_STREAM_SERVER?.replace(/\/+$/, "");
+const TOKEN = process.env.CITE_STREAM_TOKEN ?? "";
 // Vite 8 needs Node ^20.19 || >=22.12, which this machine's Node 20 meets.
 const VITE_VERSION = process.env.VITE_VERSION ?? "8.3.8";
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
@@ -269,14 +271,16 @@ function assertChatPage(report, { wasmFrom } = {}) {
 // The apps written into the temporary folders
 
 /** The streaming code shared by the Vite app and the plain page. */
-const chatScript = (importFrom, serverExpression) => `import { streamChat } from ${JSON.stringify(importFrom)};
+const chatScript = (importFrom, serverExpression, tokenExpression) => `import { streamChat } from ${JSON.stringify(importFrom)};
 
 const server = ${serverExpression};
+const token = ${tokenExpression};
 const answer = document.querySelector("#answer");
 const texts = [];
 let citations = 0;
 const chat = streamChat({
   url: \`\${server}/api/chat\`,
+  headers: { Authorization: \`Bearer \${token}\` },
   body: { question: ${JSON.stringify(QUESTION)} },
   onSegment(segment) {
     texts.push(segment.text);
@@ -440,6 +444,7 @@ import { streamChat } from "cite-stream";
 const segments = [];
 const chat = streamChat({
   url: process.env.CITE_STREAM_SERVER + "/api/chat",
+  headers: { Authorization: "Bearer " + process.env.CITE_STREAM_TOKEN },
   body: { question: ${JSON.stringify(QUESTION)} },
   onSegment: (segment) => segments.push(segment),
 });
@@ -454,7 +459,7 @@ console.log(JSON.stringify({
   citations: segments.filter((s) => s.kind === "citation").length,
 }));
 `);
-      const { stdout } = await run(process.execPath, ["check.mjs"], { cwd: nodeApp, env: { CITE_STREAM_SERVER: SERVER }, timeoutMs: 60_000 });
+      const { stdout } = await run(process.execPath, ["check.mjs"], { cwd: nodeApp, env: { CITE_STREAM_SERVER: SERVER, CITE_STREAM_TOKEN: TOKEN }, timeoutMs: 60_000 });
       const report = JSON.parse(stdout.trim().split("\n").at(-1));
       assert(report.entry.endsWith("/node_modules/cite-stream/node.js"), `Node resolved ${report.entry}, expected the "node" entry node.js`);
       assert(JSON.stringify(report.exports) === JSON.stringify(EXPORTS), `exports ${report.exports.join(", ")}; expected ${EXPORTS.join(", ")}`);
@@ -469,8 +474,8 @@ console.log(JSON.stringify({
     const server = await serveStatic({ "/": join(viteApp, "dist"), "/plain/": join(tmp, "plain") });
     cleanups.push(server.close);
     await writeFile(join(viteApp, "index.html"), chatPage(`<script type="module" src="/main.js"></script>`));
-    await writeFile(join(viteApp, "main.js"), chatScript("cite-stream", "import.meta.env.VITE_CITE_STREAM_SERVER"));
-    const viteEnv = { VITE_CITE_STREAM_SERVER: SERVER, NO_COLOR: "1" };
+    await writeFile(join(viteApp, "main.js"), chatScript("cite-stream", "import.meta.env.VITE_CITE_STREAM_SERVER", "import.meta.env.VITE_CITE_STREAM_TOKEN"));
+    const viteEnv = { VITE_CITE_STREAM_SERVER: SERVER, VITE_CITE_STREAM_TOKEN: TOKEN, NO_COLOR: "1" };
     const built = await check(NAMES.build, async () => {
       const took = await installs[1];
       const installed = await readFile(join(viteApp, "node_modules/vite/package.json"), "utf8").then(JSON.parse);
@@ -564,7 +569,7 @@ console.log("PORT " + server.httpServer.address().port);
         await mkdir(plain);
         // The package folder as npm installed it, served next to the page.
         await run("cp", ["-R", join(nodeApp, "node_modules/cite-stream"), join(plain, "cite-stream")]);
-        await writeFile(join(plain, "index.html"), chatPage(`<script type="module">\n${chatScript("./cite-stream/index.js", JSON.stringify(SERVER))}</script>`));
+        await writeFile(join(plain, "index.html"), chatPage(`<script type="module">\n${chatScript("./cite-stream/index.js", JSON.stringify(SERVER), JSON.stringify(TOKEN))}</script>`));
         const report = await loadChatPage(`${server.url}/plain/`);
         return assertChatPage(report, { wasmFrom: `${server.url}/plain/cite-stream/` });
       });

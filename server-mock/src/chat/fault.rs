@@ -7,23 +7,27 @@
 //! [`super::chat`], which nothing here touches.
 //!
 //! A faulty answer is laid out as a list of `Step`s (events, sleeps, an
-//! abort) and then played as the response body. Events are encoded by the
+//! abort) by [`prepare`], which refuses a fault the answer can't honour
+//! before anything is stored, and then played as the response body by
+//! [`Prepared::respond`], which stores the answer as it ends (a cut counts
+//! as the connection closing: `stopped: true`). Events are encoded by the
 //! same code as on the ordinary path ([`ChatEvent::to_sse`] written by axum's
 //! `Sse`), and the response carries the same headers.
+
+mod play;
+
+pub use play::{prepare, Prepared};
 
 use super::KEEP_ALIVE_INTERVAL;
 use crate::corpus::parse_timestamp;
 use crate::error::ApiError;
+use crate::model::{fragments, Answer};
 use crate::protocol::ChatEvent;
-use axum::body::{Body, Bytes};
-use axum::http::StatusCode;
-use axum::response::sse::{Event, Sse};
-use axum::response::{IntoResponse, Response};
-use futures_util::stream::{self, Stream};
+use axum::body::Bytes;
 use serde::Deserialize;
-use std::convert::Infallible;
-use std::io;
 use std::time::{Duration, Instant};
+#[cfg(test)]
+use {axum::http::StatusCode, play::Writer};
 
 /// Longest pause or silence a fault may ask for: 10 minutes.
 pub const MAX_FAULT_MS: u64 = 600_000;
@@ -63,6 +67,11 @@ pub struct Fault {
     /// and written as one HTTP/1.1 chunk per slice, [`FLUSH_PAUSE`] apart.
     /// Excludes pauses inside the stream.
     pub split_at: Option<Vec<usize>>,
+    /// Stream this text as the answer instead of the model's, cut into
+    /// fragments the model's way. The `citations` event still lists the
+    /// model's sources, so an inline citation of this text that none of
+    /// them backs reaches the client unbacked. Not empty.
+    pub answer_text: Option<String>,
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {
@@ -79,6 +88,9 @@ impl Fault {
     }
 
     fn check(&self) -> Result<(), ApiError> {
+        if self.answer_text.as_deref().is_some_and(str::is_empty) {
+            return Err(invalid("`fault.answerText` must not be empty"));
+        }
         if self.fail_after_tokens.is_some() && self.cut_after_tokens.is_some() {
             return Err(invalid(
                 "`fault`: `failAfterTokens` and `cutAfterTokens` exclude each other",
@@ -119,6 +131,20 @@ impl Fault {
     }
 }
 
+impl Fault {
+    /// `answer` with its text replaced by `answerText`, if given; the
+    /// fragments are cut as the model cuts them for `question`.
+    pub fn rewrite(&self, answer: &mut Answer, question: &str) {
+        if let Some(text) = &self.answer_text {
+            answer.fragments = fragments::split(text, fragments::seed_for(question))
+                .into_iter()
+                .filter(|fragment| !fragment.is_empty())
+                .collect();
+            answer.text = text.clone();
+        }
+    }
+}
+
 /// The ordinary answer to one request, before any fault is applied.
 #[derive(Debug)]
 pub struct Script {
@@ -134,33 +160,6 @@ pub struct Script {
     pub received_at: Instant,
     /// Pause between two `token` events.
     pub token_delay: Duration,
-}
-
-/// Answers with `script` and `fault` applied: 400 for a fault this answer
-/// can't honour (a count past its tokens, an offset past its body, no
-/// citation to pause in), else a `text/event-stream` response.
-pub async fn respond(fault: Fault, script: Script) -> Result<Response, ApiError> {
-    let mut writer = Writer {
-        message_id: script.message_id.clone(),
-        received_at: script.received_at,
-        seq: 0,
-    };
-    let mut steps = plan(&fault, script)?;
-    if let Some(offsets) = &fault.split_at {
-        let (body, aborted) = writer.flatten(steps).await?;
-        steps = sliced(body, offsets, aborted)?;
-    }
-    if let Some(ms) = fault.pause_before_first_byte_ms {
-        tokio::time::sleep(Duration::from_millis(ms)).await;
-    }
-    // The ordinary path's headers, taken from an `Sse` response.
-    let (parts, _) = Sse::new(stream::empty::<Result<Event, Infallible>>())
-        .into_response()
-        .into_parts();
-    Ok(Response::from_parts(
-        parts,
-        Body::from_stream(play(steps, writer)),
-    ))
 }
 
 /// One thing the faulty body does, in order.
@@ -321,92 +320,6 @@ fn sliced(body: Bytes, offsets: &[usize], aborted: bool) -> Result<Vec<Step>, Ap
         steps.extend([Step::Sleep(FLUSH_PAUSE), Step::Abort]);
     }
     Ok(steps)
-}
-
-/// Turns steps into body bytes, numbering events as it goes.
-struct Writer {
-    message_id: String,
-    received_at: Instant,
-    seq: usize,
-}
-
-impl Writer {
-    /// Performs one step: `None` for a sleep (once it is over).
-    async fn step(&mut self, step: Step) -> Option<Result<Bytes, io::Error>> {
-        let event = match step {
-            Step::Event(event) => event,
-            Step::Done { token_count } => ChatEvent::Done {
-                message_id: self.message_id.clone(),
-                processing_ms: u64::try_from(self.received_at.elapsed().as_millis())
-                    .unwrap_or(u64::MAX),
-                token_count,
-            },
-            Step::KeepAlive => return Some(encode(Event::default().comment("keep-alive")).await),
-            Step::Bytes(bytes) => return Some(Ok(bytes)),
-            Step::Sleep(pause) => {
-                tokio::time::sleep(pause).await;
-                return None;
-            }
-            Step::Abort => {
-                return Some(Err(io::Error::new(
-                    io::ErrorKind::ConnectionAborted,
-                    "connection cut by an injected fault",
-                )))
-            }
-        };
-        self.seq += 1;
-        Some(encode(event.to_sse(&self.message_id, self.seq)).await)
-    }
-
-    /// The bytes of every event in `steps`, without sleeping, and whether
-    /// the steps end with an abort.
-    async fn flatten(&mut self, steps: Vec<Step>) -> Result<(Bytes, bool), ApiError> {
-        let mut body = Vec::new();
-        let mut aborted = false;
-        for step in steps {
-            match step {
-                Step::Sleep(_) => {}
-                Step::Abort => aborted = true,
-                step => {
-                    if let Some(bytes) = self.step(step).await {
-                        body.extend_from_slice(&bytes.map_err(|err| {
-                            ApiError::new(
-                                StatusCode::INTERNAL_SERVER_ERROR,
-                                "internal",
-                                format!("could not encode the stream: {err}"),
-                            )
-                        })?);
-                    }
-                }
-            }
-        }
-        Ok((Bytes::from(body), aborted))
-    }
-}
-
-/// The response body: `steps` performed in order, lazily, so a client that
-/// hangs up drops the rest.
-fn play(steps: Vec<Step>, writer: Writer) -> impl Stream<Item = Result<Bytes, io::Error>> {
-    stream::unfold(
-        (steps.into_iter(), writer),
-        |(mut steps, mut writer)| async move {
-            loop {
-                if let Some(item) = writer.step(steps.next()?).await {
-                    return Some((item, (steps, writer)));
-                }
-            }
-        },
-    )
-}
-
-/// The exact bytes axum's `Sse` writes for `event`.
-async fn encode(event: Event) -> Result<Bytes, io::Error> {
-    let body = Sse::new(stream::iter([Ok::<_, Infallible>(event)]))
-        .into_response()
-        .into_body();
-    axum::body::to_bytes(body, usize::MAX)
-        .await
-        .map_err(io::Error::other)
 }
 
 #[cfg(test)]

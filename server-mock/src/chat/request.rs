@@ -25,6 +25,10 @@ pub struct ChatRequest {
     pub question: String,
     /// The session to continue, if the client named one.
     pub session_id: Option<String>,
+    /// `scope.conversationIds`: search only these conversations. Never an
+    /// empty list; whether each id exists is checked against the corpus by
+    /// the handler.
+    pub scope: Option<Vec<String>>,
     /// When extraction began, before the body was read: the start of
     /// `processingMs`.
     pub received_at: Instant,
@@ -39,10 +43,18 @@ pub struct ChatRequest {
 struct Body {
     question: Option<String>,
     session_id: Option<String>,
+    scope: Option<Scope>,
     /// `Some` whenever the key is present, even as `null`, so that outside
     /// test mode no spelling of it gets through.
     #[serde(default, deserialize_with = "present")]
     fault: Option<serde_json::Value>,
+}
+
+/// `scope`, whose other fields are ignored like the body's.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Scope {
+    conversation_ids: Option<Vec<String>>,
 }
 
 fn present<'de, D: Deserializer<'de>>(value: D) -> Result<Option<serde_json::Value>, D::Error> {
@@ -117,9 +129,17 @@ fn parse(bytes: &[u8], received_at: Instant, test_mode: bool) -> Result<ChatRequ
             "`sessionId` must be a non-empty string when present",
         ));
     }
+    let scope = body.scope.and_then(|scope| scope.conversation_ids);
+    if scope.as_ref().is_some_and(Vec::is_empty) {
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            "`scope.conversationIds` must name at least one conversation when present",
+        ));
+    }
     Ok(ChatRequest {
         question: question.to_owned(),
         session_id: body.session_id,
+        scope,
         received_at,
         fault,
     })
@@ -159,6 +179,20 @@ mod tests {
             code(r#"{"question":"q","sessionId":""}"#),
             Err((bad, "invalid_request"))
         );
+        assert_eq!(
+            code(r#"{"question":"q","scope":{"conversationIds":"c_1"}}"#),
+            Err((bad, "invalid_request"))
+        );
+        assert_eq!(
+            code(r#"{"question":"q","scope":{"conversationIds":[]}}"#),
+            Err((bad, "invalid_request"))
+        );
+        assert_eq!(
+            code(r#"{"question":"q","scope":7}"#),
+            Err((bad, "invalid_request"))
+        );
+        assert_eq!(code(r#"{"question":"q","scope":{}}"#), Ok("q".into()));
+        assert_eq!(code(r#"{"question":"q","scope":null}"#), Ok("q".into()));
         assert_eq!(code("{}"), Err((bad, "missing_question")));
         assert_eq!(code(r#"{"question":null}"#), Err((bad, "missing_question")));
         assert_eq!(code(r#"{"question":"  "}"#), Err((bad, "missing_question")));
@@ -167,6 +201,13 @@ mod tests {
             code(&long),
             Err((StatusCode::PAYLOAD_TOO_LARGE, "question_too_long"))
         );
+    }
+
+    #[test]
+    fn scope_is_read() {
+        let body = r#"{"question":"q","scope":{"conversationIds":["c_a","c_b"],"x":1}}"#;
+        let scope = parse(body.as_bytes(), Instant::now(), false).map(|r| r.scope);
+        assert_eq!(scope.ok().flatten(), Some(vec!["c_a".into(), "c_b".into()]));
     }
 
     #[test]

@@ -42,6 +42,7 @@ async fn cross_origin_streams_and_errors_carry_allow_origin() {
         client()
             .post(format!("{base}/api/chat"))
             .header("origin", "http://app.example")
+            .header("authorization", format!("Bearer {TOKEN}"))
             .header("content-type", "application/json")
             .body(body)
             .send()
@@ -109,4 +110,48 @@ async fn serves_the_example_page_and_the_package() {
         .await
         .expect("send");
     assert_eq!(escape.status(), 404);
+}
+
+#[tokio::test]
+async fn the_example_page_carries_the_demo_users_token() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let chat = root.path().join("chat");
+    std::fs::create_dir_all(&chat).expect("mkdir");
+    let page = "<!doctype html>\n<head>\n  <meta charset=\"utf-8\">\n  \
+                <meta name=\"cite-stream-token\" content=\"demo-token\">\n</head>\n";
+    std::fs::write(chat.join("index.html"), page).expect("write");
+    std::fs::write(chat.join("app.js"), "// demo-token stays as written\n").expect("write");
+
+    let mut state = bundled_state(Duration::ZERO);
+    state.examples_dir = root.path().to_owned();
+    let demo = state.store.demo_user(None).expect("demo user");
+    let base = spawn(state).await;
+    for path in ["/chat/", "/chat/index.html"] {
+        let response = client()
+            .get(format!("{base}{path}"))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        assert_eq!(
+            response.headers()["content-type"],
+            "text/html; charset=utf-8"
+        );
+        let html = response.text().await.expect("text");
+        assert_eq!(html, page.replace("demo-token", &demo.token), "{path}");
+    }
+    // The token on the page is one the API accepts.
+    let listed = get_json(&base, "/api/sessions", &demo.token).await;
+    assert_eq!(listed["sessions"], serde_json::json!([]));
+    // Other files are served as they are.
+    let script = client()
+        .get(format!("{base}/chat/app.js"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        script.text().await.expect("text"),
+        "// demo-token stays as written\n"
+    );
 }

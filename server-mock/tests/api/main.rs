@@ -2,8 +2,11 @@
 //! on 127.0.0.1, called with a real HTTP client, and its streams are read
 //! back with the client library's own SSE parser.
 
+mod auth;
 mod bad_requests;
 mod chat_stream;
 mod faults;
+mod history;
 mod http_surface;
+mod stop;
 mod support;

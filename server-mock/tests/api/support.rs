@@ -2,12 +2,17 @@
 
 use cite_stream::core::sse::{EventStreamParser, SseEvent};
 use server_mock::corpus::{parse_timestamp, Corpus};
+use server_mock::store::Store;
 use server_mock::{app, AppState};
 use std::io::{Read as _, Write as _};
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
 pub const BUDGET_QUESTION: &str = "Which prospects mentioned budget constraints?";
+
+/// The token of the user every state made here has (`test`), which
+/// [`post_chat`] sends.
+pub const TOKEN: &str = "test";
 
 /// Serves `state` on a fresh port and returns its base URL. The listener is
 /// bound before this returns, so requests can be sent at once.
@@ -22,8 +27,12 @@ pub async fn spawn(state: AppState) -> String {
     format!("http://{addr}")
 }
 
+/// The bundled corpus, an in-memory history with the user `test` (token
+/// [`TOKEN`]), and `token_delay` between tokens.
 pub fn bundled_state(token_delay: Duration) -> AppState {
-    let mut state = AppState::new(Corpus::bundled().expect("bundled corpus"));
+    let store = Store::in_memory().expect("in-memory store");
+    store.put_user("test", TOKEN).expect("test user");
+    let mut state = AppState::new(Corpus::bundled().expect("bundled corpus"), store);
     state.token_delay = token_delay;
     state
 }
@@ -37,16 +46,67 @@ pub fn client() -> reqwest::Client {
         .expect("client")
 }
 
+/// `POST /api/chat` with `body`, as the user `test`.
 pub async fn post_chat(base: &str, body: &str) -> reqwest::Response {
+    post_chat_as(base, TOKEN, body).await
+}
+
+/// `POST /api/chat` with `body`, as the user whose token is `token`.
+pub async fn post_chat_as(base: &str, token: &str, body: &str) -> reqwest::Response {
     client()
         .post(format!("{base}/api/chat"))
         .header("content-type", "application/json")
         .header("accept", "text/event-stream")
-        .header("authorization", "Bearer test")
+        .header("authorization", format!("Bearer {token}"))
         .body(body.to_owned())
         .send()
         .await
         .expect("POST /api/chat")
+}
+
+/// A request to `path` with the bearer `token`.
+pub fn request_as(
+    base: &str,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+) -> reqwest::RequestBuilder {
+    client()
+        .request(method, format!("{base}{path}"))
+        .header("authorization", format!("Bearer {token}"))
+}
+
+/// `GET path` as `token`, expecting 200 and JSON.
+pub async fn get_json(base: &str, path: &str, token: &str) -> serde_json::Value {
+    let response = request_as(base, reqwest::Method::GET, path, token)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.status(), 200, "GET {path}");
+    serde_json::from_slice(&response.bytes().await.expect("body")).expect("JSON")
+}
+
+/// Asserts a JSON error response: its status and `error.code`.
+pub async fn assert_error(response: reqwest::Response, status: u16, code: &str) {
+    assert_eq!(response.status(), status, "expected {code}");
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert_eq!(content_type, "application/json");
+    let body: serde_json::Value =
+        serde_json::from_slice(&response.bytes().await.expect("body")).expect("JSON body");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(body["error"]["message"]
+        .as_str()
+        .is_some_and(|m| !m.is_empty()));
+}
+
+/// The `sessionId` and `messageId` of a stream's `session` event.
+pub fn ids(events: &[SseEvent]) -> (String, String) {
+    let session = json(only(events, "session"));
+    let field = |name: &str| session[name].as_str().expect(name).to_owned();
+    (field("sessionId"), field("messageId"))
 }
 
 /// Reads the whole response body through the project's SSE parser, chunk by
@@ -200,7 +260,7 @@ pub async fn raw_post(base: &str, body: String) -> (String, Vec<u8>, std::io::Re
             .expect("timeout");
         let request = format!(
             "POST /api/chat HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+             Authorization: Bearer {TOKEN}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         );
         socket.write_all(request.as_bytes()).expect("write request");

@@ -50,6 +50,8 @@ fn fault_shape_is_checked() {
         json!({"splitAt": [4, 4]}),
         json!({"splitAt": [5, 4]}),
         json!({"splitAt": [4], "pauseInCitationMs": 1}),
+        json!({"answerText": ""}),
+        json!({"answerText": 5}),
     ];
     for value in refused {
         assert_eq!(fault(value.clone()), Err("invalid_request"), "{value}");
@@ -187,6 +189,7 @@ async fn flattened_events_are_numbered_and_encoded_like_sse() {
         message_id: "m_1".to_owned(),
         received_at: Instant::now(),
         seq: 0,
+        recorder: None,
     };
     let steps = vec![
         token(" a"),
@@ -200,4 +203,24 @@ async fn flattened_events_are_numbered_and_encoded_like_sse() {
         body,
         "event: token\nid: m_1:1\ndata:  a\n\nevent: token\nid: m_1:2\ndata: b\ndata: c\n\n"
     );
+}
+
+#[test]
+fn answer_text_replaces_the_models_text_and_keeps_its_sources() {
+    let corpus = crate::corpus::Corpus::bundled().expect("corpus");
+    let question = "Which prospects mentioned budget constraints?";
+    let mut answer = crate::model::answer(&corpus, question, None, &[]);
+    let sources = answer.citations.clone();
+    let text = "Renewal came up [01:02, Nobody Real] with <b>markup</b> and “quotes”.";
+    let fault = fault(json!({ "answerText": text })).expect("valid");
+    fault.rewrite(&mut answer, question);
+    assert_eq!(answer.text, text);
+    assert_eq!(answer.fragments.concat(), text);
+    assert!(answer.fragments.len() > 1);
+    assert!(answer.fragments.iter().all(|f| !f.is_empty()));
+    assert_eq!(answer.citations, sources);
+    let mut untouched = crate::model::answer(&corpus, question, None, &[]);
+    let before = untouched.clone();
+    Fault::default().rewrite(&mut untouched, question);
+    assert_eq!(untouched, before);
 }

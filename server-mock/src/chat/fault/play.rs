@@ -1,0 +1,199 @@
+//! Playing a faulty answer: the steps laid out by [`super::plan`] become
+//! the response body, event by event, with the recorder told what was
+//! generated and how the answer ended.
+
+use super::{plan, sliced, Fault, Script, Step};
+use crate::chat::recorder::{Ending, Recorder};
+use crate::error::ApiError;
+use crate::protocol::ChatEvent;
+use axum::body::{Body, Bytes};
+use axum::http::StatusCode;
+use axum::response::sse::{Event, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::{self, Stream};
+use std::convert::Infallible;
+use std::io;
+use std::time::{Duration, Instant};
+
+/// A faulty answer laid out and checked, ready to be played once its
+/// question is stored.
+#[derive(Debug)]
+pub struct Prepared {
+    steps: Vec<Step>,
+    writer: Writer,
+    pause_before_first_byte: Option<Duration>,
+    /// With `splitAt` the body is rendered before it is sent: what it
+    /// generated and how it ends, for the history.
+    rendered: Option<(Vec<String>, Ending)>,
+}
+
+/// Lays out `script` with `fault` applied. 400 for a fault this answer
+/// can't honour (a count past its tokens, an offset past its body, no
+/// citation to pause in); checked before anything is stored, so a refused
+/// request leaves no trace.
+pub async fn prepare(fault: Fault, script: Script) -> Result<Prepared, ApiError> {
+    let mut writer = Writer {
+        message_id: script.message_id.clone(),
+        received_at: script.received_at,
+        seq: 0,
+        recorder: None,
+    };
+    let mut steps = plan(&fault, script)?;
+    let mut rendered = None;
+    if let Some(offsets) = &fault.split_at {
+        rendered = Some(outcome(&steps));
+        let (body, aborted) = writer.flatten(steps).await?;
+        steps = sliced(body, offsets, aborted)?;
+    }
+    Ok(Prepared {
+        steps,
+        writer,
+        pause_before_first_byte: fault.pause_before_first_byte_ms.map(Duration::from_millis),
+        rendered,
+    })
+}
+
+impl Prepared {
+    /// The `text/event-stream` response, with `recorder` saving the answer
+    /// as the body plays (or at once when it was rendered ahead).
+    pub async fn respond(self, mut recorder: Recorder) -> Response {
+        let mut writer = self.writer;
+        match self.rendered {
+            Some((fragments, ending)) => {
+                for fragment in &fragments {
+                    recorder.generated(fragment);
+                }
+                recorder.finish(ending).await;
+            }
+            None => writer.recorder = Some(recorder),
+        }
+        if let Some(pause) = self.pause_before_first_byte {
+            tokio::time::sleep(pause).await;
+        }
+        // The ordinary path's headers, taken from an `Sse` response.
+        let (parts, _) = Sse::new(stream::empty::<Result<Event, Infallible>>())
+            .into_response()
+            .into_parts();
+        Response::from_parts(parts, Body::from_stream(play(self.steps, writer)))
+    }
+}
+
+/// The fragments `steps` send and how they end.
+fn outcome(steps: &[Step]) -> (Vec<String>, Ending) {
+    let mut fragments = Vec::new();
+    for step in steps {
+        match step {
+            Step::Event(ChatEvent::Token(fragment)) => fragments.push(fragment.clone()),
+            Step::Event(ChatEvent::Error { .. }) => return (fragments, Ending::Failed),
+            Step::Abort => return (fragments, Ending::Stopped),
+            _ => {}
+        }
+    }
+    (fragments, Ending::Done)
+}
+
+/// Turns steps into body bytes, numbering events as it goes, and tells the
+/// recorder (if any) what was generated and how the answer ends.
+#[derive(Debug)]
+pub(super) struct Writer {
+    pub(super) message_id: String,
+    pub(super) received_at: Instant,
+    pub(super) seq: usize,
+    pub(super) recorder: Option<Recorder>,
+}
+
+impl Writer {
+    /// Performs one step: `None` for a sleep (once it is over).
+    async fn step(&mut self, step: Step) -> Option<Result<Bytes, io::Error>> {
+        let event = match step {
+            Step::Event(event) => {
+                if let Some(recorder) = &mut self.recorder {
+                    match &event {
+                        ChatEvent::Token(fragment) => recorder.generated(fragment),
+                        ChatEvent::Error { .. } => recorder.finish(Ending::Failed).await,
+                        _ => {}
+                    }
+                }
+                event
+            }
+            Step::Done { token_count } => {
+                if let Some(recorder) = &mut self.recorder {
+                    recorder.finish(Ending::Done).await;
+                }
+                ChatEvent::Done {
+                    message_id: self.message_id.clone(),
+                    processing_ms: u64::try_from(self.received_at.elapsed().as_millis())
+                        .unwrap_or(u64::MAX),
+                    token_count,
+                }
+            }
+            Step::KeepAlive => return Some(encode(Event::default().comment("keep-alive")).await),
+            Step::Bytes(bytes) => return Some(Ok(bytes)),
+            Step::Sleep(pause) => {
+                tokio::time::sleep(pause).await;
+                return None;
+            }
+            Step::Abort => {
+                if let Some(recorder) = &mut self.recorder {
+                    recorder.finish(Ending::Stopped).await;
+                }
+                return Some(Err(io::Error::new(
+                    io::ErrorKind::ConnectionAborted,
+                    "connection cut by an injected fault",
+                )));
+            }
+        };
+        self.seq += 1;
+        Some(encode(event.to_sse(&self.message_id, self.seq)).await)
+    }
+
+    /// The bytes of every event in `steps`, without sleeping, and whether
+    /// the steps end with an abort.
+    pub(super) async fn flatten(&mut self, steps: Vec<Step>) -> Result<(Bytes, bool), ApiError> {
+        let mut body = Vec::new();
+        let mut aborted = false;
+        for step in steps {
+            match step {
+                Step::Sleep(_) => {}
+                Step::Abort => aborted = true,
+                step => {
+                    if let Some(bytes) = self.step(step).await {
+                        body.extend_from_slice(&bytes.map_err(|err| {
+                            ApiError::new(
+                                StatusCode::INTERNAL_SERVER_ERROR,
+                                "internal",
+                                format!("could not encode the stream: {err}"),
+                            )
+                        })?);
+                    }
+                }
+            }
+        }
+        Ok((Bytes::from(body), aborted))
+    }
+}
+
+/// The response body: `steps` performed in order, lazily, so a client that
+/// hangs up drops the rest.
+fn play(steps: Vec<Step>, writer: Writer) -> impl Stream<Item = Result<Bytes, io::Error>> {
+    stream::unfold(
+        (steps.into_iter(), writer),
+        |(mut steps, mut writer)| async move {
+            loop {
+                if let Some(item) = writer.step(steps.next()?).await {
+                    return Some((item, (steps, writer)));
+                }
+            }
+        },
+    )
+}
+
+/// The exact bytes axum's `Sse` writes for `event`.
+async fn encode(event: Event) -> Result<Bytes, io::Error> {
+    let body = Sse::new(stream::iter([Ok::<_, Infallible>(event)]))
+        .into_response()
+        .into_body();
+    axum::body::to_bytes(body, usize::MAX)
+        .await
+        .map_err(io::Error::other)
+}

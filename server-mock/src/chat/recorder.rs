@@ -1,0 +1,226 @@
+//! Keeps what an answer's stream has generated and stores it as the
+//! assistant message when the stream ends, however it ends:
+//!
+//! - `done`: the whole text and every citation, saved before `done` is
+//!   sent, so a client that has `done` finds the answer in the history;
+//! - `error`: the partial text, saved before `error` is sent;
+//! - the client goes away (or an injected fault cuts the connection): the
+//!   stream is dropped, and with it the [`Recorder`], whose `Drop` saves the
+//!   partial text with `stopped: true`.
+//!
+//! The recorder also holds the user's stream slot and gives it back first.
+
+use crate::monitor::{Monitor, Saved};
+use crate::protocol::Citation;
+use crate::store::{AnswerRecord, Exchange, Store};
+use crate::streams::StreamSlot;
+use std::sync::Arc;
+
+/// How an answer's stream ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// Complete: `done` follows.
+    Done,
+    /// The model failed: `error` follows.
+    Failed,
+    /// The connection closed before the end.
+    Stopped,
+}
+
+/// The answer being streamed, saved when its stream ends.
+#[derive(Debug)]
+pub struct Recorder {
+    store: Store,
+    monitor: Arc<Monitor>,
+    record: AnswerRecord,
+    /// Every citation of the whole answer; a partial one keeps those its
+    /// text reaches.
+    citations: Vec<Citation>,
+    slot: Option<StreamSlot>,
+    finished: bool,
+}
+
+impl Recorder {
+    /// Records the answer `message_id` to the question stored as `exchange`.
+    pub fn new(
+        store: Store,
+        monitor: Arc<Monitor>,
+        exchange: &Exchange,
+        message_id: String,
+        citations: Vec<Citation>,
+        slot: StreamSlot,
+    ) -> Self {
+        Self {
+            store,
+            monitor,
+            record: AnswerRecord {
+                session_id: exchange.session_id.clone(),
+                message_id,
+                position: exchange.answer_position,
+                text: String::new(),
+                citations: Vec::new(),
+                stopped: false,
+            },
+            citations,
+            slot: Some(slot),
+            finished: false,
+        }
+    }
+
+    /// The model produced `fragment`, which is about to be sent.
+    pub fn generated(&mut self, fragment: &str) {
+        self.record.text.push_str(fragment);
+        self.monitor.fragment(&self.record.message_id);
+    }
+
+    /// Ends the answer and waits until it is stored. Only the first call
+    /// (or the drop) counts.
+    pub async fn finish(&mut self, ending: Ending) {
+        if let Some(record) = self.take(ending) {
+            save(self.store.clone(), Arc::clone(&self.monitor), record).await;
+        }
+    }
+
+    /// The record to store for `ending`, once; gives the slot back.
+    fn take(&mut self, ending: Ending) -> Option<AnswerRecord> {
+        if self.finished {
+            return None;
+        }
+        self.finished = true;
+        self.slot = None;
+        let mut record = self.record.clone();
+        record.stopped = ending == Ending::Stopped;
+        record.citations = if ending == Ending::Done {
+            self.citations.clone()
+        } else {
+            cited_in(&record.text, &self.citations)
+        };
+        Some(record)
+    }
+}
+
+impl Drop for Recorder {
+    /// The stream was dropped before it ended: the client went away. The
+    /// save can't be awaited here, so it runs as its own task.
+    fn drop(&mut self) {
+        let Some(record) = self.take(Ending::Stopped) else {
+            return;
+        };
+        let (store, monitor) = (self.store.clone(), Arc::clone(&self.monitor));
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(save(store, monitor, record));
+            }
+            // Outside a runtime (a test dropping a stream by hand): save now.
+            Err(_) => {
+                let saved = store.save_answer(&record);
+                report(&record, saved.map(|_| ()));
+                monitor.saved(&record.message_id, saved_of(&record));
+            }
+        }
+    }
+}
+
+async fn save(store: Store, monitor: Arc<Monitor>, record: AnswerRecord) {
+    let written = {
+        let record = record.clone();
+        store
+            .blocking(move |store| store.save_answer(&record))
+            .await
+    };
+    report(&record, written.map(|_| ()));
+    monitor.saved(&record.message_id, saved_of(&record));
+}
+
+fn report(record: &AnswerRecord, written: Result<(), crate::store::StoreError>) {
+    if let Err(err) = written {
+        eprintln!(
+            "server-mock: could not save answer {}: {err}",
+            record.message_id
+        );
+    }
+}
+
+fn saved_of(record: &AnswerRecord) -> Saved {
+    Saved {
+        text: record.text.clone(),
+        stopped: record.stopped,
+    }
+}
+
+/// The citations whose `TIMESTAMP, SPEAKER` appears in `text`: those a
+/// partial answer got as far as citing.
+fn cited_in(text: &str, citations: &[Citation]) -> Vec<Citation> {
+    citations
+        .iter()
+        .filter(|c| text.contains(&format!("{}, {}", c.timestamp, c.speaker)))
+        .cloned()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{NewExchange, SessionTarget};
+    use crate::streams::StreamLimiter;
+
+    fn citation(timestamp: &str, speaker: &str) -> Citation {
+        Citation {
+            id: "c1".into(),
+            conversation_id: "c_x".into(),
+            conversation_title: "X".into(),
+            timestamp: timestamp.into(),
+            seconds: 0,
+            speaker: speaker.into(),
+            quote: "q".into(),
+        }
+    }
+
+    fn setup() -> (Store, String, Exchange) {
+        let store = Store::in_memory().expect("store");
+        let owner = store.put_user("ana", "t").expect("user").id;
+        let exchange = store
+            .start_exchange(&NewExchange {
+                owner: owner.clone(),
+                session: SessionTarget::New {
+                    id: "s_1".into(),
+                    title: "t".into(),
+                },
+                question_id: "m_q".into(),
+                question: "q".into(),
+            })
+            .expect("start")
+            .expect("stored");
+        (store, owner, exchange)
+    }
+
+    #[test]
+    fn a_dropped_recorder_saves_a_stopped_partial_answer_and_frees_its_slot() {
+        let (store, owner, exchange) = setup();
+        let limiter = StreamLimiter::new(1);
+        let slot = limiter.try_acquire(&owner).expect("slot");
+        let monitor = Arc::new(Monitor::new());
+        let citations = vec![citation("0:01", "Ana"), citation("0:02", "Bo")];
+        let mut recorder = Recorder::new(
+            store.clone(),
+            Arc::clone(&monitor),
+            &exchange,
+            "m_a".into(),
+            citations.clone(),
+            slot,
+        );
+        recorder.generated("Yes [0:01, ");
+        recorder.generated("Ana] and [0:0");
+        assert_eq!(limiter.open(&owner), 1);
+        drop(recorder);
+        assert_eq!(limiter.open(&owner), 0);
+        let messages = store.messages(&owner, "s_1").expect("read").expect("found");
+        let answer = &messages[1];
+        assert_eq!(answer.text, "Yes [0:01, Ana] and [0:0");
+        assert!(answer.stopped);
+        assert_eq!(answer.citations, citations[..1]);
+        let progress = monitor.progress("m_a").expect("observed");
+        assert_eq!(progress.fragments, 2);
+        assert_eq!(progress.saved.map(|s| s.stopped), Some(true));
+    }
+}

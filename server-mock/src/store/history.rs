@@ -1,0 +1,352 @@
+//! Sessions and their messages. Every read names the caller: a session
+//! owned by someone else reads exactly like one that does not exist.
+
+use super::{Db, Store, StoreError, Timestamp};
+use crate::model::Role;
+use crate::protocol::Citation;
+use rusqlite::{params, OptionalExtension, Row};
+use serde::{Serialize, Serializer};
+
+/// One line of `GET /api/sessions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionSummary {
+    /// `s_…`.
+    pub id: String,
+    /// Made from the first question.
+    pub title: String,
+    /// When the first question was asked.
+    pub created_at: Timestamp,
+    /// When the last message was stored.
+    pub updated_at: Timestamp,
+    /// Questions and answers stored so far.
+    pub message_count: i64,
+}
+
+/// One message of `GET /api/sessions/{id}/messages`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredMessage {
+    /// `m_…`; for an answer, the `messageId` its stream announced.
+    pub id: String,
+    /// `"user"` or `"assistant"`.
+    #[serde(serialize_with = "role_name")]
+    pub role: Role,
+    /// The question, or the answer with its inline citations.
+    pub text: String,
+    /// The sources of the answer's inline citations (empty for a question).
+    pub citations: Vec<Citation>,
+    /// The client went away before the answer was complete.
+    pub stopped: bool,
+    /// When it was stored.
+    pub created_at: Timestamp,
+}
+
+fn role_name<S: Serializer>(role: &Role, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(role_str(*role))
+}
+
+fn role_str(role: Role) -> &'static str {
+    match role {
+        Role::User => "user",
+        Role::Assistant => "assistant",
+    }
+}
+
+/// The session a new question goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionTarget {
+    /// One the caller named; it must exist and be theirs.
+    Existing(String),
+    /// A session to create with this id and title.
+    New {
+        /// `s_…`.
+        id: String,
+        /// Made from the question.
+        title: String,
+    },
+}
+
+/// A question about to be answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewExchange {
+    /// The asking user's id.
+    pub owner: String,
+    /// Where the question goes.
+    pub session: SessionTarget,
+    /// The question's message id.
+    pub question_id: String,
+    /// The question's text.
+    pub question: String,
+}
+
+/// A stored question and the place kept for its answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exchange {
+    /// The session it went to.
+    pub session_id: String,
+    /// The position reserved for the answer, right after the question.
+    pub answer_position: i64,
+}
+
+/// An answer to store when its stream ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerRecord {
+    /// The session of the question.
+    pub session_id: String,
+    /// The `messageId` of the stream.
+    pub message_id: String,
+    /// [`Exchange::answer_position`].
+    pub position: i64,
+    /// What was generated, whole or partial.
+    pub text: String,
+    /// The sources of the inline citations in `text`.
+    pub citations: Vec<Citation>,
+    /// The client went away before the answer was complete.
+    pub stopped: bool,
+}
+
+/// How much the store holds, over all users (tests check that a refused
+/// request stored nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    /// Sessions.
+    pub sessions: i64,
+    /// Messages.
+    pub messages: i64,
+}
+
+const SUMMARY: &str = "SELECT s.id, s.title, s.created_at, s.updated_at,
+        (SELECT count(*) FROM messages m WHERE m.session_id = s.id)
+     FROM sessions s";
+
+fn summary(row: &Row<'_>) -> rusqlite::Result<SessionSummary> {
+    Ok(SessionSummary {
+        id: row.get(0)?,
+        title: row.get(1)?,
+        created_at: Timestamp(row.get(2)?),
+        updated_at: Timestamp(row.get(3)?),
+        message_count: row.get(4)?,
+    })
+}
+
+/// A message row as SQLite gives it, before its JSON and role are decoded.
+type RawMessage = (String, String, String, String, bool, i64);
+
+fn raw_message(row: &Row<'_>) -> rusqlite::Result<RawMessage> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+    ))
+}
+
+fn decode(
+    (id, role, text, citations, stopped, created_at): RawMessage,
+) -> Result<StoredMessage, StoreError> {
+    Ok(StoredMessage {
+        id,
+        role: if role == "user" {
+            Role::User
+        } else {
+            Role::Assistant
+        },
+        text,
+        citations: serde_json::from_str(&citations)?,
+        stopped,
+        created_at: Timestamp(created_at),
+    })
+}
+
+fn owns(db: &Db, owner: &str, session_id: &str) -> Result<bool, StoreError> {
+    Ok(db
+        .conn
+        .prepare_cached("SELECT 1 FROM sessions WHERE id = ?1 AND owner = ?2")?
+        .query_row([session_id, owner], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// The `limit` last messages of a session, oldest first.
+fn last_messages(db: &Db, session_id: &str, limit: i64) -> Result<Vec<StoredMessage>, StoreError> {
+    let mut statement = db.conn.prepare_cached(
+        "SELECT id, role, text, citations, stopped, created_at FROM (
+             SELECT * FROM messages WHERE session_id = ?1 ORDER BY position DESC LIMIT ?2
+         ) ORDER BY position",
+    )?;
+    let rows = statement
+        .query_map(params![session_id, limit], raw_message)?
+        .collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter().map(decode).collect()
+}
+
+impl Store {
+    /// The caller's sessions, the most recently updated first.
+    pub fn sessions(&self, owner: &str) -> Result<Vec<SessionSummary>, StoreError> {
+        self.with(|db| {
+            let sql =
+                format!("{SUMMARY} WHERE s.owner = ?1 ORDER BY s.updated_at DESC, s.rowid DESC");
+            let mut statement = db.conn.prepare_cached(&sql)?;
+            let rows = statement.query_map([owner], summary)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    /// One of the caller's sessions.
+    pub fn session(&self, owner: &str, id: &str) -> Result<Option<SessionSummary>, StoreError> {
+        self.with(|db| {
+            let sql = format!("{SUMMARY} WHERE s.id = ?1 AND s.owner = ?2");
+            Ok(db
+                .conn
+                .prepare_cached(&sql)?
+                .query_row([id, owner], summary)
+                .optional()?)
+        })
+    }
+
+    /// All messages of one of the caller's sessions, in order; `None` if
+    /// there is no such session of theirs.
+    pub fn messages(
+        &self,
+        owner: &str,
+        id: &str,
+    ) -> Result<Option<Vec<StoredMessage>>, StoreError> {
+        self.recent_messages(owner, id, usize::MAX)
+    }
+
+    /// The `limit` most recent messages of one of the caller's sessions,
+    /// oldest first; `None` if there is no such session of theirs.
+    pub fn recent_messages(
+        &self,
+        owner: &str,
+        id: &str,
+        limit: usize,
+    ) -> Result<Option<Vec<StoredMessage>>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(|db| {
+            if !owns(db, owner, id)? {
+                return Ok(None);
+            }
+            last_messages(db, id, limit).map(Some)
+        })
+    }
+
+    /// Deletes one of the caller's sessions with its messages; `false` if
+    /// there was no such session of theirs.
+    pub fn delete_session(&self, owner: &str, id: &str) -> Result<bool, StoreError> {
+        self.with(|db| {
+            let deleted = db
+                .conn
+                .prepare_cached("DELETE FROM sessions WHERE id = ?1 AND owner = ?2")?
+                .execute([id, owner])?;
+            Ok(deleted > 0)
+        })
+    }
+
+    /// Stores a question (creating its session if asked to) and reserves the
+    /// next position for its answer, in one transaction. `None` if the named
+    /// session is not the caller's, and then nothing is written.
+    pub fn start_exchange(&self, exchange: &NewExchange) -> Result<Option<Exchange>, StoreError> {
+        self.with(|db| {
+            let now = db.tick();
+            let tx = db.conn.transaction()?;
+            let session_id = match &exchange.session {
+                SessionTarget::Existing(id) => {
+                    let touched = tx.execute(
+                        "UPDATE sessions SET updated_at = ?3 WHERE id = ?1 AND owner = ?2",
+                        params![id, exchange.owner, now.0],
+                    )?;
+                    if touched == 0 {
+                        return Ok(None);
+                    }
+                    id
+                }
+                SessionTarget::New { id, title } => {
+                    tx.execute(
+                        "INSERT INTO sessions (id, owner, title, created_at, updated_at)
+                         VALUES (?1, ?2, ?3, ?4, ?4)",
+                        params![id, exchange.owner, title, now.0],
+                    )?;
+                    id
+                }
+            };
+            // Questions take even positions: the next one after every
+            // message stored or reserved, so two questions in flight on one
+            // session never collide.
+            let position: i64 = tx.query_row(
+                "SELECT coalesce(max(position) / 2 * 2 + 2, 0) FROM messages WHERE session_id = ?1",
+                [session_id],
+                |row| row.get(0),
+            )?;
+            tx.execute(
+                "INSERT INTO messages (id, session_id, position, role, text, created_at)
+                 VALUES (?1, ?2, ?3, 'user', ?4, ?5)",
+                params![
+                    exchange.question_id,
+                    session_id,
+                    position,
+                    exchange.question,
+                    now.0
+                ],
+            )?;
+            tx.commit()?;
+            Ok(Some(Exchange {
+                session_id: session_id.clone(),
+                answer_position: position + 1,
+            }))
+        })
+    }
+
+    /// Stores an answer at its reserved position. `false` if its session was
+    /// deleted while it streamed (the answer is then dropped too).
+    pub fn save_answer(&self, answer: &AnswerRecord) -> Result<bool, StoreError> {
+        let citations = serde_json::to_string(&answer.citations)?;
+        self.with(|db| {
+            let now = db.tick();
+            let tx = db.conn.transaction()?;
+            let inserted = tx.execute(
+                "INSERT INTO messages (id, session_id, position, role, text, citations, stopped, created_at)
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
+                 WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?2)",
+                params![
+                    answer.message_id,
+                    answer.session_id,
+                    answer.position,
+                    role_str(Role::Assistant),
+                    answer.text,
+                    citations,
+                    answer.stopped,
+                    now.0
+                ],
+            )?;
+            tx.execute(
+                "UPDATE sessions SET updated_at = ?2 WHERE id = ?1",
+                params![answer.session_id, now.0],
+            )?;
+            tx.commit()?;
+            Ok(inserted > 0)
+        })
+    }
+
+    /// Sessions and messages stored, over all users.
+    pub fn counts(&self) -> Result<Counts, StoreError> {
+        self.with(|db| {
+            Ok(db.conn.query_row(
+                "SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM messages)",
+                [],
+                |row| {
+                    Ok(Counts {
+                        sessions: row.get(0)?,
+                        messages: row.get(1)?,
+                    })
+                },
+            )?)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

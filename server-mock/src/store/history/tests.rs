@@ -1,0 +1,214 @@
+use super::*;
+
+fn citation(timestamp: &str, speaker: &str) -> Citation {
+    Citation {
+        id: "c1".to_owned(),
+        conversation_id: "c_x".to_owned(),
+        conversation_title: "X call".to_owned(),
+        timestamp: timestamp.to_owned(),
+        seconds: 1,
+        speaker: speaker.to_owned(),
+        quote: "“Quoted.”".to_owned(),
+    }
+}
+
+fn ask(store: &Store, owner: &str, session: SessionTarget, n: usize) -> Exchange {
+    store
+        .start_exchange(&NewExchange {
+            owner: owner.to_owned(),
+            session,
+            question_id: format!("m_q{n}"),
+            question: format!("question {n}"),
+        })
+        .expect("start")
+        .expect("session is the owner's")
+}
+
+fn answer(store: &Store, exchange: &Exchange, n: usize, stopped: bool) {
+    let saved = store.save_answer(&AnswerRecord {
+        session_id: exchange.session_id.clone(),
+        message_id: format!("m_a{n}"),
+        position: exchange.answer_position,
+        text: format!("answer {n} [0:01, José]"),
+        citations: vec![citation("0:01", "José")],
+        stopped,
+    });
+    assert_eq!(saved.ok(), Some(true));
+}
+
+fn new(id: &str) -> SessionTarget {
+    SessionTarget::New {
+        id: id.to_owned(),
+        title: format!("title of {id}"),
+    }
+}
+
+fn setup() -> (Store, String, String) {
+    let store = Store::in_memory().expect("store");
+    let ana = store.put_user("ana", "a").expect("ana").id;
+    let bo = store.put_user("bo", "b").expect("bo").id;
+    (store, ana, bo)
+}
+
+#[test]
+fn exchanges_are_stored_in_order_with_citations() {
+    let (store, ana, _) = setup();
+    let first = ask(&store, &ana, new("s_1"), 1);
+    assert_eq!(first.answer_position, 1);
+    answer(&store, &first, 1, false);
+    let second = ask(&store, &ana, SessionTarget::Existing("s_1".into()), 2);
+    answer(&store, &second, 2, true);
+
+    let messages = store.messages(&ana, "s_1").expect("read").expect("found");
+    let summary: Vec<(&str, Role, bool)> = messages
+        .iter()
+        .map(|m| (m.id.as_str(), m.role, m.stopped))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("m_q1", Role::User, false),
+            ("m_a1", Role::Assistant, false),
+            ("m_q2", Role::User, false),
+            ("m_a2", Role::Assistant, true),
+        ]
+    );
+    assert_eq!(messages[1].citations, vec![citation("0:01", "José")]);
+    assert!(messages[0].citations.is_empty());
+    assert!(messages
+        .windows(2)
+        .all(|w| w[0].created_at < w[1].created_at));
+    let json = serde_json::to_value(&messages[1]).expect("json");
+    assert_eq!(json["role"], "assistant");
+    assert_eq!(json["citations"][0]["speaker"], "José");
+    assert!(json["createdAt"].as_str().is_some_and(|t| t.ends_with('Z')));
+}
+
+#[test]
+fn two_questions_in_flight_keep_their_answers_apart() {
+    let (store, ana, _) = setup();
+    let first = ask(&store, &ana, new("s_1"), 1);
+    let second = ask(&store, &ana, SessionTarget::Existing("s_1".into()), 2);
+    assert_eq!((first.answer_position, second.answer_position), (1, 3));
+    answer(&store, &second, 2, false);
+    answer(&store, &first, 1, false);
+    let ids: Vec<String> = store
+        .messages(&ana, "s_1")
+        .expect("read")
+        .expect("found")
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(ids, ["m_q1", "m_a1", "m_q2", "m_a2"]);
+}
+
+#[test]
+fn another_users_session_reads_as_missing() {
+    let (store, ana, bo) = setup();
+    let exchange = ask(&store, &ana, new("s_1"), 1);
+    answer(&store, &exchange, 1, false);
+    assert_eq!(store.messages(&bo, "s_1").expect("read"), None);
+    assert_eq!(store.session(&bo, "s_1").expect("read"), None);
+    assert!(store.sessions(&bo).expect("read").is_empty());
+    assert_eq!(store.delete_session(&bo, "s_1").ok(), Some(false));
+    let taken = store.start_exchange(&NewExchange {
+        owner: bo.clone(),
+        session: SessionTarget::Existing("s_1".into()),
+        question_id: "m_bo".into(),
+        question: "mine now?".into(),
+    });
+    assert_eq!(taken.ok(), Some(None));
+    assert_eq!(
+        store.counts().ok(),
+        Some(Counts {
+            sessions: 1,
+            messages: 2
+        })
+    );
+}
+
+#[test]
+fn sessions_list_newest_first_and_recent_messages_are_the_last_ones() {
+    let (store, ana, _) = setup();
+    for (n, id) in ["s_a", "s_b"].into_iter().enumerate() {
+        let exchange = ask(&store, &ana, new(id), n);
+        answer(&store, &exchange, n, false);
+    }
+    let order = |store: &Store| -> Vec<String> {
+        store
+            .sessions(&ana)
+            .expect("read")
+            .into_iter()
+            .map(|s| s.id)
+            .collect()
+    };
+    assert_eq!(order(&store), ["s_b", "s_a"]);
+    // A follow-up in the older session moves it to the top.
+    for n in 10..16 {
+        let exchange = ask(&store, &ana, SessionTarget::Existing("s_a".into()), n);
+        answer(&store, &exchange, n, false);
+    }
+    assert_eq!(order(&store), ["s_a", "s_b"]);
+    let listed = store.sessions(&ana).expect("read");
+    assert_eq!(listed[0].message_count, 14);
+    assert_eq!(listed[0].title, "title of s_a");
+    assert!(listed[0].created_at < listed[0].updated_at);
+
+    let recent = store
+        .recent_messages(&ana, "s_a", 10)
+        .expect("read")
+        .expect("found");
+    let ids: Vec<&str> = recent.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "m_q11", "m_a11", "m_q12", "m_a12", "m_q13", "m_a13", "m_q14", "m_a14", "m_q15",
+            "m_a15"
+        ]
+    );
+}
+
+#[test]
+fn deleting_a_session_drops_its_messages_and_a_late_answer() {
+    let (store, ana, _) = setup();
+    let exchange = ask(&store, &ana, new("s_1"), 1);
+    assert_eq!(store.delete_session(&ana, "s_1").ok(), Some(true));
+    assert_eq!(
+        store.counts().ok(),
+        Some(Counts {
+            sessions: 0,
+            messages: 0
+        })
+    );
+    let late = store.save_answer(&AnswerRecord {
+        session_id: exchange.session_id,
+        message_id: "m_late".into(),
+        position: exchange.answer_position,
+        text: "too late".into(),
+        citations: Vec::new(),
+        stopped: false,
+    });
+    assert_eq!(late.ok(), Some(false));
+    assert_eq!(store.counts().ok().map(|c| c.messages), Some(0));
+}
+
+#[test]
+fn a_file_database_survives_reopening() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let location = super::super::Location::File(dir.path().join("nested/db.sqlite"));
+    let token = {
+        let store = Store::open(&location).expect("open");
+        let demo = store.demo_user(None).expect("demo");
+        let exchange = ask(&store, &demo.id, new("s_kept"), 1);
+        answer(&store, &exchange, 1, false);
+        demo.token
+    };
+    let store = Store::open(&location).expect("reopen");
+    let demo = store.demo_user(None).expect("demo");
+    assert_eq!(demo.token, token);
+    let messages = store
+        .messages(&demo.id, "s_kept")
+        .expect("read")
+        .expect("found");
+    assert_eq!(messages.len(), 2);
+}
