@@ -1,162 +1,51 @@
 // cite-stream example chat page: plain ES modules, no framework, no build step.
+// It imports the built package from /pkg/ as any application would.
 //
-//   app.js                 configuration, the chat controller, keyboard and buttons
+//   app.js                 configuration, session routing, keyboard and buttons
+//   chat-controller.js     sends a question with streamChat and renders the answer live
 //   conversation-view.js   DOM rendering of questions, answers and badges (no network)
 //   citation-popover.js    the hover/focus card that shows a badge's source
+//   sessions-api.js        the server's history routes (list, messages, delete, export)
+//   sessions-sidebar.js    the sessions list (no network)
 //
-// A sessions sidebar and history slot in beside ChatController: history renders
-// through ConversationView.addQuestion / addAnswer like a live answer does.
+// The current session is in the URL hash (`#session=<id>`), so a reload or a
+// second tab shows the same conversation, loaded from the server.
 //
 // Model text is only ever put into the DOM as text nodes or textContent.
+//
+// Query parameters:
+//   ?token=...     bearer token to use instead of the page's meta tag.
+//   ?fault=<json>  TEST ONLY: sent as the `fault` object of every chat request,
+//                  for the end-to-end tests (tests/e2e/). Only a server started
+//                  with --test-mode accepts it; any other refuses the request
+//                  with 400, which the page shows as the answer's error.
 
 import { ConversationView } from "./conversation-view.js";
 import { CitationPopover } from "./citation-popover.js";
+import { ChatController } from "./chat-controller.js";
+import { SessionsApi } from "./sessions-api.js";
+import { SessionsSidebar, sessionFromHash, sessionHash } from "./sessions-sidebar.js";
 
 const LIBRARY_URL = "/pkg/index.js";
-const CHAT_URL = "/api/chat";
+const params = new URLSearchParams(location.search);
 
-/** Bearer token: ?token=... (remembered), else localStorage, else the page's meta tag. */
+/** Bearer token: ?token=..., else the page's meta tag (the server fills in the demo user's). */
 function resolveToken() {
-  const key = "cite-stream.token";
-  const fromQuery = new URLSearchParams(location.search).get("token");
+  return params.get("token") || document.querySelector('meta[name="cite-stream-token"]')?.content || "";
+}
+
+/** The test-only `fault` object from ?fault=<json>: `{ fault }`, or `{ error }` if it is not JSON. */
+function resolveFault() {
+  const raw = params.get("fault");
+  if (raw === null) return {};
   try {
-    if (fromQuery) localStorage.setItem(key, fromQuery);
-    const stored = localStorage.getItem(key);
-    if (stored) return stored;
-  } catch {
-    // Storage can be unavailable (privacy mode); the query or meta value still works.
-  }
-  if (fromQuery) return fromQuery;
-  return document.querySelector('meta[name="cite-stream-token"]')?.content || "";
-}
-
-// ---------------------------------------------------------------------------
-// Chat controller: sends one question at a time, owns the session id.
-
-class ChatController {
-  constructor({ library, conversation, ui }) {
-    this.library = library;
-    this.conversation = conversation;
-    this.ui = ui;
-    this.sessionId = undefined;
-    this.token = resolveToken();
-    this.current = null;
-  }
-
-  get streaming() {
-    return this.current !== null;
-  }
-
-  stop() {
-    this.current?.stop();
-  }
-
-  async ask(question) {
-    if (this.streaming) return;
-    this.conversation.addQuestion(question);
-    const answer = this.conversation.addAnswer();
-    this.ui.scrollToEnd(true);
-    this.ui.setStatus("");
-
-    const body = { question };
-    if (this.sessionId) body.sessionId = this.sessionId;
-    const headers = {};
-    if (this.token) headers.Authorization = `Bearer ${this.token}`;
-
-    let seenSegment = false;
-    let chat;
-    try {
-      chat = this.library.streamChat({
-        url: CHAT_URL,
-        body,
-        headers,
-        onSession: ({ sessionId, messageId }) => {
-          if (sessionId) this.setSession(sessionId);
-          answer.setMessageId(messageId);
-        },
-        onStatus: ({ message }) => {
-          if (!seenSegment) this.ui.setStatus(message ?? "");
-        },
-        onSegment: (segment) => {
-          if (!seenSegment) {
-            seenSegment = true;
-            this.ui.setStatus("");
-          }
-          const follow = this.ui.nearEnd();
-          answer.appendSegment(segment);
-          this.ui.scrollToEnd(follow);
-        },
-        onCitations: (citations) => {
-          answer.applyCitations(citations);
-          this.ui.popover.refresh();
-        },
-        onDone: ({ messageId, processingMs, tokenCount }) => {
-          answer.setMessageId(messageId);
-          if (processingMs !== undefined) answer.root.dataset.processingMs = String(processingMs);
-          if (tokenCount !== undefined) answer.root.dataset.tokenCount = String(tokenCount);
-        },
-        // Errors are shown from `finished`, which reports every outcome once.
-        onError: () => {},
-      });
-    } catch (error) {
-      this.finishAnswer(answer, { status: "error", error });
-      return;
-    }
-
-    this.current = chat;
-    this.ui.setStreaming(true);
-    let result;
-    try {
-      result = await chat.finished;
-    } catch (error) {
-      result = { status: "error", error };
-    }
-    this.current = null;
-    if (result?.sessionId) this.setSession(result.sessionId);
-    this.finishAnswer(answer, result ?? { status: "error", error: new Error("No result") });
-    this.ui.setStreaming(false);
-  }
-
-  finishAnswer(answer, result) {
-    const follow = this.ui.nearEnd();
-    answer.reconcile(result);
-    if (!answer.sources && Array.isArray(result.citations) && result.citations.length > 0) {
-      answer.applyCitations(result.citations);
-    }
-    const status = result.status === "done" || result.status === "stopped" ? result.status : "error";
-    if (status === "done") {
-      // The server sends a citations event only when a citation was made, so a
-      // badge with no event at all is backed by nothing.
-      if (!answer.sources) answer.applyCitations([]);
-    } else {
-      answer.markSourcesUnknown();
-    }
-    answer.setState(status);
-    if (status === "stopped") {
-      answer.setNote(answer.renderedText ? "Stopped" : "Stopped before any answer arrived");
-    } else if (status === "error") {
-      answer.showError(result.error);
-    }
-    this.ui.setStatus("");
-    this.ui.popover.refresh();
-    this.ui.announce(
-      status === "done"
-        ? answer.plainText()
-        : status === "stopped"
-          ? "Answer stopped."
-          : `Error: ${result.error?.message ?? "the answer failed"}`,
-    );
-    this.ui.scrollToEnd(follow);
-  }
-
-  setSession(sessionId) {
-    this.sessionId = sessionId;
-    this.ui.messages.dataset.sessionId = sessionId;
+    const fault = JSON.parse(raw);
+    console.info("cite-stream demo: TEST ONLY fault injection on every request:", fault);
+    return { fault };
+  } catch (error) {
+    return { error: `?fault= is not JSON: ${error.message}` };
   }
 }
-
-// ---------------------------------------------------------------------------
-// Wiring
 
 function createUi() {
   const ui = {
@@ -211,11 +100,123 @@ async function loadLibrary() {
   return library;
 }
 
+/** Cuts a stored answer into segments exactly as a live stream would be. */
+function segmenter(library) {
+  return (text) => {
+    const buffer = new library.CitationBuffer({ pattern: "timestamp-speaker" });
+    try {
+      return [...buffer.push(text, 0), ...buffer.finish()];
+    } finally {
+      buffer.free?.();
+    }
+  };
+}
+
+/** Downloads `blob` as `filename`. */
+function saveFile({ blob, filename }) {
+  const url = URL.createObjectURL(blob);
+  const link = Object.assign(document.createElement("a"), { href: url, download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
 async function main() {
   const ui = createUi();
+  const token = resolveToken();
+  const { fault, error: faultError } = resolveFault();
   const conversation = new ConversationView(ui.messages);
+  const api = new SessionsApi(token);
   let controller = null;
+  let toSegments = (text) => [{ kind: "text", text }];
 
+  // --- sessions: the list, and which one the page shows -------------------
+  let listRequest = 0;
+  const refreshSessions = async () => {
+    const request = ++listRequest;
+    try {
+      const sessions = await api.list();
+      if (request === listRequest) sidebar.render(sessions);
+    } catch (error) {
+      if (request === listRequest) sidebar.setMessage(`Could not load sessions: ${error.message}`, { error: true });
+    }
+  };
+
+  let shown = 0;
+  /** Shows `sessionId`'s stored messages (or an empty new chat for null). */
+  const showSession = async (sessionId) => {
+    const load = ++shown;
+    await controller?.stopAndWait();
+    if (load !== shown) return;
+    if (controller) controller.sessionId = sessionId;
+    sidebar.setCurrent(sessionId);
+    ui.setStatus("");
+    ui.popover.hide();
+    ui.messages.dataset.sessionId = sessionId ?? "";
+    if (!sessionId) {
+      conversation.clear();
+      ui.messages.dataset.load = "done";
+      return;
+    }
+    ui.messages.dataset.load = "loading";
+    ui.messages.setAttribute("aria-busy", "true");
+    try {
+      const messages = await api.messages(sessionId);
+      if (load !== shown) return;
+      conversation.renderHistory(messages, toSegments);
+      ui.messages.dataset.load = "done";
+      ui.scrollToEnd(true);
+    } catch (error) {
+      if (load !== shown) return;
+      const missing = error.status === 404;
+      conversation.clear(
+        missing
+          ? "This session does not exist (it may have been deleted). Ask a question to start a new one."
+          : `Could not load this session: ${error.message}`,
+      );
+      // A question asked now starts a new session rather than failing with 404.
+      if (missing && controller) controller.sessionId = null;
+      ui.messages.dataset.load = "error";
+    } finally {
+      if (load === shown) ui.messages.setAttribute("aria-busy", "false");
+    }
+  };
+
+  const startNewSession = () => {
+    history.pushState(null, "", location.pathname + location.search);
+    showSession(null).then(() => ui.question.focus());
+  };
+
+  const sidebar = new SessionsSidebar(document.getElementById("sessions"), {
+    onNew: startNewSession,
+    onExport: (sessionId, format) => {
+      api.export(sessionId, format).then(saveFile, (error) => {
+        sidebar.setMessage(`Could not export: ${error.message}`, { error: true });
+      });
+    },
+    onDelete: async (sessionId) => {
+      const current = controller?.sessionId === sessionId;
+      if (current) await controller.stopAndWait();
+      try {
+        await api.remove(sessionId);
+      } catch (error) {
+        sidebar.setMessage(`Could not delete: ${error.message}`, { error: true });
+        return;
+      }
+      if (current) startNewSession();
+      await refreshSessions();
+      // The pressed button is gone with its entry; keep the focus somewhere useful.
+      if (!current && !document.activeElement?.closest("#sessions, #composer")) ui.question.focus();
+    },
+  });
+
+  window.addEventListener("hashchange", () => {
+    const sessionId = sessionFromHash(location.hash);
+    if (sessionId !== (controller?.sessionId ?? null)) showSession(sessionId);
+  });
+
+  // --- composer and keyboard -----------------------------------------------
   const submit = () => {
     const question = ui.question.value.trim();
     if (!controller || controller.streaming || question === "") return;
@@ -250,14 +251,35 @@ async function main() {
     }
   });
 
+  // --- start -----------------------------------------------------------------
+  refreshSessions();
   try {
     const library = await loadLibrary();
-    controller = new ChatController({ library, conversation, ui });
+    toSegments = segmenter(library);
+    controller = new ChatController({
+      library,
+      conversation,
+      ui,
+      token,
+      fault,
+      hooks: {
+        onSession: (sessionId) => {
+          // The new session becomes this page's URL without a new history entry.
+          history.replaceState(null, "", sessionHash(sessionId));
+          ui.messages.dataset.sessionId = sessionId;
+          sidebar.setCurrent(sessionId);
+          refreshSessions();
+        },
+        onFinished: () => refreshSessions(),
+      },
+    });
+    await showSession(sessionFromHash(location.hash));
+    if (faultError) throw new Error(faultError);
     ui.ready = true;
     document.body.dataset.ready = "true";
   } catch (error) {
     document.body.dataset.ready = "error";
-    ui.setStatus(`Could not load the cite-stream package from ${LIBRARY_URL}: ${error?.message ?? error}`);
+    ui.setStatus(controller ? error.message : `Could not load the cite-stream package from ${LIBRARY_URL}: ${error?.message ?? error}`);
   }
   ui.updateButtons();
   ui.question.focus();

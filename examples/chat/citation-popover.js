@@ -76,7 +76,8 @@ export class CitationPopover {
       parts.push(el("span", "popover-meta", `${source.timestamp} · ${source.speaker}`));
       if (source.quote) parts.push(el("blockquote", "popover-quote", `“${source.quote}”`));
     } else {
-      parts.push(el("strong", "popover-title", badge.textContent));
+      const label = badge.querySelector(".badge-label")?.textContent ?? badge.textContent;
+      parts.push(el("strong", "popover-title", label));
       if (badge.dataset.raw) parts.push(el("span", "popover-meta", `Cited as ${badge.dataset.raw}`));
       const why = {
         pending: "Source details arrive when the answer is complete.",

@@ -46,8 +46,36 @@ export class ConversationView {
     this.container = container;
   }
 
-  clear() {
+  /** Empties the list and shows `emptyText` (a new chat, or why nothing loaded). */
+  clear(emptyText = "Ask a question about your recorded calls to begin.") {
+    this.container.replaceChildren(el("p", "messages-empty", emptyText));
+  }
+
+  /**
+   * Renders a stored session: `messages` as `GET /api/sessions/{id}/messages`
+   * returns them. `toSegments(text)` cuts an answer's text into the same
+   * segments a live stream gives (app.js passes the package's CitationBuffer).
+   */
+  renderHistory(messages, toSegments) {
     this.container.replaceChildren();
+    for (const message of messages) {
+      if (message.role === "user") {
+        this.addQuestion(String(message.text ?? ""));
+        continue;
+      }
+      const answer = this.addAnswer({ state: message.stopped ? "stopped" : "done" });
+      answer.setMessageId(message.id);
+      for (const segment of toSegments(String(message.text ?? ""))) answer.appendSegment(segment);
+      const sources = Array.isArray(message.citations) ? message.citations : [];
+      if (message.stopped) {
+        if (sources.length > 0) answer.applyCitations(sources);
+        answer.markSourcesUnknown();
+        answer.setNote(answer.renderedText ? "Stopped" : "Stopped before any answer arrived");
+      } else {
+        answer.applyCitations(sources);
+      }
+    }
+    if (messages.length === 0) this.clear("This session has no messages yet.");
   }
 
   addQuestion(text) {
@@ -103,11 +131,16 @@ class AnswerView {
       this.appendText(segment.text ?? "");
       return;
     }
+    // One element per citation segment keeps its raw text (`[12:45, A; 14:02, B]`);
+    // inside it, one badge per cited entry.
+    const group = el("span", "citation");
+    group.dataset.raw = segment.text ?? "";
     for (const entry of entries) {
       const badge = createBadge(entry, segment.text);
       if (this.sources) markBadge(badge, this.sources);
-      this.body.append(badge);
+      group.append(badge);
     }
+    this.body.append(group);
   }
 
   appendText(text) {
@@ -175,6 +208,7 @@ class AnswerView {
     this.root.append(box);
   }
 
+  /** The answer as read aloud: text, and each badge as its label. */
   plainText() {
     return this.body.textContent;
   }
@@ -188,18 +222,28 @@ function createBadge(entry, rawText) {
   badge.type = "button";
   badge.dataset.raw = rawText ?? "";
   badge.dataset.match = "pending";
+  let label;
   if (entry.timestamp !== undefined) {
     badge.dataset.timestamp = entry.timestamp;
     badge.dataset.speaker = entry.speaker ?? "";
     if (entry.seconds !== undefined) badge.dataset.seconds = String(entry.seconds);
-    badge.textContent = `${entry.timestamp} · ${entry.speaker ?? ""}`;
+    label = `${entry.timestamp} · ${entry.speaker ?? ""}`;
   } else if (entry.number !== undefined) {
     badge.dataset.number = String(entry.number);
-    badge.textContent = String(entry.number);
+    label = String(entry.number);
   } else {
-    badge.textContent = rawText ?? "";
+    label = rawText ?? "";
   }
+  badge.append(el("span", "badge-label", label));
   return badge;
+}
+
+/** Shows, in the badge itself, that no source backs it (not only by colour). */
+function setUnbacked(badge, unbacked) {
+  badge.classList.toggle("unbacked", unbacked);
+  const flag = badge.querySelector(".badge-flag");
+  if (unbacked && !flag) badge.append(el("span", "badge-flag", "no source"));
+  if (!unbacked) flag?.remove();
 }
 
 function markBadge(badge, sources) {
@@ -219,12 +263,14 @@ function markBadge(badge, sources) {
     badgeSources.set(badge, source);
     badge.dataset.match = "matched";
     if (source.id !== undefined) badge.dataset.sourceId = String(source.id);
-    badge.classList.remove("unbacked");
+    if (source.conversationId !== undefined) badge.dataset.conversationId = String(source.conversationId);
+    setUnbacked(badge, false);
   } else {
     badgeSources.delete(badge);
     badge.dataset.match = "unbacked";
     delete badge.dataset.sourceId;
-    badge.classList.add("unbacked");
+    delete badge.dataset.conversationId;
+    setUnbacked(badge, true);
   }
 }
 
