@@ -7,7 +7,7 @@ use js_sys::{Array, Reflect};
 use wasm_bindgen::prelude::*;
 
 use crate::core::citation::{CitationRef, Resolution, Segment};
-use crate::core::pipeline::SegmentBatch;
+use crate::core::pipeline::{SegmentBatch, Transcript};
 use crate::core::protocol::{Citation, DoneInfo, Json, SessionInfo, StatusInfo};
 
 #[wasm_bindgen(inline_js = "
@@ -33,7 +33,16 @@ export function segmentBatch(packed, citationAt, citationEntries) {
   }
   return out;
 }
-export function appendAll(target, items) { for (const item of items) target.push(item); }
+export function segmentsOf(text, ends, citationAt, citationEntries) {
+  const out = new Array(ends.length);
+  for (let i = 0, start = 0; i < ends.length; start = ends[i++]) {
+    out[i] = { kind: 'text', text: text.slice(start, ends[i]) };
+  }
+  for (let j = 0; j < citationAt.length; j++) {
+    out[citationAt[j]] = { kind: 'citation', text: out[citationAt[j]].text, citations: citationEntries[j] };
+  }
+  return out;
+}
 export function deliverSegments(segments, callback, thisArg, state) {
   for (let i = 0; i < segments.length; i++) {
     if (state.closed) return -1;
@@ -69,11 +78,15 @@ extern "C" {
     fn done(message_id: &str, processing_ms: f64, token_count: f64) -> JsValue;
     fn unbacked(segment_index: u32, entry: JsValue) -> JsValue;
     fn resolution(matches: Array, unbacked: Array) -> JsValue;
+    #[wasm_bindgen(js_name = segmentsOf)]
+    fn segments_of(
+        text: &JsValue,
+        ends: &[u32],
+        citation_at: &[u32],
+        citation_entries: Array,
+    ) -> Array;
     #[wasm_bindgen(js_name = segmentBatch)]
     fn segment_batch(packed: &str, citation_at: &[u32], citation_entries: Array) -> Array;
-    /// Appends every item of `items` to `target`.
-    #[wasm_bindgen(js_name = appendAll)]
-    pub(crate) fn append_all(target: &Array, items: &Array);
     /// Calls `callback` with each segment, in JS (no boundary crossing per
     /// segment), until `state.closed` is set; returns the index of the call
     /// that threw (its exception kept in `state`), or -1.
@@ -159,6 +172,34 @@ pub(crate) fn segment_batch_to_js(batch: &SegmentBatch) -> Array {
         })
         .collect();
     segment_batch(&batch.packed, &citation_at, citation_entries)
+}
+
+/// The segments of a whole answer, cut out of its text (`text_js`, the
+/// same text already made a JS string) at the logged ends.
+pub(crate) fn transcript_segments_to_js(transcript: &Transcript, text_js: &JsValue) -> Array {
+    let log = &transcript.segments;
+    // JS strings count UTF-16 code units.
+    let mut ends = Vec::with_capacity(log.ends.len());
+    let (mut start, mut units) = (0, 0u32);
+    for &end in &log.ends {
+        let piece = transcript.text.get(start..end).unwrap_or_default();
+        units += if piece.is_ascii() {
+            piece.len() as u32
+        } else {
+            piece.encode_utf16().count() as u32
+        };
+        ends.push(units);
+        start = end;
+    }
+    let citation_at: Vec<u32> = log.citations.iter().map(|(at, _)| *at as u32).collect();
+    let citation_entries: Array = log
+        .citations
+        .iter()
+        .map(|(_, entries)| -> JsValue {
+            entries.iter().map(entry_to_js).collect::<Array>().into()
+        })
+        .collect();
+    segments_of(text_js, &ends, &citation_at, citation_entries)
 }
 
 /// An array of segments.

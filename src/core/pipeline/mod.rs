@@ -43,6 +43,8 @@ pub struct SegmentBatch {
     pub len: usize,
     /// For each citation segment, its index in the batch and its entries.
     pub citations: Vec<(usize, Vec<CitationRef>)>,
+    /// Whether the last segment is text that more text may join.
+    text_open: bool,
 }
 
 impl SegmentBatch {
@@ -59,23 +61,33 @@ impl SegmentBatch {
     /// that the tokens of one network chunk reach JS as one text segment
     /// (one object and one callback instead of one per token; the text a
     /// reader sees at each moment is the same).
-    fn add_text(&mut self, text: &str) {
-        let last_is_citation = self.citations.last().map(|&(at, _)| at + 1) == Some(self.len);
-        if self.len == 0 || last_is_citation {
-            self.add_segment(text);
-        } else {
+    pub fn push_text(&mut self, text: &str) {
+        if self.text_open {
             self.packed.push_str(text);
+        } else {
+            self.add_segment(text);
+            self.text_open = true;
         }
+    }
+
+    /// Adds a citation segment at the end.
+    pub fn push_citation(&mut self, text: &str, entries: Vec<CitationRef>) {
+        self.citations.push((self.len, entries));
+        self.add_segment(text);
+        self.text_open = false;
+    }
+
+    /// The next text starts a segment of its own: a new network chunk
+    /// begins.
+    pub fn break_text(&mut self) {
+        self.text_open = false;
     }
 
     /// Adds one segment at the end; text joins a text segment before it.
     pub fn add(&mut self, segment: Segment) {
         match segment {
-            Segment::Text { text } => self.add_text(&text),
-            Segment::Citation { text, citations } => {
-                self.citations.push((self.len, citations));
-                self.add_segment(&text);
-            }
+            Segment::Text { text } => self.push_text(&text),
+            Segment::Citation { text, citations } => self.push_citation(&text, citations),
         }
     }
 
@@ -100,9 +112,12 @@ impl SegmentBatch {
 
 /// The pipeline's sink for released segments: straight into the output's
 /// last batch (a new one when something else came last), and into the
-/// transcript.
+/// transcript's record of the same segments.
 struct Release<'a> {
     out: &'a mut Vec<Output>,
+    /// Room to reserve for a new batch's text: enough for what this call
+    /// can release, so the text is not copied as it grows.
+    capacity: usize,
     transcript: &'a mut Transcript,
     keep_segments: bool,
     cited: &'a mut Vec<Segment>,
@@ -111,7 +126,12 @@ struct Release<'a> {
 impl Release<'_> {
     fn with_batch(&mut self, add: impl FnOnce(&mut SegmentBatch)) {
         if !matches!(self.out.last(), Some(Output::Segments(_))) {
-            self.out.push(Output::Segments(SegmentBatch::default()));
+            self.out.push(Output::Segments(SegmentBatch {
+                packed: String::with_capacity(self.capacity),
+                ..SegmentBatch::default()
+            }));
+            // The transcript keeps the segments as they are delivered.
+            self.transcript.segments.break_text();
         }
         if let Some(Output::Segments(batch)) = self.out.last_mut() {
             add(batch);
@@ -121,27 +141,23 @@ impl Release<'_> {
 
 impl SegmentSink for Release<'_> {
     fn text(&mut self, text: &str) {
-        self.with_batch(|batch| batch.add_text(text));
+        self.with_batch(|batch| batch.push_text(text));
         if self.keep_segments {
-            self.transcript.segments.push(Segment::Text {
-                text: text.to_owned(),
-            });
+            self.transcript.segments.text(text.len());
         }
     }
 
     fn citation(&mut self, text: String, entries: Vec<CitationRef>) {
-        self.with_batch(|batch| {
-            batch.citations.push((batch.len, entries.clone()));
-            batch.add_segment(&text);
-        });
-        let segment = Segment::Citation {
+        self.with_batch(|batch| batch.push_citation(&text, entries.clone()));
+        if self.keep_segments {
+            self.transcript
+                .segments
+                .citation(text.len(), entries.clone());
+        }
+        self.cited.push(Segment::Citation {
             text,
             citations: entries,
-        };
-        if self.keep_segments {
-            self.transcript.segments.push(segment.clone());
-        }
-        self.cited.push(segment);
+        });
     }
 }
 
@@ -186,12 +202,80 @@ pub struct Transcript {
     /// The answer text: every token joined, equal to the segments' texts
     /// joined once the buffer is finished.
     pub text: String,
-    /// Every segment released so far.
-    pub segments: Vec<Segment>,
+    /// Where each segment released so far ends in `text`, as they were
+    /// delivered (the text of one chunk is one segment);
+    /// [`segments`](Self::segments) cuts them out.
+    pub segments: SegmentLog,
     /// From the `citations` event.
     pub citations: Vec<Citation>,
     /// How the stream ended, when it did.
     pub end: Option<StreamEnd>,
+}
+
+impl Transcript {
+    /// The segments released so far, cut out of `text`.
+    pub fn segments(&self) -> Vec<Segment> {
+        let mut citations = self.segments.citations.iter().peekable();
+        let mut start = 0;
+        let mut segments = Vec::with_capacity(self.segments.ends.len());
+        for (i, &end) in self.segments.ends.iter().enumerate() {
+            let text = self.text.get(start..end).unwrap_or_default().to_owned();
+            start = end;
+            segments.push(match citations.next_if(|(at, _)| *at == i) {
+                Some((_, entries)) => Segment::Citation {
+                    text,
+                    citations: entries.clone(),
+                },
+                None => Segment::Text { text },
+            });
+        }
+        segments
+    }
+}
+
+/// The segments of an answer as they were delivered, without their text:
+/// where each ends in the transcript's text (released text is always a
+/// prefix of it), and the entries of the citation segments. Logging one
+/// costs a few integer operations, not a copy of the text.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SegmentLog {
+    /// The byte offset in the transcript's text where each segment ends.
+    pub ends: Vec<usize>,
+    /// For each citation segment, its index and its entries.
+    pub citations: Vec<(usize, Vec<CitationRef>)>,
+    /// Whether the last segment is text that more text may join.
+    text_open: bool,
+}
+
+impl SegmentLog {
+    fn released(&self) -> usize {
+        self.ends.last().copied().unwrap_or(0)
+    }
+
+    /// `len` more bytes of text, joining a text segment of the same chunk.
+    fn text(&mut self, len: usize) {
+        let end = self.released() + len;
+        match self.ends.last_mut() {
+            Some(last) if self.text_open => *last = end,
+            _ => {
+                self.ends.push(end);
+                self.text_open = true;
+            }
+        }
+    }
+
+    /// A citation segment of `len` bytes.
+    fn citation(&mut self, len: usize, entries: Vec<CitationRef>) {
+        let end = self.released() + len;
+        self.citations.push((self.ends.len(), entries));
+        self.ends.push(end);
+        self.text_open = false;
+    }
+
+    /// A new chunk: the next text starts a segment of its own.
+    fn break_text(&mut self) {
+        self.text_open = false;
+    }
 }
 
 /// The event that ended a stream.
@@ -219,7 +303,12 @@ struct Answer {
     /// The citation segments released so far, for resolving them against
     /// the sources (kept even when the transcript keeps no segments).
     cited: Vec<Segment>,
+    /// The length of the chunk being fed.
+    chunk_len: usize,
 }
+
+/// Room for the text a held candidate can release: its longest bracket.
+const HELD_CAPACITY: usize = 256;
 
 /// Handles each event as the parser dispatches it: a token goes from the
 /// parser's buffer through the citation buffer into the output batch with
@@ -269,6 +358,7 @@ impl ChatPipeline {
                 transcript: Transcript::default(),
                 keep_segments: true,
                 cited: Vec::new(),
+                chunk_len: 0,
             },
         }
     }
@@ -308,6 +398,7 @@ impl ChatPipeline {
         now: f64,
         out: &mut Vec<Output>,
     ) -> Result<(), PipelineError> {
+        self.answer.chunk_len = bytes.len();
         let mut events = Events::<J> {
             answer: &mut self.answer,
             out,
@@ -338,6 +429,7 @@ impl Answer {
     fn poll(&mut self, now: f64, out: &mut Vec<Output>) {
         let mut release = Release {
             out,
+            capacity: HELD_CAPACITY,
             transcript: &mut self.transcript,
             keep_segments: self.keep_segments,
             cited: &mut self.cited,
@@ -348,6 +440,7 @@ impl Answer {
     fn finish(&mut self, out: &mut Vec<Output>) {
         let mut release = Release {
             out,
+            capacity: HELD_CAPACITY,
             transcript: &mut self.transcript,
             keep_segments: self.keep_segments,
             cited: &mut self.cited,
@@ -359,6 +452,9 @@ impl Answer {
         self.transcript.text.push_str(text);
         let mut release = Release {
             out,
+            // The chunk's released text is part of its bytes, plus what
+            // was held from before.
+            capacity: self.chunk_len + HELD_CAPACITY,
             transcript: &mut self.transcript,
             keep_segments: self.keep_segments,
             cited: &mut self.cited,

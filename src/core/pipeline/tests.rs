@@ -86,7 +86,7 @@ fn a_whole_answer_becomes_outputs_in_order() {
         transcript.text,
         "Budget is frozen [12:45, Sarah Johnson].\nNext line é"
     );
-    let joined: String = transcript.segments.iter().map(Segment::text).collect();
+    let joined: String = transcript.segments().iter().map(Segment::text).collect();
     assert_eq!(joined, transcript.text);
     match &out[5] {
         Output::Citations(sources, resolution) => {
@@ -137,7 +137,7 @@ fn without_kept_segments_the_resolution_still_sees_the_citations() {
     pipeline
         .feed::<SerdeJson>(STREAM.as_bytes(), 0.0, &mut out)
         .expect("valid stream");
-    assert!(pipeline.transcript().segments.is_empty());
+    assert!(pipeline.transcript().segments().is_empty());
     let resolution = out.iter().find_map(|o| match o {
         Output::Citations(_, resolution) => Some(resolution),
         _ => None,
@@ -167,7 +167,7 @@ fn the_segments_of_one_chunk_come_out_as_one_batch() {
     let batch = batches[0];
     assert_eq!(batch.len, 3);
     assert_eq!(batch.citations.len(), 1);
-    assert_eq!(batch.segments(), pipeline.transcript().segments);
+    assert_eq!(batch.segments(), pipeline.transcript().segments());
 }
 
 #[test]
@@ -205,4 +205,13 @@ fn the_text_of_one_chunk_is_one_segment_and_citations_stay_apart() {
             (" e".to_owned(), 1, vec![]),
         ]
     );
+    // The transcript keeps the segments as delivered: " e" came in a
+    // chunk of its own, so it does not join " c d".
+    let kept: Vec<String> = pipeline
+        .transcript()
+        .segments()
+        .iter()
+        .map(|segment| segment.text().to_owned())
+        .collect();
+    assert_eq!(kept, ["a b ", "[1:02, Zoë]", " c d", " e"]);
 }

@@ -4,9 +4,9 @@ use js_sys::{Array, Function};
 use wasm_bindgen::JsValue;
 
 use super::{Halt, Shared};
-use crate::core::pipeline::{Output, SegmentBatch};
+use crate::core::pipeline::Output;
 use crate::wasm::convert::{
-    append_all, deliver_segments, done_to_js, resolution_to_js, segment_batch_to_js, session_to_js,
+    deliver_segments, done_to_js, resolution_to_js, segment_batch_to_js, session_to_js,
     sources_to_js, status_to_js, take_thrown,
 };
 use crate::wasm::error::StreamError;
@@ -18,12 +18,14 @@ impl Shared {
         let callbacks = &self.options.callbacks;
         for output in outputs {
             let (callback, name, args): (_, _, Vec<JsValue>) = match output {
+                // The pipeline's transcript has recorded them already: what
+                // was received belongs to the result even after a stop or a
+                // throw. The result builds its own objects at the end, so
+                // these are short-lived.
                 Output::Segments(batch) => {
-                    // Recorded whatever happens: received text belongs to
-                    // the result even after a stop or a throw.
-                    let objects = self.record_segments(&batch);
                     if let (Some(callback), false) = (&callbacks.on_segment, self.closed.get()) {
                         let this = &self.options.this;
+                        let objects = segment_batch_to_js(&batch);
                         if deliver_segments(&objects, callback, this, &self.closed_js) >= 0 {
                             self.callback_threw("onSegment", take_thrown(&self.closed_js));
                         }
@@ -54,15 +56,6 @@ impl Shared {
             self.call(callback, name, &args);
         }
         Ok(())
-    }
-
-    /// Adds segments to the result's list (whether or not callbacks may
-    /// still run: what was received belongs to the result) and returns
-    /// their JS objects.
-    pub(super) fn record_segments(&self, segments: &SegmentBatch) -> Array {
-        let batch = segment_batch_to_js(segments);
-        append_all(&self.segments, &batch);
-        batch
     }
 
     /// Calls one callback; `false` when it threw (the stream is then halted).

@@ -14,7 +14,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
-use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -22,7 +22,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, ReadableStreamDefaultReader};
 
 use self::request::{network, pump, settle_quietly};
-use super::convert::{sources_to_js, EngineJson};
+use super::convert::{sources_to_js, transcript_segments_to_js, EngineJson};
 use super::error::StreamError;
 use super::options::ChatOptions;
 use crate::core::pipeline::ChatPipeline;
@@ -42,8 +42,6 @@ struct Shared {
     options: ChatOptions,
     controller: AbortController,
     pipeline: RefCell<ChatPipeline>,
-    /// Every segment received, as the JS objects handed to `onSegment`.
-    segments: Array,
     halt: RefCell<Option<Halt>>,
     /// Set once no callback may be called any more.
     closed: Cell<bool>,
@@ -79,13 +77,11 @@ impl ChatStream {
     pub fn new(options: JsValue) -> Result<ChatStream, JsValue> {
         let options = ChatOptions::read(options)?;
         let controller = AbortController::new()?;
-        let pipeline =
-            ChatPipeline::new(options.max_event_bytes, options.citations).keep_segments(false);
+        let pipeline = ChatPipeline::new(options.max_event_bytes, options.citations);
         let shared = Rc::new(Shared {
             options,
             controller,
             pipeline: RefCell::new(pipeline),
-            segments: Array::new(),
             halt: RefCell::new(None),
             closed: Cell::new(false),
             closed_js: Object::new(),
@@ -287,8 +283,12 @@ impl Shared {
         };
         set("sessionId", session_id);
         set("messageId", message_id);
-        set("text", JsValue::from_str(&transcript.text));
-        set("segments", self.segments.clone().into());
+        let text = JsValue::from_str(&transcript.text);
+        set("text", text.clone());
+        set(
+            "segments",
+            transcript_segments_to_js(&transcript, &text).into(),
+        );
         set("citations", sources_to_js(&transcript.citations).into());
         set("status", JsValue::from_str(status));
         if let Some(error) = error {
