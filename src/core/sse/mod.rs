@@ -178,7 +178,11 @@ pub struct EventStreamParser {
     /// to the same CRLF line ending.
     after_cr: bool,
     data: Vec<u8>,
+    /// The event type buffer is `event_type` while `event_type_set`, and
+    /// the empty string otherwise: clearing it is resetting the flag, so a
+    /// stream that names the same type each time copies it only once.
     event_type: Vec<u8>,
+    event_type_set: bool,
     /// Written by `id` fields. Its value moves to `last_event_id` at
     /// dispatch (a swap, not a copy), so it only means something while
     /// `id_pending` says an `id` field came since the last dispatch.
@@ -205,6 +209,7 @@ impl EventStreamParser {
             after_cr: false,
             data: Vec::new(),
             event_type: Vec::new(),
+            event_type_set: false,
             last_event_id_buffer: Vec::new(),
             id_pending: false,
             last_event_id: Vec::new(),
@@ -258,7 +263,7 @@ impl EventStreamParser {
         self.bom_seen = Some(0);
         self.line.clear();
         self.data.clear();
-        self.event_type.clear();
+        self.event_type_set = false;
         self.after_cr = false;
         Ok(())
     }
@@ -274,6 +279,7 @@ impl EventStreamParser {
         self.line = Vec::new();
         self.data = Vec::new();
         self.event_type = Vec::new();
+        self.event_type_set = false;
     }
 
     /// The UTF-8 decode algorithm's first step: "Read three bytes from
@@ -391,8 +397,11 @@ impl EventStreamParser {
         match field {
             // "Set the event type buffer to the field value."
             b"event" => {
-                self.event_type.clear();
-                self.event_type.extend_from_slice(value);
+                if self.event_type != value {
+                    self.event_type.clear();
+                    self.event_type.extend_from_slice(value);
+                }
+                self.event_type_set = true;
             }
             // "Append the field value to the data buffer, then append a
             // single U+000A LINE FEED (LF) character to the data buffer."
@@ -409,7 +418,7 @@ impl EventStreamParser {
             // "If the field value does not contain U+0000 NULL, then set the
             // last event ID buffer to the field value. Otherwise, ignore the
             // field."
-            b"id" if !value.contains(&0) => {
+            b"id" if value.iter().all(|&b| b != 0) => {
                 self.last_event_id_buffer.clear();
                 self.last_event_id_buffer.extend_from_slice(value);
                 self.id_pending = true;
@@ -449,7 +458,7 @@ impl EventStreamParser {
         // "If the data buffer is an empty string, set the data buffer and the
         // event type buffer to the empty string and return."
         if self.data.is_empty() {
-            self.event_type.clear();
+            self.event_type_set = false;
             return;
         }
         // "If the data buffer's last character is a U+000A LINE FEED (LF)
@@ -459,10 +468,10 @@ impl EventStreamParser {
         // type buffer has a value other than the empty string, change the
         // type of the newly created event to equal the value of the event
         // type buffer."
-        let event_type = if self.event_type.is_empty() {
-            &b"message"[..]
+        let event_type = if self.event_type_set && !self.event_type.is_empty() {
+            &self.event_type[..]
         } else {
-            &self.event_type
+            &b"message"[..]
         };
         on_event.event(EventRef {
             event_type,
@@ -471,7 +480,7 @@ impl EventStreamParser {
         });
         // "Set the data buffer and the event type buffer to the empty string."
         self.data.clear();
-        self.event_type.clear();
+        self.event_type_set = false;
         release_if_large(&mut self.data);
     }
 }
