@@ -242,7 +242,8 @@ impl Shared {
         if self.halted() {
             return false;
         }
-        self.last_byte_at.set(js_sys::Date::now());
+        let now = js_sys::Date::now();
+        self.last_byte_at.set(now);
         let mut out = Vec::new();
         let fed = {
             let mut chunk = self.chunk.borrow_mut();
@@ -250,7 +251,7 @@ impl Shared {
             bytes.copy_to(&mut chunk);
             self.pipeline
                 .borrow_mut()
-                .feed::<EngineJson>(&chunk, js_sys::Date::now(), &mut out)
+                .feed::<EngineJson>(&chunk, now, &mut out)
         };
         let failure = self.deliver(out).err().or(fed.err().map(StreamError::from));
         if let Some(error) = failure {
