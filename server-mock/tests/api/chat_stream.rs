@@ -163,3 +163,36 @@ async fn given_session_id_is_reused() {
     let events = read_events(post_chat(&base, &body.to_string()).await).await;
     assert_eq!(ids(&events).0, session_id);
 }
+
+/// While the model is slow, the stream still carries a `: keep-alive`
+/// comment every 15 seconds. Run in paused time: the 31-second gaps
+/// between tokens pass at once, and the comments are counted in the bytes.
+#[tokio::test(start_paused = true)]
+async fn a_slow_answer_carries_keep_alive_comments_every_15_seconds() {
+    use tower::ServiceExt as _;
+    let app = server_mock::app(bundled_state(Duration::from_secs(31)));
+    let request = axum::http::Request::post("/api/chat")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .body(axum::body::Body::from(
+            r#"{"question":"Who mentioned Salesforce?"}"#,
+        ))
+        .expect("request");
+    let response = app.oneshot(request).await.expect("response");
+    assert_eq!(response.status(), 200);
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    let body = std::str::from_utf8(&body).expect("UTF-8");
+    let tokens = body.matches("event: token\n").count();
+    assert!(tokens > 2, "{body}");
+    // Each 31 s gap between two tokens holds comments at 15 s and 30 s (an
+    // interval of 16 s would leave one).
+    let gaps: Vec<usize> = body
+        .split("event: token\n")
+        .skip(1)
+        .take(tokens - 1)
+        .map(|between| between.matches(": keep-alive\n").count())
+        .collect();
+    assert!(gaps.iter().all(|&n| n == 2), "comments per gap: {gaps:?}");
+}
