@@ -132,12 +132,25 @@ async function main() {
   let toSegments = (text) => [{ kind: "text", text }];
 
   // --- sessions: the list, and which one the page shows -------------------
+  // How many messages the server holds, or is about to, for the session the
+  // page shows: those loaded with it plus a question and an answer for each
+  // answer the server announced since. A stopped answer is saved only once
+  // the server notices the closed connection, which can be after the list
+  // was read; the sidebar never shows fewer than this for that session.
+  let known = { sessionId: null, count: 0 };
+  const withKnownCount = (sessions) =>
+    sessions.map((session) =>
+      session.id === known.sessionId && Number.isFinite(session.messageCount) && session.messageCount < known.count
+        ? { ...session, messageCount: known.count }
+        : session,
+    );
+
   let listRequest = 0;
   const refreshSessions = async () => {
     const request = ++listRequest;
     try {
       const sessions = await api.list();
-      if (request === listRequest) sidebar.render(sessions);
+      if (request === listRequest) sidebar.render(withKnownCount(sessions));
     } catch (error) {
       if (request === listRequest) sidebar.setMessage(`Could not load sessions: ${error.message}`, { error: true });
     }
@@ -154,6 +167,7 @@ async function main() {
     ui.setStatus("");
     ui.popover.hide();
     ui.messages.dataset.sessionId = sessionId ?? "";
+    known = { sessionId, count: 0 };
     if (!sessionId) {
       conversation.clear();
       ui.messages.dataset.load = "done";
@@ -164,6 +178,7 @@ async function main() {
     try {
       const messages = await api.messages(sessionId);
       if (load !== shown) return;
+      if (known.sessionId === sessionId) known.count = Math.max(known.count, messages.length);
       conversation.renderHistory(messages, toSegments);
       ui.messages.dataset.load = "done";
       ui.scrollToEnd(true);
@@ -270,7 +285,13 @@ async function main() {
           sidebar.setCurrent(sessionId);
           refreshSessions();
         },
-        onFinished: () => refreshSessions(),
+        onFinished: (result, stored) => {
+          if (stored) {
+            if (known.sessionId !== stored.sessionId) known = { sessionId: stored.sessionId, count: 0 };
+            known.count += 2;
+          }
+          refreshSessions();
+        },
       },
     });
     await showSession(sessionFromHash(location.hash));

@@ -5,8 +5,11 @@ const CHAT_URL = "/api/chat";
 
 export class ChatController {
   /**
-   * `hooks`: `{ onSession(sessionId), onFinished(result) }`, called when the
-   * server names the session of a new answer and when an answer ends.
+   * `hooks`: `{ onSession(sessionId), onFinished(result, stored) }`, called
+   * when the server names the session of a new answer and when an answer
+   * ends. `stored` is `{ sessionId, messageId }` once the server announced
+   * the answer (it then stores the question and, however the stream ends,
+   * the answer), else null.
    * `fault` (test-only, see app.js) is forwarded in every request body.
    */
   constructor({ library, conversation, ui, token, fault, hooks }) {
@@ -54,6 +57,7 @@ export class ChatController {
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
 
     let seenSegment = false;
+    let stored = null;
     let chat;
     try {
       chat = this.library.streamChat({
@@ -62,6 +66,7 @@ export class ChatController {
         headers,
         onSession: ({ sessionId, messageId }) => {
           answer.setMessageId(messageId);
+          if (sessionId) stored = { sessionId, messageId };
           if (sessionId && sessionId !== this.sessionId) {
             this.sessionId = sessionId;
             this.hooks.onSession(sessionId);
@@ -107,7 +112,7 @@ export class ChatController {
     this.current = null;
     this.finishAnswer(answer, result ?? { status: "error", error: new Error("No result") });
     this.ui.setStreaming(false);
-    this.hooks.onFinished(result);
+    this.hooks.onFinished(result, stored);
   }
 
   finishAnswer(answer, result) {

@@ -63,11 +63,17 @@ export class ConversationView {
         this.addQuestion(String(message.text ?? ""));
         continue;
       }
-      const answer = this.addAnswer({ state: message.stopped ? "stopped" : "done" });
+      const failed = message.error ? storedError(message.error) : null;
+      const answer = this.addAnswer({ state: failed ? "error" : message.stopped ? "stopped" : "done" });
       answer.setMessageId(message.id);
       for (const segment of toSegments(String(message.text ?? ""))) answer.appendSegment(segment);
       const sources = Array.isArray(message.citations) ? message.citations : [];
-      if (message.stopped) {
+      if (failed) {
+        // As a live failure shows it: the partial text, then the error in place.
+        if (sources.length > 0) answer.applyCitations(sources);
+        answer.markSourcesUnknown();
+        answer.showError(failed);
+      } else if (message.stopped) {
         if (sources.length > 0) answer.applyCitations(sources);
         answer.markSourcesUnknown();
         answer.setNote(answer.renderedText ? "Stopped" : "Stopped before any answer arrived");
@@ -87,12 +93,25 @@ export class ConversationView {
     return message;
   }
 
-  /** Adds an empty answer; history rendering can pass state "done" or "stopped". */
+  /** Adds an empty answer; history rendering can pass state "done", "stopped" or "error". */
   addAnswer({ state = "streaming" } = {}) {
     const answer = new AnswerView(state);
     this.container.append(answer.root);
     return answer;
   }
+}
+
+/**
+ * The error a live stream reports for the server's `error` event (a
+ * StreamError with code `server`), rebuilt from a stored answer's
+ * `{ code, message }`, so that showError renders both the same way.
+ */
+function storedError({ code, message }) {
+  const error = new Error(String(message ?? "") || "The answer failed");
+  error.name = "StreamError";
+  error.code = "server";
+  if (code !== undefined) error.serverCode = String(code);
+  return error;
 }
 
 /** One assistant answer: text, badges, final state. */

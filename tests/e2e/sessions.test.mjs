@@ -34,7 +34,7 @@ async function citedConversations(answer) {
   return [...new Set(ids)].sort();
 }
 
-test("Stop mid-answer keeps the partial answer, and after a reload it is still there, marked as stopped", async () => {
+test("Stop mid-answer keeps the partial answer, counted in the sidebar at once, and after a reload it is still there, marked as stopped", async () => {
   // The server goes quiet after 15 tokens, so Stop lands mid-answer for sure.
   const page = await openChat(browser, { fault: { silenceAfterTokens: 15, silenceMs: 5000 } });
   await ask(page, QUESTION);
@@ -54,6 +54,10 @@ test("Stop mid-answer keeps the partial answer, and after a reload it is still t
 
   const session = await currentSession(page);
   assert.ok(session, page.url());
+  // The server saves the stopped answer when it notices the closed
+  // connection, which may be after the page reloaded the list; the sidebar
+  // counts it anyway.
+  await page.locator(`.session[data-session-id="${session}"] .session-meta`, { hasText: /\b2 messages$/ }).waitFor();
   await page.reload();
   await waitReady(page);
   assert.equal(await currentSession(page), session);

@@ -16,6 +16,7 @@ import {
   openChat,
   rawText,
   settled,
+  waitReady,
 } from "./support.mjs";
 
 let browser;
@@ -193,7 +194,7 @@ test("no flicker: no state of the streaming answer shows a partial citation as t
   await page.context().close();
 });
 
-test("a server error mid-answer is shown next to the partial answer, which stays", async () => {
+test("a server error mid-answer is shown next to the partial answer, which stays, after a reload too", async () => {
   const page = await openChat(browser, { fault: { failAfterTokens: 12 } });
   // Shift+Enter starts a new line; Enter sends.
   const [line1, line2] = ["Which customers are", "at risk of churning?"];
@@ -219,6 +220,24 @@ test("a server error mid-answer is shown next to the partial answer, which stays
   assert.equal(await page.isDisabled("#stop"), true);
   await page.locator("#question").fill("next");
   assert.equal(await page.isDisabled("#send"), false, "the page takes a new question");
+
+  // After a reload the stored answer shows the same: its partial text, then
+  // the same error in place.
+  const session = await currentSession(page);
+  assert.ok(session, page.url());
+  const shownError = await error.textContent();
+  await page.reload();
+  await waitReady(page);
+  assert.equal(await currentSession(page), session);
+  const stored = lastAnswer(page);
+  assert.equal(await stored.getAttribute("data-state"), "error");
+  assert.equal(await rawText(stored), partial);
+  const storedError = stored.locator(".answer-error");
+  assert.equal(await storedError.count(), 1);
+  assert.equal(await storedError.getAttribute("role"), "alert");
+  assert.equal(await storedError.textContent(), shownError);
+  assert.equal(await stored.getAttribute("data-error-code"), "server");
+  assert.equal(await stored.evaluate((a) => a.lastElementChild.className), "answer-error");
   assertNoPageErrors(page);
   await page.context().close();
 });

@@ -3,7 +3,8 @@
 //!
 //! - `done`: the whole text and every citation, saved before `done` is
 //!   sent, so a client that has `done` finds the answer in the history;
-//! - `error`: the partial text, saved before `error` is sent;
+//! - `error`: the partial text with the error's code and message, saved
+//!   before `error` is sent;
 //! - the client goes away (or an injected fault cuts the connection): the
 //!   stream is dropped, and with it the [`Recorder`], whose `Drop` saves the
 //!   partial text with `stopped: true`.
@@ -12,19 +13,29 @@
 
 use crate::monitor::{Monitor, Saved};
 use crate::protocol::Citation;
-use crate::store::{AnswerRecord, Exchange, Store};
+use crate::store::{AnswerError, AnswerRecord, Exchange, Store};
 use crate::streams::StreamSlot;
 use std::sync::Arc;
 
 /// How an answer's stream ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ending {
     /// Complete: `done` follows.
     Done,
-    /// The model failed: `error` follows.
-    Failed,
+    /// The model failed: `error` follows, with this code and message.
+    Failed(AnswerError),
     /// The connection closed before the end.
     Stopped,
+}
+
+impl Ending {
+    /// The ending of a stream whose `error` event has `code` and `message`.
+    pub fn failed(code: &str, message: &str) -> Self {
+        Self::Failed(AnswerError {
+            code: code.to_owned(),
+            message: message.to_owned(),
+        })
+    }
 }
 
 /// The answer being streamed, saved when its stream ends.
@@ -60,6 +71,7 @@ impl Recorder {
                 text: String::new(),
                 citations: Vec::new(),
                 stopped: false,
+                error: None,
             },
             citations,
             slot: Some(slot),
@@ -94,6 +106,10 @@ impl Recorder {
             self.citations.clone()
         } else {
             cited_in(&record.text, &self.citations)
+        };
+        record.error = match ending {
+            Ending::Failed(error) => Some(error),
+            Ending::Done | Ending::Stopped => None,
         };
         Some(record)
     }

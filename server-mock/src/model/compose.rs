@@ -202,16 +202,7 @@ impl Writer {
             );
         }
         if total > shown.len() {
-            let more = total - shown.len();
-            let _ = write!(
-                self.text,
-                " {more} more {} mention it in passing.",
-                if more == 1 {
-                    "conversation"
-                } else {
-                    "conversations"
-                }
-            );
+            self.text.push_str(&in_passing(total - shown.len()));
         }
     }
 
@@ -369,6 +360,17 @@ pub fn counted(n: usize, noun: &str) -> String {
     format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
+/// The closing's note on the conversations not gone through one by one:
+/// ` 1 more conversation mentions it in passing.`, ` 3 more conversations
+/// mention it in passing.`
+fn in_passing(more: usize) -> String {
+    let verb = if more == 1 { "mentions" } else { "mention" };
+    format!(
+        " {} {verb} it in passing.",
+        counted(more, "more conversation")
+    )
+}
+
 fn capitalised(s: &str) -> String {
     let mut chars = s.chars();
     chars.next().map_or_else(String::new, |first| {
@@ -422,5 +424,17 @@ mod tests {
         assert_eq!(list(["A", "B", "C"].into_iter()), "A, B and C");
         assert_eq!(counted(1, "passage"), "1 passage");
         assert_eq!(capitalised("ürgency"), "Ürgency");
+    }
+
+    #[test]
+    fn in_passing_agrees_in_number() {
+        assert_eq!(
+            in_passing(1),
+            " 1 more conversation mentions it in passing."
+        );
+        assert_eq!(
+            in_passing(3),
+            " 3 more conversations mention it in passing."
+        );
     }
 }

@@ -42,7 +42,8 @@ impl Format {
 }
 
 /// The transcript: a heading per question, the answer as it was streamed
-/// (inline citations included), then its sources.
+/// (inline citations included), a note if it was stopped or failed, then
+/// its sources.
 pub fn markdown(session: &SessionSummary, messages: &[StoredMessage]) -> String {
     let mut out = String::new();
     // `write!` into a String cannot fail; its results are ignored for that reason.
@@ -63,6 +64,13 @@ pub fn markdown(session: &SessionSummary, messages: &[StoredMessage]) -> String 
                 let _ = writeln!(out, "### Answer\n\n{}\n", message.text);
                 if message.stopped {
                     let _ = writeln!(out, "*Stopped before the answer was complete.*\n");
+                }
+                if let Some(error) = &message.error {
+                    let _ = writeln!(
+                        out,
+                        "_The answer failed: {} ({})_\n",
+                        error.message, error.code
+                    );
                 }
                 if !message.citations.is_empty() {
                     let _ = writeln!(out, "Sources:\n");
@@ -87,7 +95,7 @@ pub fn markdown(session: &SessionSummary, messages: &[StoredMessage]) -> String 
 mod tests {
     use super::*;
     use crate::protocol::Citation;
-    use crate::store::Timestamp;
+    use crate::store::{AnswerError, Timestamp};
 
     #[test]
     fn format_comes_from_the_query() {
@@ -114,13 +122,13 @@ mod tests {
     }
 
     #[test]
-    fn markdown_transcript_lists_sources_and_stops() {
+    fn markdown_transcript_lists_sources_stops_and_failures() {
         let session = SessionSummary {
             id: "s_1".into(),
             title: "Budget".into(),
             created_at: Timestamp(0),
             updated_at: Timestamp(1),
-            message_count: 2,
+            message_count: 4,
         };
         let message = |role, text: &str, stopped, citations| StoredMessage {
             id: "m".into(),
@@ -128,6 +136,7 @@ mod tests {
             text: text.into(),
             citations,
             stopped,
+            error: None,
             created_at: Timestamp(0),
         };
         let citation = Citation {
@@ -149,14 +158,24 @@ mod tests {
                     true,
                     vec![citation],
                 ),
+                message(Role::User, "And churn?", false, vec![]),
+                StoredMessage {
+                    error: Some(AnswerError {
+                        code: "llm_failed".into(),
+                        message: "The model failed".into(),
+                    }),
+                    ..message(Role::Assistant, "Two accounts", false, vec![])
+                },
             ],
         );
         assert_eq!(
             md,
-            "# Budget\n\nSession `s_1`, started 1970-01-01T00:00:00.000Z, 2 messages.\n\n\
+            "# Budget\n\nSession `s_1`, started 1970-01-01T00:00:00.000Z, 4 messages.\n\n\
              ## Question\n\nWho has budget?\n\n### Answer\n\nSarah [12:45, Sarah Johnson]\n\n\
              *Stopped before the answer was complete.*\n\nSources:\n\n\
-             - [12:45, Sarah Johnson] Acme discovery call: “No budget until Q3.”\n"
+             - [12:45, Sarah Johnson] Acme discovery call: “No budget until Q3.”\n\n\
+             ## Question\n\nAnd churn?\n\n### Answer\n\nTwo accounts\n\n\
+             _The answer failed: The model failed (llm_failed)_\n"
         );
     }
 }

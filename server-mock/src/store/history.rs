@@ -5,7 +5,7 @@ use super::{Db, Store, StoreError, Timestamp};
 use crate::model::Role;
 use crate::protocol::Citation;
 use rusqlite::{params, OptionalExtension, Row};
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 /// One line of `GET /api/sessions`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -38,8 +38,22 @@ pub struct StoredMessage {
     pub citations: Vec<Citation>,
     /// The client went away before the answer was complete.
     pub stopped: bool,
+    /// Why the answer failed, if it ended with an `error` event; always
+    /// present in the JSON, `null` for a question and for a complete or
+    /// stopped answer.
+    pub error: Option<AnswerError>,
     /// When it was stored.
     pub created_at: Timestamp,
+}
+
+/// Why an answer failed: the `code` and `message` of the `error` event
+/// that ended its stream. Stored as this JSON in the `error` column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnswerError {
+    /// Machine-readable, e.g. `llm_failed`.
+    pub code: String,
+    /// Human text.
+    pub message: String,
 }
 
 fn role_name<S: Serializer>(role: &Role, serializer: S) -> Result<S::Ok, S::Error> {
@@ -104,6 +118,8 @@ pub struct AnswerRecord {
     pub citations: Vec<Citation>,
     /// The client went away before the answer was complete.
     pub stopped: bool,
+    /// Why the answer failed, if it ended with an `error` event.
+    pub error: Option<AnswerError>,
 }
 
 /// How much the store holds, over all users (tests check that a refused
@@ -131,7 +147,7 @@ fn summary(row: &Row<'_>) -> rusqlite::Result<SessionSummary> {
 }
 
 /// A message row as SQLite gives it, before its JSON and role are decoded.
-type RawMessage = (String, String, String, String, bool, i64);
+type RawMessage = (String, String, String, String, bool, Option<String>, i64);
 
 fn raw_message(row: &Row<'_>) -> rusqlite::Result<RawMessage> {
     Ok((
@@ -141,11 +157,12 @@ fn raw_message(row: &Row<'_>) -> rusqlite::Result<RawMessage> {
         row.get(3)?,
         row.get(4)?,
         row.get(5)?,
+        row.get(6)?,
     ))
 }
 
 fn decode(
-    (id, role, text, citations, stopped, created_at): RawMessage,
+    (id, role, text, citations, stopped, error, created_at): RawMessage,
 ) -> Result<StoredMessage, StoreError> {
     Ok(StoredMessage {
         id,
@@ -157,6 +174,7 @@ fn decode(
         text,
         citations: serde_json::from_str(&citations)?,
         stopped,
+        error: error.as_deref().map(serde_json::from_str).transpose()?,
         created_at: Timestamp(created_at),
     })
 }
@@ -173,7 +191,7 @@ fn owns(db: &Db, owner: &str, session_id: &str) -> Result<bool, StoreError> {
 /// The `limit` last messages of a session, oldest first.
 fn last_messages(db: &Db, session_id: &str, limit: i64) -> Result<Vec<StoredMessage>, StoreError> {
     let mut statement = db.conn.prepare_cached(
-        "SELECT id, role, text, citations, stopped, created_at FROM (
+        "SELECT id, role, text, citations, stopped, error, created_at FROM (
              SELECT * FROM messages WHERE session_id = ?1 ORDER BY position DESC LIMIT ?2
          ) ORDER BY position",
     )?;
@@ -304,12 +322,17 @@ impl Store {
     /// deleted while it streamed (the answer is then dropped too).
     pub fn save_answer(&self, answer: &AnswerRecord) -> Result<bool, StoreError> {
         let citations = serde_json::to_string(&answer.citations)?;
+        let error = answer
+            .error
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()?;
         self.with(|db| {
             let now = db.tick();
             let tx = db.conn.transaction()?;
             let inserted = tx.execute(
-                "INSERT INTO messages (id, session_id, position, role, text, citations, stopped, created_at)
-                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
+                "INSERT INTO messages (id, session_id, position, role, text, citations, stopped, error, created_at)
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9
                  WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?2)",
                 params![
                     answer.message_id,
@@ -319,6 +342,7 @@ impl Store {
                     answer.text,
                     citations,
                     answer.stopped,
+                    error,
                     now.0
                 ],
             )?;

@@ -35,6 +35,11 @@ const MIGRATIONS: &[&str] = &[
         created_at INTEGER NOT NULL,
         UNIQUE (session_id, position)
     );",
+    // 2: why an answer failed, for an answer that ended with an `error`
+    // event: JSON `{"code": "...", "message": "..."}`, the event's own code
+    // and message. NULL for questions and for complete or stopped answers,
+    // and so for every message stored before this migration.
+    "ALTER TABLE messages ADD COLUMN error TEXT;",
 ];
 
 /// The schema version this build writes.
@@ -85,6 +90,59 @@ mod tests {
             )
             .expect("count");
         assert_eq!(tables, 3);
+    }
+
+    #[test]
+    fn a_version_1_database_migrates_keeping_its_rows_with_no_error() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("v1.db");
+        {
+            // A database as the first build left it: migration 1 only.
+            let conn = Connection::open(&path).expect("open");
+            conn.execute_batch(MIGRATIONS[0]).expect("migration 1");
+            conn.pragma_update(None, "user_version", 1)
+                .expect("version 1");
+            conn.execute_batch(
+                "INSERT INTO users (id, name, token) VALUES ('u_1', 'ana', 'tok');
+                 INSERT INTO sessions (id, owner, title, created_at, updated_at)
+                     VALUES ('s_1', 'u_1', 'Old', 1000, 2000);
+                 INSERT INTO messages (id, session_id, position, role, text, created_at)
+                     VALUES ('m_q', 's_1', 0, 'user', 'Who?', 1000);
+                 INSERT INTO messages (id, session_id, position, role, text, stopped, created_at)
+                     VALUES ('m_a', 's_1', 1, 'assistant', 'Half an ans', 1, 2000);",
+            )
+            .expect("rows");
+        }
+
+        let mut conn = Connection::open(&path).expect("reopen");
+        migrate(&mut conn).expect("migrate");
+        assert_eq!(version(&conn), SCHEMA_VERSION as i64);
+        let errors: Vec<Option<String>> = conn
+            .prepare("SELECT error FROM messages ORDER BY position")
+            .expect("prepare")
+            .query_map([], |row| row.get(0))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        assert_eq!(errors, [None, None]);
+        drop(conn);
+
+        // Read through the store, as the API does.
+        let store = crate::store::Store::open(&crate::store::Location::File(path)).expect("store");
+        let messages = store.messages("u_1", "s_1").expect("read").expect("found");
+        let kept: Vec<(&str, &str, bool, bool)> = messages
+            .iter()
+            .map(|m| (m.id.as_str(), m.text.as_str(), m.stopped, m.error.is_none()))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                ("m_q", "Who?", false, true),
+                ("m_a", "Half an ans", true, true)
+            ]
+        );
+        let json = serde_json::to_value(&messages[1]).expect("json");
+        assert_eq!(json.get("error"), Some(&serde_json::Value::Null));
     }
 
     #[test]

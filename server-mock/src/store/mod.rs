@@ -1,5 +1,5 @@
 //! History in an embedded SQLite database: users and their bearer tokens,
-//! sessions, and the sessions' messages with citations and `stopped`.
+//! sessions, and the sessions' messages with citations, `stopped` and `error`.
 //!
 //! One connection behind a mutex. Every call is short (a few indexed rows),
 //! so handlers run them on tokio's blocking pool through
@@ -13,7 +13,8 @@ mod users;
 
 pub use clock::Timestamp;
 pub use history::{
-    AnswerRecord, Counts, Exchange, NewExchange, SessionSummary, SessionTarget, StoredMessage,
+    AnswerError, AnswerRecord, Counts, Exchange, NewExchange, SessionSummary, SessionTarget,
+    StoredMessage,
 };
 pub use migrations::SCHEMA_VERSION;
 pub use users::{is_valid_token, new_token, User, DEMO_USER};
@@ -61,7 +62,7 @@ impl fmt::Display for Location {
 pub enum StoreError {
     /// SQLite refused or failed.
     Sqlite(rusqlite::Error),
-    /// A stored citations column is not the JSON this build writes.
+    /// A stored citations or error column is not the JSON this build writes.
     Json(serde_json::Error),
     /// The data directory could not be created.
     Io(std::io::Error),
@@ -84,7 +85,7 @@ impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Sqlite(err) => write!(f, "database error: {err}"),
-            Self::Json(err) => write!(f, "stored citations are not valid JSON: {err}"),
+            Self::Json(err) => write!(f, "stored citations or error are not valid JSON: {err}"),
             Self::Io(err) => write!(f, "cannot create the data directory: {err}"),
             Self::NewerSchema { found, known } => write!(
                 f,

@@ -53,6 +53,8 @@ async fn a_finished_answer_is_in_the_history_when_done_arrives() {
     );
     assert_eq!(answer["stopped"], false);
     for message in &stored {
+        // Always present; null for a question and a complete answer.
+        assert_eq!(message.get("error"), Some(&serde_json::Value::Null));
         let created = message["createdAt"].as_str().expect("createdAt");
         assert!(created.len() == 24 && created.ends_with('Z'), "{created}");
     }
@@ -189,6 +191,46 @@ async fn failed_and_cut_answers_store_what_was_generated() {
     let stored = messages(&base, &session_id).await;
     assert_eq!(stored[1]["text"], tokens(&events).concat().as_str());
     assert_eq!(stored[1]["stopped"], false);
+    // The failure is stored with the code and message its `error` event sent.
+    let error = json(only(&events, "error"));
+    assert_eq!(error["code"], "llm_failed");
+    assert_eq!(
+        stored[1]["error"],
+        serde_json::json!({ "code": error["code"], "message": error["message"] })
+    );
+    assert_eq!(stored[0]["error"], serde_json::Value::Null);
+    // The exports carry it too: a note in Markdown, the field in JSON.
+    let export = |format: &'static str| {
+        request_as(
+            &base,
+            reqwest::Method::GET,
+            &format!("/api/sessions/{session_id}/export?format={format}"),
+            TOKEN,
+        )
+        .send()
+    };
+    let md = export("md")
+        .await
+        .expect("export")
+        .text()
+        .await
+        .expect("md");
+    let note = format!(
+        "_The answer failed: {} ({})_",
+        error["message"].as_str().expect("message"),
+        error["code"].as_str().expect("code")
+    );
+    assert!(md.contains(&note), "{md}");
+    let exported: serde_json::Value = serde_json::from_slice(
+        &export("json")
+            .await
+            .expect("export")
+            .bytes()
+            .await
+            .expect("body"),
+    )
+    .expect("JSON");
+    assert_eq!(exported["messages"][1]["error"], stored[1]["error"]);
 
     let cut = serde_json::json!({ "question": BUDGET_QUESTION, "fault": { "cutAfterTokens": 3 } });
     let received = receive(post_chat(&base, &cut.to_string()).await).await;
@@ -209,6 +251,8 @@ async fn failed_and_cut_answers_store_what_was_generated() {
     let stored = messages(&base, &session_id).await;
     assert_eq!(stored[1]["text"], received.tokens().concat().as_str());
     assert_eq!(stored[1]["stopped"], true);
+    // A cut is a stop, not a failure.
+    assert_eq!(stored[1].get("error"), Some(&serde_json::Value::Null));
 }
 
 #[tokio::test]

@@ -84,7 +84,9 @@ fn outcome(steps: &[Step]) -> (Vec<String>, Ending) {
     for step in steps {
         match step {
             Step::Event(ChatEvent::Token(fragment)) => fragments.push(fragment.clone()),
-            Step::Event(ChatEvent::Error { .. }) => return (fragments, Ending::Failed),
+            Step::Event(ChatEvent::Error { code, message, .. }) => {
+                return (fragments, Ending::failed(code, message))
+            }
             Step::Abort => return (fragments, Ending::Stopped),
             _ => {}
         }
@@ -110,7 +112,9 @@ impl Writer {
                 if let Some(recorder) = &mut self.recorder {
                     match &event {
                         ChatEvent::Token(fragment) => recorder.generated(fragment),
-                        ChatEvent::Error { .. } => recorder.finish(Ending::Failed).await,
+                        ChatEvent::Error { code, message, .. } => {
+                            recorder.finish(Ending::failed(code, message)).await
+                        }
                         _ => {}
                     }
                 }

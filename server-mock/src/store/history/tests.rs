@@ -32,6 +32,7 @@ fn answer(store: &Store, exchange: &Exchange, n: usize, stopped: bool) {
         text: format!("answer {n} [0:01, José]"),
         citations: vec![citation("0:01", "José")],
         stopped,
+        error: None,
     });
     assert_eq!(saved.ok(), Some(true));
 }
@@ -82,6 +83,43 @@ fn exchanges_are_stored_in_order_with_citations() {
     assert_eq!(json["role"], "assistant");
     assert_eq!(json["citations"][0]["speaker"], "José");
     assert!(json["createdAt"].as_str().is_some_and(|t| t.ends_with('Z')));
+}
+
+#[test]
+fn a_failed_answer_keeps_its_error_and_the_others_have_none() {
+    let (store, ana, _) = setup();
+    let first = ask(&store, &ana, new("s_1"), 1);
+    let failure = AnswerError {
+        code: "llm_failed".to_owned(),
+        message: "The model failed “mid-answer”".to_owned(),
+    };
+    let saved = store.save_answer(&AnswerRecord {
+        session_id: first.session_id.clone(),
+        message_id: "m_a1".to_owned(),
+        position: first.answer_position,
+        text: "partial [0:01, José]".to_owned(),
+        citations: vec![citation("0:01", "José")],
+        stopped: false,
+        error: Some(failure.clone()),
+    });
+    assert_eq!(saved.ok(), Some(true));
+    let second = ask(&store, &ana, SessionTarget::Existing("s_1".into()), 2);
+    answer(&store, &second, 2, true);
+
+    let messages = store.messages(&ana, "s_1").expect("read").expect("found");
+    let errors: Vec<Option<&AnswerError>> = messages.iter().map(|m| m.error.as_ref()).collect();
+    assert_eq!(errors, [None, Some(&failure), None, None]);
+    assert_eq!(messages[1].text, "partial [0:01, José]");
+    assert!(!messages[1].stopped);
+    let json = serde_json::to_value(&messages).expect("json");
+    assert_eq!(
+        json[1]["error"],
+        serde_json::json!({"code": "llm_failed", "message": "The model failed “mid-answer”"})
+    );
+    for index in [0, 2, 3] {
+        // Present, and null.
+        assert_eq!(json[index].get("error"), Some(&serde_json::Value::Null));
+    }
 }
 
 #[test]
@@ -187,6 +225,7 @@ fn deleting_a_session_drops_its_messages_and_a_late_answer() {
         text: "too late".into(),
         citations: Vec::new(),
         stopped: false,
+        error: None,
     });
     assert_eq!(late.ok(), Some(false));
     assert_eq!(store.counts().ok().map(|c| c.messages), Some(0));
