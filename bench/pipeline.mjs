@@ -4,7 +4,15 @@
 // driving eventsource-parser with a streaming TextDecoder and JSON.parse of
 // the JSON events, which does strictly less (no citation handling).
 //
-//   node bench/pipeline.mjs        (after `bash .ci/build`)
+//   node bench/pipeline.mjs              (after `bash .ci/build`)
+//   node bench/pipeline.mjs --separate   each side in processes of its own
+//
+// In one process the two alternate, so both see the same machine; each
+// then also pays for some of the other's garbage. `--separate` runs each
+// side alone in a fresh process (three of each, alternating), as an app
+// would run one of them.
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { createParser } from "eventsource-parser";
 import { streamChat } from "cite-stream";
 import { chunked } from "./streams.mjs";
@@ -114,15 +122,63 @@ async function measure(runners, chunks, bytes) {
 }
 
 const { bytes, text } = answerStream();
-console.log(`\nstreamChat pipeline vs eventsource-parser + TextDecoder + JSON.parse (Node ${process.version}, median of ${RUNS})`);
-console.log(`${(bytes.length / 1e6).toFixed(1)} MB, 200,000 token events of 1 to 6 characters, a citation every 40`);
-console.log("| chunks | streamChat MB/s | eventsource-parser MB/s | ratio |");
-console.log("|---|---:|---:|---:|");
-for (const size of [1024, 16384]) {
+const SIZES = [1024, 16384];
+const RUNNERS = { streamChat: runOurs, "eventsource-parser": runPeer };
+
+/** One side alone (the child process of `--separate`): prints its MB/s. */
+async function alone(name, size) {
+  const run = RUNNERS[name];
   const chunks = chunked(bytes, size);
-  const [ours, peer] = await measure([runOurs, runPeer], chunks, bytes.length);
-  if (ours.chars !== text.length || peer.chars !== text.length) {
-    throw new Error(`text lengths differ: ${ours.chars} / ${peer.chars} / ${text.length}`);
+  for (let i = 0; i < 5; i++) {
+    if ((await run(chunks)) !== text.length) throw new Error(`${name}: wrong text length`);
   }
-  console.log(`| ${size} B | ${ours.mbps.toFixed(0)} | ${peer.mbps.toFixed(0)} | ${(ours.mbps / peer.mbps).toFixed(2)}x |`);
+  const times = [];
+  for (let i = 0; i < RUNS; i++) {
+    const start = process.hrtime.bigint();
+    await run(chunks);
+    times.push(Number(process.hrtime.bigint() - start) / 1e9);
+  }
+  times.sort((a, b) => a - b);
+  console.log(JSON.stringify({ mbps: bytes.length / 1e6 / times[Math.floor(RUNS / 2)] }));
+}
+
+function header(how) {
+  console.log(`\nstreamChat pipeline vs eventsource-parser + TextDecoder + JSON.parse (Node ${process.version}, ${how})`);
+  console.log(`${(bytes.length / 1e6).toFixed(1)} MB, 200,000 token events of 1 to 6 characters, a citation every 40`);
+  console.log("| chunks | streamChat MB/s | eventsource-parser MB/s | ratio |");
+  console.log("|---|---:|---:|---:|");
+}
+
+const row = (size, ours, peer) =>
+  console.log(`| ${size} B | ${ours.toFixed(0)} | ${peer.toFixed(0)} | ${(ours / peer).toFixed(2)}x |`);
+
+if (process.env.BENCH_ALONE) {
+  await alone(process.env.BENCH_ALONE, Number(process.env.BENCH_SIZE));
+} else if (process.argv.includes("--separate")) {
+  header(`each side alone in 3 processes, median of ${RUNS} runs each, median process`);
+  const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  for (const size of SIZES) {
+    const mbps = { streamChat: [], "eventsource-parser": [] };
+    for (let round = 0; round < 3; round++) {
+      for (const name of Object.keys(mbps)) {
+        const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], {
+          env: { ...process.env, BENCH_ALONE: name, BENCH_SIZE: String(size) },
+          encoding: "utf8",
+        });
+        if (child.status !== 0) throw new Error(`${name} failed: ${child.stderr}`);
+        mbps[name].push(JSON.parse(child.stdout.trim().split("\n").at(-1)).mbps);
+      }
+    }
+    row(size, median(mbps.streamChat), median(mbps["eventsource-parser"]));
+  }
+} else {
+  header(`alternating in one process, median of ${RUNS}`);
+  for (const size of SIZES) {
+    const chunks = chunked(bytes, size);
+    const [ours, peer] = await measure([runOurs, runPeer], chunks, bytes.length);
+    if (ours.chars !== text.length || peer.chars !== text.length) {
+      throw new Error(`text lengths differ: ${ours.chars} / ${peer.chars} / ${text.length}`);
+    }
+    row(size, ours.mbps, peer.mbps);
+  }
 }
