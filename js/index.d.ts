@@ -131,6 +131,10 @@ export interface StreamChatOptions<P extends CitationPattern = "timestamp-speake
   maxEventBytes?: number;
   onSession?(info: SessionInfo): void;
   onStatus?(info: StatusInfo): void;
+  /**
+   * Render-ready, in order. The text of one network chunk comes as one text
+   * segment; each inline citation is a segment of its own, once complete.
+   */
   onSegment?(segment: Segment<P>): void;
   onCitations?(citations: Citation[], resolution: CitationResolution<P>): void;
   onDone?(info: DoneInfo): void;
@@ -144,6 +148,7 @@ export interface ChatResult<P extends CitationPattern = CitationPattern> {
   messageId: string | null;
   /** The answer text received, in full or up to the stop or error. */
   text: string;
+  /** The segments `onSegment` received (equal, not the same objects); their texts join to `text`. */
   segments: Segment<P>[];
   citations: Citation[];
   status: ChatStatus;
