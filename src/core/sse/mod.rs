@@ -314,6 +314,31 @@ impl EventStreamParser {
     /// LINE FEED (CRLF) character pair, a single U+000A LINE FEED (LF)
     /// character, or a single U+000D CARRIAGE RETURN (CR) character."
     fn parse(&mut self, bytes: &[u8], on_event: &mut dyn EventSink) -> Result<(), SseError> {
+        // The usual event has one `data` line, inside this chunk: its value
+        // stays where it is until the event is dispatched, and is copied
+        // into the data buffer only if the chunk ends first.
+        let mut held = None;
+        let result = self.parse_lines(bytes, &mut held, on_event);
+        self.keep_held(&mut held);
+        result
+    }
+
+    /// Copies a held `data` value into the data buffer, as the field would
+    /// have been appended: the value, then LF.
+    fn keep_held(&mut self, held: &mut Option<&[u8]>) {
+        if let Some(value) = held.take() {
+            self.data.reserve(value.len() + 1);
+            self.data.extend_from_slice(value);
+            self.data.push(b'\n');
+        }
+    }
+
+    fn parse_lines<'a>(
+        &mut self,
+        bytes: &'a [u8],
+        held: &mut Option<&'a [u8]>,
+        on_event: &mut dyn EventSink,
+    ) -> Result<(), SseError> {
         let mut rest = bytes;
         if self.after_cr && !rest.is_empty() {
             self.after_cr = false;
@@ -336,12 +361,17 @@ impl EventStreamParser {
             }
             if self.line.is_empty() {
                 self.check_line(piece.len())?;
-                self.process_line(piece, on_event)?;
+                self.process_line(piece, held, on_event)?;
             } else {
+                // Only the first line of a chunk can finish a pending line,
+                // so nothing is held yet; what this line holds is copied
+                // before the line's buffer is reused.
                 self.check_line(self.line.len() + piece.len())?;
                 let mut line = std::mem::take(&mut self.line);
                 line.extend_from_slice(piece);
-                let result = self.process_line(&line, on_event);
+                let mut from_line = None;
+                let result = self.process_line(&line, &mut from_line, on_event);
+                self.keep_held(&mut from_line);
                 line.clear();
                 release_if_large(&mut line);
                 self.line = line;
@@ -375,9 +405,14 @@ impl EventStreamParser {
     /// the string is not empty but does not contain a U+003A COLON character
     /// (:): use the whole line as the field name, and the empty string as
     /// the field value."
-    fn process_line(&mut self, line: &[u8], on_event: &mut dyn EventSink) -> Result<(), SseError> {
+    fn process_line<'a>(
+        &mut self,
+        line: &'a [u8],
+        held: &mut Option<&'a [u8]>,
+        on_event: &mut dyn EventSink,
+    ) -> Result<(), SseError> {
         if line.is_empty() {
-            self.dispatch(on_event);
+            self.dispatch(held, on_event);
             return Ok(());
         }
         let (field, value) = match find_colon(line) {
@@ -388,12 +423,17 @@ impl EventStreamParser {
             }
             None => (line, &b""[..]),
         };
-        self.process_field(field, value)
+        self.process_field(field, value, held)
     }
 
     /// "The steps to process the field given a field name and a field value
     /// depend on the field name", compared literally (case-sensitively).
-    fn process_field(&mut self, field: &[u8], value: &[u8]) -> Result<(), SseError> {
+    fn process_field<'a>(
+        &mut self,
+        field: &[u8],
+        value: &'a [u8],
+        held: &mut Option<&'a [u8]>,
+    ) -> Result<(), SseError> {
         match field {
             // "Set the event type buffer to the field value."
             b"event" => {
@@ -406,14 +446,21 @@ impl EventStreamParser {
             // "Append the field value to the data buffer, then append a
             // single U+000A LINE FEED (LF) character to the data buffer."
             b"data" => {
-                if self.data.len() + value.len() + 1 > self.max_event_bytes {
+                let buffered = self.data.len() + held.map_or(0, |held| held.len() + 1);
+                if buffered + value.len() + 1 > self.max_event_bytes {
                     return Err(SseError::EventTooLarge {
                         limit: self.max_event_bytes,
                     });
                 }
-                self.data.reserve(value.len() + 1);
-                self.data.extend_from_slice(value);
-                self.data.push(b'\n');
+                if buffered == 0 {
+                    // The first data line: held, not copied (see `parse`).
+                    *held = Some(value);
+                } else {
+                    self.keep_held(held);
+                    self.data.reserve(value.len() + 1);
+                    self.data.extend_from_slice(value);
+                    self.data.push(b'\n');
+                }
             }
             // "If the field value does not contain U+0000 NULL, then set the
             // last event ID buffer to the field value. Otherwise, ignore the
@@ -444,7 +491,7 @@ impl EventStreamParser {
     /// "When the user agent is required to dispatch the event, the user
     /// agent must process the data buffer, the event type buffer, and the
     /// last event ID buffer using steps appropriate for the user agent."
-    fn dispatch(&mut self, on_event: &mut dyn EventSink) {
+    fn dispatch(&mut self, held: &mut Option<&[u8]>, on_event: &mut dyn EventSink) {
         // "Set the last event ID string of the event source to the value of
         // the last event ID buffer. The buffer does not get reset, so the
         // last event ID string of the event source remains set to this value
@@ -457,13 +504,18 @@ impl EventStreamParser {
         }
         // "If the data buffer is an empty string, set the data buffer and the
         // event type buffer to the empty string and return."
-        if self.data.is_empty() {
+        // A held value is the whole buffer: the value, then LF.
+        let held = held.take();
+        if held.is_none() && self.data.is_empty() {
             self.event_type_set = false;
             return;
         }
         // "If the data buffer's last character is a U+000A LINE FEED (LF)
         // character, then remove the last character from the data buffer."
-        let data = self.data.strip_suffix(b"\n").unwrap_or(&self.data);
+        let data = match held {
+            Some(value) => value,
+            None => self.data.strip_suffix(b"\n").unwrap_or(&self.data),
+        };
         // "Initialize event's type attribute to "message" ... If the event
         // type buffer has a value other than the empty string, change the
         // type of the newly created event to equal the value of the event
