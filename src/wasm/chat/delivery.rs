@@ -15,7 +15,8 @@ impl Shared {
     /// Calls the callback for each output, in order, until the stream is
     /// halted. A throwing callback halts it with a `callback` error.
     pub(super) fn deliver(&self, outputs: Vec<Output>) -> Result<(), StreamError> {
-        let callbacks = &self.options.callbacks;
+        let caller = self.caller.borrow();
+        let callbacks = &caller.callbacks;
         for output in outputs {
             let (callback, name, args): (_, _, Vec<JsValue>) = match output {
                 // The pipeline's transcript has recorded them already: what
@@ -24,7 +25,7 @@ impl Shared {
                 // these are short-lived.
                 Output::Segments(batch) => {
                     if let (Some(callback), false) = (&callbacks.on_segment, self.closed.get()) {
-                        let this = &self.options.this;
+                        let this = &caller.this;
                         let objects = segment_batch_to_js(&batch);
                         if deliver_segments(&objects, callback, this, &self.closed_js) >= 0 {
                             self.callback_threw("onSegment", take_thrown(&self.closed_js));
@@ -71,7 +72,8 @@ impl Shared {
         if self.closed.get() && name != "onError" {
             return false;
         }
-        let this = &self.options.this;
+        let caller = self.caller.borrow();
+        let this = &caller.this;
         let result = match args {
             [] => callback.call0(this),
             [a] => callback.call1(this, a),
@@ -96,6 +98,7 @@ impl Shared {
             cause,
         };
         self.halt(Halt::Failed(error.clone()));
-        self.call(&self.options.callbacks.on_error, "onError", &[error.into()]);
+        let on_error = self.caller.borrow().callbacks.on_error.clone();
+        self.call(&on_error, "onError", &[error.into()]);
     }
 }

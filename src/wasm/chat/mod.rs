@@ -24,7 +24,7 @@ use web_sys::{AbortController, ReadableStreamDefaultReader};
 use self::request::{network, pump, settle_quietly};
 use super::convert::{sources_to_js, transcript_segments_to_js, EngineJson};
 use super::error::StreamError;
-use super::options::ChatOptions;
+use super::options::{Callbacks, ChatOptions};
 use crate::core::pipeline::ChatPipeline;
 
 /// Why the stream is over, before it is over.
@@ -38,8 +38,23 @@ enum Halt {
     Failed(StreamError),
 }
 
+/// The caller's own JS objects that the stream holds. It gives them up when
+/// it settles: the JS side holds the stream, and a callback that refers to
+/// its own stream (or a listener on the caller's signal that does) would
+/// otherwise keep the stream, its answer and its result alive for ever,
+/// since the garbage collector cannot see the cycle through wasm.
+#[derive(Default)]
+struct CallerRefs {
+    callbacks: Callbacks,
+    /// The options object, `this` for callbacks.
+    this: JsValue,
+    signal: Option<web_sys::AbortSignal>,
+}
+
 struct Shared {
+    /// With its callbacks, `this` and signal moved to `caller`.
     options: ChatOptions,
+    caller: RefCell<CallerRefs>,
     controller: AbortController,
     pipeline: RefCell<ChatPipeline>,
     halt: RefCell<Option<Halt>>,
@@ -75,11 +90,17 @@ impl ChatStream {
     /// Starts the request at once. Throws a `TypeError` for a wrong option.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<ChatStream, JsValue> {
-        let options = ChatOptions::read(options)?;
+        let mut options = ChatOptions::read(options)?;
+        let caller = CallerRefs {
+            callbacks: std::mem::take(&mut options.callbacks),
+            this: std::mem::replace(&mut options.this, JsValue::UNDEFINED),
+            signal: options.signal.take(),
+        };
         let controller = AbortController::new()?;
         let pipeline = ChatPipeline::new(options.max_event_bytes, options.citations);
         let shared = Rc::new(Shared {
             options,
+            caller: RefCell::new(caller),
             controller,
             pipeline: RefCell::new(pipeline),
             halt: RefCell::new(None),
@@ -155,7 +176,7 @@ impl Shared {
     }
 
     fn listen_to_caller_signal(self: &Rc<Self>) {
-        let Some(signal) = self.options.signal.clone() else {
+        let Some(signal) = self.caller.borrow().signal.clone() else {
             return;
         };
         if signal.aborted() {
@@ -192,7 +213,8 @@ impl Shared {
         let _ = self.deliver(out);
         if let Some(error) = failure {
             if !matches!(error, StreamError::Callback { .. }) {
-                self.call(&self.options.callbacks.on_error, "onError", &[error.into()]);
+                let on_error = self.caller.borrow().callbacks.on_error.clone();
+                self.call(&on_error, "onError", &[error.into()]);
             }
         }
         self.close();
@@ -298,16 +320,22 @@ impl Shared {
         result.into()
     }
 
-    /// `finished` has its value: no callback, no listener any more.
+    /// `finished` has its value: no callback, no listener, and no reference
+    /// to the caller's objects any more (see [`CallerRefs`]).
     fn settle(&self) {
         self.close();
         self.settled.set(true);
         self.citation_timer.borrow_mut().take();
         self.idle_timer.borrow_mut().take();
-        if let (Some(signal), Some(listener)) = (
-            &self.options.signal,
-            self.abort_listener.borrow_mut().take(),
-        ) {
+        // Nothing else borrows `caller` now: callbacks run only from
+        // delivery, which is over once the stream is closed.
+        let caller = match self.caller.try_borrow_mut() {
+            Ok(mut caller) => std::mem::take(&mut *caller),
+            Err(_) => return,
+        };
+        if let (Some(signal), Some(listener)) =
+            (&caller.signal, self.abort_listener.borrow_mut().take())
+        {
             let _ = signal
                 .remove_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
         }
