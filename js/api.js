@@ -147,14 +147,24 @@ export function streamChat(options) {
   };
   const wrapped = { ...options };
   for (const [name, toEvent] of Object.entries(CALLBACKS)) {
-    const user = options?.[name];
-    wrapped[name] = function (...args) {
-      if (queue) {
-        queue.push(toEvent(...args));
-        notify();
-      }
-      if (typeof user === "function") return user.apply(options, args);
-    };
+    const user = typeof options?.[name] === "function" ? options[name] : undefined;
+    // Fixed arity: onSegment runs once per chunk, so no rest array.
+    wrapped[name] =
+      toEvent.length === 1
+        ? function (a) {
+            if (queue) {
+              queue.push(toEvent(a));
+              notify();
+            }
+            if (user) return user.call(options, a);
+          }
+        : function (a, b) {
+            if (queue) {
+              queue.push(toEvent(a, b));
+              notify();
+            }
+            if (user) return user.call(options, a, b);
+          };
   }
   const stream = new ChatStream(wrapped);
   const finished = stream.finished.then((result) => {

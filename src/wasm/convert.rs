@@ -24,15 +24,6 @@ export function status(message) { return { message }; }
 export function done(messageId, processingMs, tokenCount) { return { messageId, processingMs, tokenCount }; }
 export function unbacked(segmentIndex, entry) { return { segmentIndex, ...entry }; }
 export function resolution(matches, unbacked) { return { matches, unbacked }; }
-export function segmentBatch(packed, citationAt, citationEntries) {
-  const texts = packed.split('\\r');
-  const out = new Array(texts.length);
-  for (let i = 0; i < texts.length; i++) out[i] = { kind: 'text', text: texts[i] };
-  for (let j = 0; j < citationAt.length; j++) {
-    out[citationAt[j]] = { kind: 'citation', text: texts[citationAt[j]], citations: citationEntries[j] };
-  }
-  return out;
-}
 export function segmentsOf(text, ends, citationAt, citationEntries) {
   const out = new Array(ends.length);
   for (let i = 0, start = 0; i < ends.length; start = ends[i++]) {
@@ -43,11 +34,15 @@ export function segmentsOf(text, ends, citationAt, citationEntries) {
   }
   return out;
 }
-export function deliverSegments(segments, callback, thisArg, state) {
-  for (let i = 0; i < segments.length; i++) {
+export function deliverBatch(packed, citationAt, citationEntries, callback, thisArg, state) {
+  const texts = packed.split('\\r');
+  for (let i = 0, c = 0; i < texts.length; i++) {
     if (state.closed) return -1;
+    const segment = c < citationAt.length && citationAt[c] === i
+      ? { kind: 'citation', text: texts[i], citations: citationEntries[c++] }
+      : { kind: 'text', text: texts[i] };
     try {
-      callback.call(thisArg, segments[i]);
+      callback.call(thisArg, segment);
     } catch (error) {
       state.thrown = error;
       return i;
@@ -85,19 +80,20 @@ extern "C" {
         citation_at: &[u32],
         citation_entries: Array,
     ) -> Array;
-    #[wasm_bindgen(js_name = segmentBatch)]
-    fn segment_batch(packed: &str, citation_at: &[u32], citation_entries: Array) -> Array;
-    /// Calls `callback` with each segment, in JS (no boundary crossing per
-    /// segment), until `state.closed` is set; returns the index of the call
-    /// that threw (its exception kept in `state`), or -1.
-    #[wasm_bindgen(js_name = deliverSegments)]
-    pub(crate) fn deliver_segments(
-        segments: &Array,
+    /// Makes the segments of a batch and calls `callback` with each, in JS
+    /// (one boundary crossing per batch), until `state.closed` is set;
+    /// returns the index of the call that threw (its exception kept in
+    /// `state`), or -1.
+    #[wasm_bindgen(js_name = deliverBatch)]
+    fn deliver_batch(
+        packed: &str,
+        citation_at: &[u32],
+        citation_entries: Option<Array>,
         callback: &js_sys::Function,
         this: &JsValue,
         state: &js_sys::Object,
     ) -> i32;
-    /// The exception `deliverSegments` kept.
+    /// The exception `deliverBatch` kept.
     #[wasm_bindgen(js_name = takeThrown)]
     pub(crate) fn take_thrown(state: &js_sys::Object) -> JsValue;
 }
@@ -160,18 +156,32 @@ pub(crate) fn segment_to_js(value: &Segment) -> JsValue {
     }
 }
 
-/// A batch of segments in one crossing: JS splits the packed texts and
-/// wraps each in its object.
-pub(crate) fn segment_batch_to_js(batch: &SegmentBatch) -> Array {
+/// Hands a batch of segments to `callback` in one crossing (see
+/// `deliverBatch`): the index of the call that threw, or -1.
+pub(crate) fn deliver_segment_batch(
+    batch: &SegmentBatch,
+    callback: &js_sys::Function,
+    this: &JsValue,
+    state: &js_sys::Object,
+) -> i32 {
     let citation_at: Vec<u32> = batch.citations.iter().map(|(at, _)| *at as u32).collect();
-    let citation_entries: Array = batch
-        .citations
-        .iter()
-        .map(|(_, entries)| -> JsValue {
-            entries.iter().map(entry_to_js).collect::<Array>().into()
-        })
-        .collect();
-    segment_batch(&batch.packed, &citation_at, citation_entries)
+    let citation_entries = (!batch.citations.is_empty()).then(|| {
+        batch
+            .citations
+            .iter()
+            .map(|(_, entries)| -> JsValue {
+                entries.iter().map(entry_to_js).collect::<Array>().into()
+            })
+            .collect::<Array>()
+    });
+    deliver_batch(
+        &batch.packed,
+        &citation_at,
+        citation_entries,
+        callback,
+        this,
+        state,
+    )
 }
 
 /// The segments of a whole answer, cut out of its text (`text_js`, the

@@ -6,8 +6,8 @@ use wasm_bindgen::JsValue;
 use super::{Halt, Shared};
 use crate::core::pipeline::Output;
 use crate::wasm::convert::{
-    deliver_segments, done_to_js, resolution_to_js, segment_batch_to_js, session_to_js,
-    sources_to_js, status_to_js, take_thrown,
+    deliver_segment_batch, done_to_js, resolution_to_js, session_to_js, sources_to_js,
+    status_to_js, take_thrown,
 };
 use crate::wasm::error::StreamError;
 
@@ -26,8 +26,7 @@ impl Shared {
                 Output::Segments(batch) => {
                     if let (Some(callback), false) = (&callbacks.on_segment, self.closed.get()) {
                         let this = &caller.this;
-                        let objects = segment_batch_to_js(&batch);
-                        if deliver_segments(&objects, callback, this, &self.closed_js) >= 0 {
+                        if deliver_segment_batch(&batch, callback, this, &self.closed_js) >= 0 {
                             self.callback_threw("onSegment", take_thrown(&self.closed_js));
                         }
                     }

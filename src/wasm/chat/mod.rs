@@ -14,7 +14,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
-use js_sys::{Object, Promise, Reflect, Uint8Array};
+use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -68,8 +68,6 @@ struct Shared {
     /// The timer that releases a held citation candidate at its deadline,
     /// with the deadline it was armed for.
     citation_timer: RefCell<Option<(f64, Timeout)>>,
-    /// The current chunk's bytes, copied out of JS (the allocation reused).
-    chunk: RefCell<Vec<u8>>,
     /// Why the last chunk ended the stream, if it failed.
     chunk_error: RefCell<Option<StreamError>>,
     /// When a byte last arrived (or the request started), and the timer
@@ -109,7 +107,6 @@ impl ChatStream {
             settled: Cell::new(false),
             abort_listener: RefCell::new(None),
             citation_timer: RefCell::new(None),
-            chunk: RefCell::new(Vec::new()),
             chunk_error: RefCell::new(None),
             last_byte_at: Cell::new(js_sys::Date::now()),
             idle_timer: RefCell::new(None),
@@ -235,7 +232,8 @@ impl Shared {
         // A JS loop reads the body and hands each chunk to one Rust
         // closure: no future, no closures and no property reads per chunk.
         let weak = Rc::downgrade(self);
-        let on_chunk = Closure::<dyn FnMut(Uint8Array) -> bool>::new(move |bytes: Uint8Array| {
+        // The glue copies each chunk into wasm memory on the way in.
+        let on_chunk = Closure::<dyn FnMut(Vec<u8>) -> bool>::new(move |bytes: Vec<u8>| {
             weak.upgrade()
                 .is_some_and(|shared| shared.take_chunk(&bytes))
         });
@@ -260,21 +258,17 @@ impl Shared {
     /// One chunk of the body: through the pipeline and out to the
     /// callbacks. `false` tells the reading loop to stop: the stream was
     /// halted, ended, or failed (the failure kept for `stream`).
-    fn take_chunk(self: &Rc<Self>, bytes: &Uint8Array) -> bool {
+    fn take_chunk(self: &Rc<Self>, bytes: &[u8]) -> bool {
         if self.halted() {
             return false;
         }
         let now = js_sys::Date::now();
         self.last_byte_at.set(now);
         let mut out = Vec::new();
-        let fed = {
-            let mut chunk = self.chunk.borrow_mut();
-            chunk.resize(bytes.length() as usize, 0);
-            bytes.copy_to(&mut chunk);
-            self.pipeline
-                .borrow_mut()
-                .feed::<EngineJson>(&chunk, now, &mut out)
-        };
+        let fed = self
+            .pipeline
+            .borrow_mut()
+            .feed::<EngineJson>(bytes, now, &mut out);
         let failure = self.deliver(out).err().or(fed.err().map(StreamError::from));
         if let Some(error) = failure {
             *self.chunk_error.borrow_mut() = Some(error);

@@ -1,7 +1,7 @@
 //! The request: the POST through the global `fetch`, the checks of the
 //! response, and the loop that reads its body.
 
-use js_sys::{Promise, Uint8Array};
+use js_sys::Promise;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -26,7 +26,7 @@ extern "C" {
     /// the read error.
     pub(super) fn pump(
         reader: &ReadableStreamDefaultReader,
-        on_chunk: &Closure<dyn FnMut(Uint8Array) -> bool>,
+        on_chunk: &Closure<dyn FnMut(Vec<u8>) -> bool>,
     ) -> Promise;
 }
 
