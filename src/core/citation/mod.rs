@@ -138,7 +138,7 @@ impl CitationBuffer {
     /// citation. A candidate whose pause has reached the timeout is released
     /// before the new text is looked at.
     pub fn push<S: SegmentSink>(&mut self, text: &str, now: f64, out: &mut S) {
-        if self.held.is_empty() && find_open(text.as_bytes()).is_none() {
+        if self.held.is_empty() && crate::core::find_byte(text.as_bytes(), b'[').is_none() {
             // The common case, inlined for each sink: nothing held (so
             // nothing to time out), nothing to hold.
             if !text.is_empty() {
@@ -158,7 +158,7 @@ impl CitationBuffer {
         while !rest.is_empty() {
             if self.held.is_empty() {
                 // Outside a candidate only `[` matters: copy up to it at once.
-                let Some(open) = find_open(rest.as_bytes()) else {
+                let Some(open) = crate::core::find_byte(rest.as_bytes(), b'[') else {
                     run.push_str(rest);
                     break;
                 };
@@ -263,16 +263,6 @@ fn flush_text(run: &mut String, out: &mut dyn SegmentSink) {
     if !run.is_empty() {
         out.text(run);
         run.clear();
-    }
-}
-
-/// The first `[`. Tokens are a few bytes long, where a plain loop beats
-/// setting up a vector search; longer text goes to memchr.
-fn find_open(bytes: &[u8]) -> Option<usize> {
-    if bytes.len() <= 16 {
-        bytes.iter().position(|&b| b == b'[')
-    } else {
-        memchr::memchr(b'[', bytes)
     }
 }
 

@@ -141,18 +141,6 @@ fn find_line_end(bytes: &[u8], long_line: bool) -> Option<usize> {
     memchr::memchr2(b'\r', b'\n', &bytes[head.len()..]).map(|end| end + head.len())
 }
 
-/// The first `:`. Field names are short, so a plain loop over the first
-/// bytes finds it before a vector search would be set up; a line with no
-/// colon early on goes to memchr.
-fn find_colon(line: &[u8]) -> Option<usize> {
-    const SHORT: usize = 16;
-    let head = &line[..line.len().min(SHORT)];
-    if let Some(colon) = head.iter().position(|&b| b == b':') {
-        return Some(colon);
-    }
-    memchr::memchr(b':', &line[head.len()..]).map(|colon| colon + head.len())
-}
-
 /// A buffer that grew for one large event gives its memory back, so a
 /// long-lived parser does not keep the high-water mark of its stream.
 fn release_if_large(buffer: &mut Vec<u8>) {
@@ -415,7 +403,7 @@ impl EventStreamParser {
             self.dispatch(held, on_event);
             return Ok(());
         }
-        let (field, value) = match find_colon(line) {
+        let (field, value) = match crate::core::find_byte(line, b':') {
             Some(0) => return Ok(()),
             Some(colon) => {
                 let value = &line[colon + 1..];
