@@ -120,19 +120,23 @@ async fn delete_removes_a_session_and_its_messages() {
     }
 }
 
+/// `GET /api/sessions/{session_id}/export?format={format}` as the user `test`.
+async fn export(base: &str, session_id: &str, format: &str) -> reqwest::Result<reqwest::Response> {
+    request_as(
+        base,
+        reqwest::Method::GET,
+        &format!("/api/sessions/{session_id}/export?format={format}"),
+        TOKEN,
+    )
+    .send()
+    .await
+}
+
 #[tokio::test]
 async fn export_as_markdown_or_json_is_a_download() {
     let base = spawn(bundled_state(Duration::ZERO)).await;
     let (events, session_id) = ask_in(&base, None, BUDGET_QUESTION).await;
-    let export = |format: &str| {
-        request_as(
-            &base,
-            reqwest::Method::GET,
-            &format!("/api/sessions/{session_id}/export?format={format}"),
-            TOKEN,
-        )
-        .send()
-    };
+    let export = |format| export(&base, &session_id, format);
 
     let md = export("md").await.expect("export");
     assert_eq!(md.status(), 200);
@@ -200,15 +204,7 @@ async fn failed_and_cut_answers_store_what_was_generated() {
     );
     assert_eq!(stored[0]["error"], serde_json::Value::Null);
     // The exports carry it too: a note in Markdown, the field in JSON.
-    let export = |format: &'static str| {
-        request_as(
-            &base,
-            reqwest::Method::GET,
-            &format!("/api/sessions/{session_id}/export?format={format}"),
-            TOKEN,
-        )
-        .send()
-    };
+    let export = |format| export(&base, &session_id, format);
     let md = export("md")
         .await
         .expect("export")
