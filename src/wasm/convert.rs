@@ -156,6 +156,19 @@ pub(crate) fn segment_to_js(value: &Segment) -> JsValue {
     }
 }
 
+/// The citation segments of a batch or a log: their indexes, and for each
+/// the array of its entries.
+fn citations_to_js(citations: &[(usize, Vec<CitationRef>)]) -> (Vec<u32>, Array) {
+    let at = citations.iter().map(|(at, _)| *at as u32).collect();
+    let entries = citations
+        .iter()
+        .map(|(_, entries)| -> JsValue {
+            entries.iter().map(entry_to_js).collect::<Array>().into()
+        })
+        .collect();
+    (at, entries)
+}
+
 /// Hands a batch of segments to `callback` in one crossing (see
 /// `deliverBatch`): the index of the call that threw, or -1.
 pub(crate) fn deliver_segment_batch(
@@ -164,16 +177,13 @@ pub(crate) fn deliver_segment_batch(
     this: &JsValue,
     state: &js_sys::Object,
 ) -> i32 {
-    let citation_at: Vec<u32> = batch.citations.iter().map(|(at, _)| *at as u32).collect();
-    let citation_entries = (!batch.citations.is_empty()).then(|| {
-        batch
-            .citations
-            .iter()
-            .map(|(_, entries)| -> JsValue {
-                entries.iter().map(entry_to_js).collect::<Array>().into()
-            })
-            .collect::<Array>()
-    });
+    // Most batches cite nothing: no array is made for them.
+    let (citation_at, citation_entries) = if batch.citations.is_empty() {
+        (Vec::new(), None)
+    } else {
+        let (at, entries) = citations_to_js(&batch.citations);
+        (at, Some(entries))
+    };
     deliver_batch(
         &batch.packed,
         &citation_at,
@@ -201,14 +211,7 @@ pub(crate) fn transcript_segments_to_js(transcript: &Transcript, text_js: &JsVal
         ends.push(units);
         start = end;
     }
-    let citation_at: Vec<u32> = log.citations.iter().map(|(at, _)| *at as u32).collect();
-    let citation_entries: Array = log
-        .citations
-        .iter()
-        .map(|(_, entries)| -> JsValue {
-            entries.iter().map(entry_to_js).collect::<Array>().into()
-        })
-        .collect();
+    let (citation_at, citation_entries) = citations_to_js(&log.citations);
     segments_of(text_js, &ends, &citation_at, citation_entries)
 }
 
