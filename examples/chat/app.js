@@ -13,8 +13,11 @@
 //
 // Model text is only ever put into the DOM as text nodes or textContent.
 //
+// The bearer token is the page's meta tag, which the server fills in with the
+// demo user's; there is deliberately no way to pass one in the URL, so a link
+// from another site can't sign the page in as somebody else (login CSRF).
+//
 // Query parameters:
-//   ?token=...     bearer token to use instead of the page's meta tag.
 //   ?fault=<json>  TEST ONLY: sent as the `fault` object of every chat request,
 //                  for the end-to-end tests (tests/e2e/). Only a server started
 //                  with --test-mode accepts it; any other refuses the request
@@ -29,9 +32,9 @@ import { SessionsSidebar, sessionFromHash, sessionHash } from "./sessions-sideba
 const LIBRARY_URL = "/pkg/index.js";
 const params = new URLSearchParams(location.search);
 
-/** Bearer token: ?token=..., else the page's meta tag (the server fills in the demo user's). */
+/** Bearer token: the page's meta tag (the server fills in the demo user's). */
 function resolveToken() {
-  return params.get("token") || document.querySelector('meta[name="cite-stream-token"]')?.content || "";
+  return document.querySelector('meta[name="cite-stream-token"]')?.content || "";
 }
 
 /** The test-only `fault` object from ?fault=<json>: `{ fault }`, or `{ error }` if it is not JSON. */

@@ -1,15 +1,17 @@
-//! The HTTP surface: routes, CORS and static files, built by [`app`] so
-//! tests can mount it on any listener, and the state its handlers share.
+//! The HTTP surface: routes, the security layers ([`crate::security`]) and
+//! static files, built by [`app`] so tests can mount it on any listener,
+//! and the state its handlers share.
 
 use crate::chat::{self, request::MAX_BODY_BYTES};
 use crate::config::Config;
 use crate::corpus::{Corpus, CorpusError};
 use crate::monitor::Monitor;
-use crate::store::{Store, StoreError, User};
+use crate::store::{DemoUser, Store, StoreError};
 use crate::streams::{StreamLimiter, DEFAULT_MAX_STREAMS_PER_USER};
-use crate::{error, page, sessions};
+use crate::security::{self, HostPolicy};
+use crate::{error, page, sessions, static_files};
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, Method};
+use axum::middleware;
 use axum::response::Redirect;
 use axum::routing::{delete, get, post};
 use axum::Router;
@@ -17,7 +19,6 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tower_http::cors::{Any, CorsLayer};
 use tower_http::services::ServeDir;
 
 /// What the handlers share. Cheap to clone.
@@ -40,6 +41,15 @@ pub struct AppState {
     pub streams: Arc<StreamLimiter>,
     /// What recent answers did, for tests to observe.
     pub monitor: Arc<Monitor>,
+    /// The demo user's token, put on the example page; `None` serves the
+    /// page as it is on disk. Held in memory only: the store has its hash.
+    pub demo_token: Option<String>,
+    /// Origins whose pages may read `/api/*` (`--allow-origin`, see
+    /// [`security::origin_allowed`]); none by default.
+    pub allowed_origins: Vec<String>,
+    /// The host names answered besides IP literals and `localhost`
+    /// (`--allow-host`).
+    pub hosts: Arc<HostPolicy>,
 }
 
 /// Why the server could not start.
@@ -76,13 +86,16 @@ impl AppState {
             store,
             streams: StreamLimiter::new(DEFAULT_MAX_STREAMS_PER_USER),
             monitor: Arc::new(Monitor::new()),
+            demo_token: None,
+            allowed_origins: Vec::new(),
+            hosts: Arc::new(HostPolicy::default()),
         }
     }
 
     /// State for a parsed command line, with the bundled corpus and the
-    /// database it names, and the demo user (returned too, for its token)
-    /// and the `--user`s in it.
-    pub fn from_config(config: &Config) -> Result<(Self, User), StartError> {
+    /// database it names, and the demo user (returned too, with the token
+    /// it has from this start) and the `--user`s in it.
+    pub fn from_config(config: &Config) -> Result<(Self, DemoUser), StartError> {
         let corpus = Corpus::bundled().map_err(StartError::Corpus)?;
         let store = Store::open(&config.database).map_err(StartError::Store)?;
         let demo = store
@@ -100,25 +113,31 @@ impl AppState {
             store,
             streams: StreamLimiter::new(config.max_streams_per_user),
             monitor: Arc::new(Monitor::new()),
+            demo_token: Some(demo.token.clone()),
+            allowed_origins: config.allowed_origins.clone(),
+            hosts: Arc::new(HostPolicy::new(&config.allowed_hosts)),
         };
         Ok((state, demo))
     }
 }
 
-/// The whole application: API, example page, npm package, CORS.
+/// The whole application: the API (with CORS for the allowed origins
+/// only), the example page and the npm package (never readable by another
+/// origin), all behind the `Host` check and with the security headers.
 pub fn app(state: AppState) -> Router {
     // `ServeDir` maps the request path onto the directory, so serving the
     // examples root on `/chat…` gives `/chat/` = `<examples>/chat/`, and
     // `/chat` gets ServeDir's redirect to `/chat/` (the page's relative URLs
     // need the slash). The page itself is served with the demo token in it.
     let examples = ServeDir::new(&state.examples_dir);
-    Router::new()
-        .route("/", get(|| async { Redirect::temporary("/chat/") }))
+    let files = Router::new()
         .route_service("/chat", examples.clone())
         .route("/chat/", get(page::chat_index))
         .route("/chat/index.html", get(page::chat_index))
         .route_service("/chat/{*path}", examples)
         .nest_service("/pkg", ServeDir::new(&state.pkg_dir))
+        .layer(middleware::from_fn(static_files::guard));
+    let api = Router::new()
         .route(
             "/api/chat",
             post(chat::chat)
@@ -141,19 +160,18 @@ pub fn app(state: AppState) -> Router {
             "/api/sessions/{id}/export",
             get(sessions::export).fallback(error::method_not_allowed),
         )
+        .route("/api/{*rest}", axum::routing::any(error::not_found));
+    let api = match security::cors(&state.allowed_origins) {
+        Some(cors) => api.layer(cors),
+        None => api,
+    };
+    let hosts = Arc::clone(&state.hosts);
+    Router::new()
+        .route("/", get(|| async { Redirect::temporary("/chat/") }))
+        .merge(files)
+        .merge(api)
         .fallback(error::not_found)
         .with_state(state)
-        .layer(cors())
-}
-
-/// Any origin may call the API with a bearer token: the token, not a cookie,
-/// is the credential, so a wildcard origin gives nothing away.
-fn cors() -> CorsLayer {
-    CorsLayer::new()
-        .allow_origin(Any)
-        .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
-        // So that a page on another origin can name an export's download.
-        .expose_headers([header::CONTENT_DISPOSITION])
-        .max_age(Duration::from_secs(600))
+        .layer(middleware::from_fn(security::page_headers))
+        .layer(middleware::from_fn_with_state(hosts, security::check_host))
 }

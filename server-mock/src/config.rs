@@ -1,5 +1,6 @@
 //! Command-line configuration. A handful of flags, parsed by hand.
 
+use crate::security::is_origin;
 use crate::store::{is_valid_token, Location};
 use crate::streams::DEFAULT_MAX_STREAMS_PER_USER;
 use std::fmt;
@@ -25,15 +26,24 @@ Options:
   --data-dir DIR         keep the history in DIR/cite-stream.db (default ./data)
   --db PATH              keep the history in the SQLite file PATH instead;
                          :memory: keeps it in memory until the server stops
-  --demo-token TOKEN     the demo user's bearer token (default: made on first start and
-                         kept in the database, so it is the same after a restart)
+  --demo-token TOKEN     the demo user's bearer token (default: a new random one at each
+                         start; the database keeps only tokens' hashes, and the demo
+                         user's history stays whatever its token)
   --user NAME:TOKEN      add a user NAME (or set its token); may be repeated
   --max-streams-per-user N
                          answers one user may stream at once; more get 429 (default 3)
+  --allow-origin ORIGIN  let pages on ORIGIN (http[s]://host[:port], or http[s]://host:* for
+                         any port) read /api/* across origins (CORS, never with credentials);
+                         may be repeated (default: none, so only this server's own pages can)
+  --allow-host NAME      answer requests whose Host is NAME, besides IP addresses and
+                         localhost (others get 421); may be repeated
   -h, --help             print this help
 
 Prints two lines on stdout: the bound URL (http://HOST:PORT), then the demo
-user's header, `Authorization: Bearer <token>`. Logs go to stderr.";
+user's header, `Authorization: Bearer <token>`. Logs go to stderr.
+
+Exit status: 0 after a shutdown, 2 for a bad command line, 3 when the history
+database can't be opened or written, 1 for any other failure to start.";
 
 /// How the server was asked to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +66,10 @@ pub struct Config {
     pub users: Vec<(String, String)>,
     /// Answers one user may stream at once.
     pub max_streams_per_user: usize,
+    /// `--allow-origin`s: origins whose pages may read `/api/*`.
+    pub allowed_origins: Vec<String>,
+    /// `--allow-host`s: names served besides IP literals and `localhost`.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for Config {
@@ -75,6 +89,8 @@ impl Default for Config {
             demo_token: None,
             users: Vec::new(),
             max_streams_per_user: DEFAULT_MAX_STREAMS_PER_USER,
+            allowed_origins: Vec::new(),
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -166,10 +182,38 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, ConfigEr
                         ))
                     })?;
             }
+            "--allow-origin" => {
+                let origin = value()?;
+                if !is_origin(&origin) {
+                    return Err(ConfigError(format!(
+                        "--allow-origin: expected http[s]://HOST[:PORT] or http[s]://HOST:*, got {origin}"
+                    )));
+                }
+                config.allowed_origins.push(origin);
+            }
+            "--allow-host" => {
+                let name = value()?;
+                if !is_host_name(&name) {
+                    return Err(ConfigError(format!("--allow-host: not a host name: {name}")));
+                }
+                config.allowed_hosts.push(name);
+            }
             _ => return Err(ConfigError(format!("unknown argument: {flag}"))),
         }
     }
     Ok(Command::Serve(config))
+}
+
+/// Whether `name` is a DNS name: dot-separated labels of letters, digits
+/// and `-`.
+fn is_host_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
 }
 
 /// `text` if it can be a bearer token.
@@ -270,6 +314,35 @@ mod tests {
             &["--demo-token", "a\"b"],
             &["--max-streams-per-user", "0"],
             &["--max-streams-per-user", "many"],
+        ] {
+            assert!(parse_args(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn origins_and_hosts() {
+        let Ok(Command::Serve(config)) = parse_args(&[
+            "--allow-origin",
+            "http://127.0.0.1:5173",
+            "--allow-origin=https://app.example",
+            "--allow-host",
+            "chat.internal",
+        ]) else {
+            panic!("flags should parse");
+        };
+        assert_eq!(
+            config.allowed_origins,
+            ["http://127.0.0.1:5173", "https://app.example"]
+        );
+        assert_eq!(config.allowed_hosts, ["chat.internal"]);
+        assert!(Config::default().allowed_origins.is_empty());
+        for bad in [
+            &["--allow-origin", "*"][..],
+            &["--allow-origin", "app.example"],
+            &["--allow-origin", "http://app.example/path"],
+            &["--allow-host", "a b"],
+            &["--allow-host", "evil.example:80"],
+            &["--allow-host", ""],
         ] {
             assert!(parse_args(bad).is_err(), "{bad:?}");
         }

@@ -27,7 +27,9 @@ pub mod model;
 pub mod monitor;
 pub mod page;
 pub mod protocol;
+pub mod security;
 pub mod sessions;
+pub mod static_files;
 pub mod store;
 pub mod streams;
 

@@ -2,6 +2,7 @@
 //! the URL and the demo user's header line, serves.
 
 use server_mock::config::{self, Command, USAGE};
+use server_mock::app::StartError;
 use server_mock::{app, AppState};
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -21,6 +22,10 @@ async fn main() -> ExitCode {
     };
     let (state, demo) = match AppState::from_config(&config) {
         Ok(started) => started,
+        Err(err @ StartError::Store(_)) => {
+            eprintln!("server-mock: {err}");
+            return ExitCode::from(3);
+        }
         Err(err) => {
             eprintln!("server-mock: {err}");
             return ExitCode::FAILURE;

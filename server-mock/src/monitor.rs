@@ -31,6 +31,8 @@ pub struct Saved {
     pub text: String,
     /// Whether the client went away first.
     pub stopped: bool,
+    /// Whether the store took it (`false`: the save failed).
+    pub stored: bool,
 }
 
 /// The recent answers' progress, by message id.
@@ -120,6 +122,7 @@ mod tests {
         let saved = Saved {
             text: "ab".into(),
             stopped: true,
+            stored: true,
         };
         monitor.saved("m_1", saved.clone());
         let progress = waiter.await.expect("waiter");

@@ -1,10 +1,14 @@
 //! The example page's `index.html`, served with the demo user's real token
 //! in its `<meta name="cite-stream-token" content="…">`, so that the page
 //! works against whatever token this server has without editing the file.
+//!
+//! Only a page of this server's own origin can read it: pages carry no
+//! `Access-Control-Allow-Origin`, and a request naming a host this server
+//! does not serve (DNS rebinding) is refused before it gets here
+//! ([`crate::security`]).
 
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::store::DEMO_USER;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -16,12 +20,8 @@ pub async fn chat_index(State(state): State<AppState>) -> Result<Response, ApiEr
     let html = tokio::fs::read_to_string(&path)
         .await
         .map_err(|_| ApiError::not_found())?;
-    let demo = state
-        .store
-        .blocking(|store| store.user_by_name(DEMO_USER))
-        .await?;
-    let html = match &demo {
-        Some(user) => with_token(&html, &user.token),
+    let html = match &state.demo_token {
+        Some(token) => with_token(&html, token),
         None => Cow::Borrowed(html.as_str()),
     };
     Ok((

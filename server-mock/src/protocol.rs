@@ -123,10 +123,74 @@ fn token_data(fragment: &str) -> Cow<'_, str> {
     }
 }
 
+/// `fragments` with every line break as `\n` (`\r\n` and a lone `\r`,
+/// also a `\r\n` split across two fragments), dropping any fragment left
+/// empty. Applied to an answer before it is streamed and recorded, so that
+/// the history holds exactly the text the client received.
+pub fn normalise_line_breaks(fragments: Vec<String>) -> Vec<String> {
+    let mut after_cr = false;
+    fragments
+        .into_iter()
+        .filter_map(|fragment| {
+            if !fragment.contains('\r') && !(after_cr && fragment.starts_with('\n')) {
+                after_cr = false;
+                return Some(fragment);
+            }
+            let mut text = String::with_capacity(fragment.len());
+            for c in fragment.chars() {
+                match c {
+                    '\r' => {
+                        text.push('\n');
+                        after_cr = true;
+                    }
+                    // The `\n` of a `\r\n`, already written.
+                    '\n' if after_cr => after_cr = false,
+                    c => {
+                        text.push(c);
+                        after_cr = false;
+                    }
+                }
+            }
+            (!text.is_empty()).then_some(text)
+        })
+        .collect()
+}
+
+impl ChatEvent {
+    /// The `error` event of an answer the history could not store: the
+    /// client must not believe it was kept.
+    pub fn storage_failed() -> Self {
+        Self::Error {
+            code: "storage_failed",
+            message: "the answer could not be saved to the history".to_owned(),
+            retryable: false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use axum::response::{sse::Sse, IntoResponse};
+
+    #[test]
+    fn line_breaks_become_newlines_across_fragments() {
+        let cases: &[(&[&str], &[&str])] = &[
+            (&["a\r\nb"], &["a\nb"]),
+            (&["a\r", "\nb"], &["a\n", "b"]),
+            (&["a\r", "\n"], &["a\n"]),
+            (&["a\r", "\r", "\n", "\n"], &["a\n", "\n", "\n"]),
+            (&["\r\r\n\n"], &["\n\n\n"]),
+            (&["plain", "\nnext"], &["plain", "\nnext"]),
+        ];
+        for (input, expected) in cases {
+            let input: Vec<String> = input.iter().map(|s| s.to_string()).collect();
+            let joined = input.concat().replace("\r\n", "\n").replace('\r', "\n");
+            let output = normalise_line_breaks(input);
+            assert_eq!(output, *expected);
+            assert_eq!(output.concat(), joined);
+        }
+    }
 
     /// The exact bytes axum writes for one event.
     async fn wire(event: ChatEvent) -> String {

@@ -72,6 +72,11 @@ pub struct Fault {
     /// model's sources, so an inline citation of this text that none of
     /// them backs reaches the client unbacked. Not empty.
     pub answer_text: Option<String>,
+    /// `true`: the history refuses to store the answer (SQLite's own
+    /// read-only error, for this answer only), so the stream ends with an
+    /// `error` event `storage_failed` instead of `done`. Not with `splitAt`,
+    /// whose body is rendered, `done` included, before it is stored.
+    pub fail_storage: Option<bool>,
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {
@@ -112,6 +117,11 @@ impl Fault {
             }
         }
         if let Some(offsets) = &self.split_at {
+            if self.fail_storage == Some(true) {
+                return Err(invalid(
+                    "`fault.splitAt` can't be combined with `failStorage`",
+                ));
+            }
             if self.pause_in_citation_ms.is_some() || self.silence_ms.is_some() {
                 return Err(invalid(
                     "`fault.splitAt` can't be combined with pauses inside the stream",

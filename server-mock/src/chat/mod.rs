@@ -19,7 +19,7 @@ use crate::corpus::Corpus;
 use crate::error::ApiError;
 use crate::ids::new_id;
 use crate::model::{self, Turn};
-use crate::protocol::ChatEvent;
+use crate::protocol::{normalise_line_breaks, ChatEvent};
 use crate::store::{NewExchange, SessionTarget};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -101,11 +101,17 @@ pub async fn chat(
     if let Some(fault) = &request.fault {
         fault.rewrite(&mut answer, &request.question);
     }
+    // What is recorded is what is sent: line breaks as the wire has them.
+    answer.fragments = normalise_line_breaks(std::mem::take(&mut answer.fragments));
     let message_id = new_id("m_");
     let head = head(session_id, message_id.clone(), answer.status_messages());
     let citations_event = (!answer.citations.is_empty()).then(|| ChatEvent::Citations {
         citations: answer.citations.clone(),
     });
+    let refuse_writes = request
+        .fault
+        .as_ref()
+        .is_some_and(|fault| fault.fail_storage == Some(true));
     let prepared = match request.fault {
         Some(fault) => Some(
             fault::prepare(
@@ -130,6 +136,7 @@ pub async fn chat(
             session,
             question_id: new_id("m_"),
             question: request.question.clone(),
+            answer_id: message_id.clone(),
         };
         state
             .store
@@ -139,7 +146,7 @@ pub async fn chat(
             .ok_or_else(ApiError::session_not_found)?
     };
     state.monitor.prompted(&message_id, &history);
-    let recorder = Recorder::new(
+    let mut recorder = Recorder::new(
         state.store.clone(),
         Arc::clone(&state.monitor),
         &exchange,
@@ -147,6 +154,9 @@ pub async fn chat(
         answer.citations,
         slot,
     );
+    if refuse_writes {
+        recorder.refuse_writes();
+    }
     if let Some(prepared) = prepared {
         return Ok(prepared.respond(recorder).await);
     }
@@ -245,8 +255,11 @@ impl Answering {
         }
         self.over = true;
         // Saved before `done` is sent: a client that has `done` finds the
-        // answer in the history.
-        self.recorder.finish(Ending::Done).await;
+        // answer in the history, and one whose answer could not be saved
+        // is told so instead.
+        if self.recorder.finish(Ending::Done).await.is_err() {
+            return Some(ChatEvent::storage_failed());
+        }
         Some(ChatEvent::Done {
             message_id: self.message_id.clone(),
             // Measured here, so that it covers the whole stream, pacing included.

@@ -10,11 +10,15 @@
 //!   partial text with `stopped: true`.
 //!
 //! The recorder also holds the user's stream slot and gives it back first.
+//!
+//! Its question left a placeholder row (stopped, empty) when it was
+//! stored, which the save fills in; a server that dies before leaves that.
 
 use crate::monitor::{Monitor, Saved};
 use crate::protocol::Citation;
-use crate::store::{AnswerError, AnswerRecord, Exchange, Store};
+use crate::store::{AnswerError, AnswerRecord, Exchange, Store, StoreError};
 use crate::streams::StreamSlot;
+use cite_stream::core::citation::{CitationBuffer, CitationOptions, CitationRef, Segment};
 use std::sync::Arc;
 
 /// How an answer's stream ended.
@@ -49,6 +53,8 @@ pub struct Recorder {
     citations: Vec<Citation>,
     slot: Option<StreamSlot>,
     finished: bool,
+    /// The test-mode `failStorage` fault: SQLite refuses the save.
+    refuse_writes: bool,
 }
 
 impl Recorder {
@@ -76,7 +82,13 @@ impl Recorder {
             citations,
             slot: Some(slot),
             finished: false,
+            refuse_writes: false,
         }
+    }
+
+    /// Makes the save fail as a full disk would (test mode's `failStorage`).
+    pub fn refuse_writes(&mut self) {
+        self.refuse_writes = true;
     }
 
     /// The model produced `fragment`, which is about to be sent.
@@ -86,10 +98,14 @@ impl Recorder {
     }
 
     /// Ends the answer and waits until it is stored. Only the first call
-    /// (or the drop) counts.
-    pub async fn finish(&mut self, ending: Ending) {
-        if let Some(record) = self.take(ending) {
-            save(self.store.clone(), Arc::clone(&self.monitor), record).await;
+    /// (or the drop) counts; later ones are `Ok`. An `Err` means the
+    /// answer is not in the history: the stream must not say `done`.
+    pub async fn finish(&mut self, ending: Ending) -> Result<(), StoreError> {
+        match self.take(ending) {
+            Some(record) => {
+                save(self.store.clone(), Arc::clone(&self.monitor), record, self.refuse_writes).await
+            }
+            None => Ok(()),
         }
     }
 
@@ -123,32 +139,50 @@ impl Drop for Recorder {
             return;
         };
         let (store, monitor) = (self.store.clone(), Arc::clone(&self.monitor));
+        let refuse = self.refuse_writes;
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
-                runtime.spawn(save(store, monitor, record));
+                runtime.spawn(save(store, monitor, record, refuse));
             }
             // Outside a runtime (a test dropping a stream by hand): save now.
             Err(_) => {
-                let saved = store.save_answer(&record);
-                report(&record, saved.map(|_| ()));
-                monitor.saved(&record.message_id, saved_of(&record));
+                let written = write(&store, &record, refuse);
+                report(&record, &written);
+                monitor.saved(&record.message_id, saved_of(&record, written.is_ok()));
             }
         }
     }
 }
 
-async fn save(store: Store, monitor: Arc<Monitor>, record: AnswerRecord) {
+async fn save(
+    store: Store,
+    monitor: Arc<Monitor>,
+    record: AnswerRecord,
+    refuse_writes: bool,
+) -> Result<(), StoreError> {
     let written = {
         let record = record.clone();
         store
-            .blocking(move |store| store.save_answer(&record))
+            .blocking(move |store| write(store, &record, refuse_writes))
             .await
     };
-    report(&record, written.map(|_| ()));
-    monitor.saved(&record.message_id, saved_of(&record));
+    report(&record, &written);
+    monitor.saved(&record.message_id, saved_of(&record, written.is_ok()));
+    written
 }
 
-fn report(record: &AnswerRecord, written: Result<(), crate::store::StoreError>) {
+/// Stores `record`. A session deleted while it streamed is not a failure:
+/// the user asked for the answer to go.
+fn write(store: &Store, record: &AnswerRecord, refuse_writes: bool) -> Result<(), StoreError> {
+    let written = if refuse_writes {
+        store.save_answer_with_writes_refused(record)
+    } else {
+        store.save_answer(record)
+    };
+    written.map(|_| ())
+}
+
+fn report(record: &AnswerRecord, written: &Result<(), StoreError>) {
     if let Err(err) = written {
         eprintln!(
             "server-mock: could not save answer {}: {err}",
@@ -157,19 +191,46 @@ fn report(record: &AnswerRecord, written: Result<(), crate::store::StoreError>) 
     }
 }
 
-fn saved_of(record: &AnswerRecord) -> Saved {
+fn saved_of(record: &AnswerRecord, stored: bool) -> Saved {
     Saved {
         text: record.text.clone(),
         stopped: record.stopped,
+        stored,
     }
 }
 
-/// The citations whose `TIMESTAMP, SPEAKER` appears in `text`: those a
-/// partial answer got as far as citing.
+/// The citations `text` got as far as citing: those of its complete
+/// inline citations, read with the client's own grammar and buffer, so an
+/// unfinished `[1:08:45, Nadia` at the end of a stopped answer cites
+/// nothing, and a bracket the client shows as text backs nothing either.
 fn cited_in(text: &str, citations: &[Citation]) -> Vec<Citation> {
+    // No timeout (time never passes) and room for any bracket the model
+    // writes: the whole text is here, nothing is waited for.
+    let mut buffer = CitationBuffer::new(CitationOptions {
+        max_length: usize::MAX,
+        ..CitationOptions::default()
+    });
+    let mut segments: Vec<Segment> = Vec::new();
+    buffer.push(text, 0.0, &mut segments);
+    // What is still held is an unfinished citation: not `finish`ed, so it
+    // is not released as text either; it simply cites nothing.
+    let cited: Vec<(&str, &str)> = segments
+        .iter()
+        .filter_map(|segment| match segment {
+            Segment::Citation { citations, .. } => Some(citations),
+            Segment::Text { .. } => None,
+        })
+        .flatten()
+        .filter_map(|entry| match entry {
+            CitationRef::Timestamp {
+                timestamp, speaker, ..
+            } => Some((timestamp.as_str(), speaker.as_str())),
+            CitationRef::Number { .. } => None,
+        })
+        .collect();
     citations
         .iter()
-        .filter(|c| text.contains(&format!("{}, {}", c.timestamp, c.speaker)))
+        .filter(|c| cited.contains(&(c.timestamp.as_str(), c.speaker.as_str())))
         .cloned()
         .collect()
 }
@@ -204,6 +265,7 @@ mod tests {
                 },
                 question_id: "m_q".into(),
                 question: "q".into(),
+                answer_id: "m_a".into(),
             })
             .expect("start")
             .expect("stored");
@@ -226,17 +288,36 @@ mod tests {
             slot,
         );
         recorder.generated("Yes [0:01, ");
-        recorder.generated("Ana] and [0:0");
+        recorder.generated("Ana] and [0:02, Bo");
         assert_eq!(limiter.open(&owner), 1);
         drop(recorder);
         assert_eq!(limiter.open(&owner), 0);
         let messages = store.messages(&owner, "s_1").expect("read").expect("found");
         let answer = &messages[1];
-        assert_eq!(answer.text, "Yes [0:01, Ana] and [0:0");
+        assert_eq!(answer.text, "Yes [0:01, Ana] and [0:02, Bo");
         assert!(answer.stopped);
         assert_eq!(answer.citations, citations[..1]);
         let progress = monitor.progress("m_a").expect("observed");
         assert_eq!(progress.fragments, 2);
         assert_eq!(progress.saved.map(|s| s.stopped), Some(true));
+    }
+
+    #[test]
+    fn a_stopped_answer_keeps_the_citations_its_complete_brackets_cite() {
+        let all = vec![
+            citation("0:01", "Ana"),
+            citation("0:02", "Bo"),
+            citation("1:08:45", "Nadia Petrova"),
+            citation("0:03", "Cy"),
+        ];
+        let cited = |text: &str| -> Vec<String> {
+            cited_in(text, &all).into_iter().map(|c| c.speaker).collect()
+        };
+        assert_eq!(cited("[0:01, Ana] then [1:08:45, Nadia"), ["Ana"]);
+        assert_eq!(cited("[0:02, Bo; 1:08:45, Nadia Petrova]"), ["Bo", "Nadia Petrova"]);
+        // Not a citation to the client, so not to the history either.
+        assert_eq!(cited("0:03, Cy said so, [0:03, Cy!]"), Vec::<String>::new());
+        assert_eq!(cited("[0:02, Bo; 0:03, Cy"), Vec::<String>::new());
+        assert_eq!(cited(""), Vec::<String>::new());
     }
 }

@@ -136,6 +136,7 @@ mod tests {
             text: text.into(),
             citations,
             stopped,
+            streaming: false,
             error: None,
             created_at: Timestamp(0),
         };

@@ -36,8 +36,13 @@ pub struct StoredMessage {
     pub text: String,
     /// The sources of the answer's inline citations (empty for a question).
     pub citations: Vec<Citation>,
-    /// The client went away before the answer was complete.
+    /// The client went away before the answer was complete. An answer still
+    /// being generated is `stopped` too, until it ends: that is what it is
+    /// if the server dies first.
     pub stopped: bool,
+    /// The answer is being generated right now (its text is empty until it
+    /// ends). Always `false` for a question.
+    pub streaming: bool,
     /// Why the answer failed, if it ended with an `error` event; always
     /// present in the JSON, `null` for a question and for a complete or
     /// stopped answer.
@@ -92,6 +97,9 @@ pub struct NewExchange {
     pub question_id: String,
     /// The question's text.
     pub question: String,
+    /// The answer's message id: its placeholder row is written with the
+    /// question.
+    pub answer_id: String,
 }
 
 /// A stored question and the place kept for its answer.
@@ -147,7 +155,7 @@ fn summary(row: &Row<'_>) -> rusqlite::Result<SessionSummary> {
 }
 
 /// A message row as SQLite gives it, before its JSON and role are decoded.
-type RawMessage = (String, String, String, String, bool, Option<String>, i64);
+type RawMessage = (String, String, String, String, bool, bool, Option<String>, i64);
 
 fn raw_message(row: &Row<'_>) -> rusqlite::Result<RawMessage> {
     Ok((
@@ -158,11 +166,12 @@ fn raw_message(row: &Row<'_>) -> rusqlite::Result<RawMessage> {
         row.get(4)?,
         row.get(5)?,
         row.get(6)?,
+        row.get(7)?,
     ))
 }
 
 fn decode(
-    (id, role, text, citations, stopped, error, created_at): RawMessage,
+    (id, role, text, citations, stopped, streaming, error, created_at): RawMessage,
 ) -> Result<StoredMessage, StoreError> {
     Ok(StoredMessage {
         id,
@@ -174,6 +183,7 @@ fn decode(
         text,
         citations: serde_json::from_str(&citations)?,
         stopped,
+        streaming,
         error: error.as_deref().map(serde_json::from_str).transpose()?,
         created_at: Timestamp(created_at),
     })
@@ -191,7 +201,7 @@ fn owns(db: &Db, owner: &str, session_id: &str) -> Result<bool, StoreError> {
 /// The `limit` last messages of a session, oldest first.
 fn last_messages(db: &Db, session_id: &str, limit: i64) -> Result<Vec<StoredMessage>, StoreError> {
     let mut statement = db.conn.prepare_cached(
-        "SELECT id, role, text, citations, stopped, error, created_at FROM (
+        "SELECT id, role, text, citations, stopped, streaming, error, created_at FROM (
              SELECT * FROM messages WHERE session_id = ?1 ORDER BY position DESC LIMIT ?2
          ) ORDER BY position",
     )?;
@@ -310,6 +320,13 @@ impl Store {
                     now.0
                 ],
             )?;
+            // The answer's placeholder: stopped and empty, which is what
+            // it stays if the server dies before the stream ends.
+            tx.execute(
+                "INSERT INTO messages (id, session_id, position, role, text, stopped, streaming, created_at)
+                 VALUES (?1, ?2, ?3, 'assistant', '', 1, 1, ?4)",
+                params![exchange.answer_id, session_id, position + 1, now.0],
+            )?;
             tx.commit()?;
             Ok(Some(Exchange {
                 session_id: session_id.clone(),
@@ -318,40 +335,26 @@ impl Store {
         })
     }
 
-    /// Stores an answer at its reserved position. `false` if its session was
-    /// deleted while it streamed (the answer is then dropped too).
+    /// Stores an answer in the placeholder its question left. `false` if
+    /// its session was deleted while it streamed (the answer is then
+    /// dropped too).
     pub fn save_answer(&self, answer: &AnswerRecord) -> Result<bool, StoreError> {
-        let citations = serde_json::to_string(&answer.citations)?;
-        let error = answer
-            .error
-            .as_ref()
-            .map(serde_json::to_string)
-            .transpose()?;
+        self.with(|db| write_answer(db, answer))
+    }
+
+    /// [`Store::save_answer`] on a connection that refuses every write
+    /// (`PRAGMA query_only`) for this one call, so that SQLite itself fails
+    /// it as it would on a full disk: the test-mode `failStorage` fault.
+    /// Other requests are unaffected; they wait for the lock.
+    pub fn save_answer_with_writes_refused(
+        &self,
+        answer: &AnswerRecord,
+    ) -> Result<bool, StoreError> {
         self.with(|db| {
-            let now = db.tick();
-            let tx = db.conn.transaction()?;
-            let inserted = tx.execute(
-                "INSERT INTO messages (id, session_id, position, role, text, citations, stopped, error, created_at)
-                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9
-                 WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?2)",
-                params![
-                    answer.message_id,
-                    answer.session_id,
-                    answer.position,
-                    role_str(Role::Assistant),
-                    answer.text,
-                    citations,
-                    answer.stopped,
-                    error,
-                    now.0
-                ],
-            )?;
-            tx.execute(
-                "UPDATE sessions SET updated_at = ?2 WHERE id = ?1",
-                params![answer.session_id, now.0],
-            )?;
-            tx.commit()?;
-            Ok(inserted > 0)
+            db.conn.pragma_update(None, "query_only", true)?;
+            let written = write_answer(db, answer);
+            db.conn.pragma_update(None, "query_only", false)?;
+            written
         })
     }
 
@@ -370,6 +373,39 @@ impl Store {
             )?)
         })
     }
+}
+
+fn write_answer(db: &mut Db, answer: &AnswerRecord) -> Result<bool, StoreError> {
+    let citations = serde_json::to_string(&answer.citations)?;
+    let error = answer
+        .error
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()?;
+    let now = db.tick();
+    let tx = db.conn.transaction()?;
+    let updated = tx.execute(
+        "UPDATE messages
+         SET text = ?4, citations = ?5, stopped = ?6, error = ?7, streaming = 0, created_at = ?8
+         WHERE id = ?1 AND session_id = ?2 AND position = ?3 AND role = ?9",
+        params![
+            answer.message_id,
+            answer.session_id,
+            answer.position,
+            answer.text,
+            citations,
+            answer.stopped,
+            error,
+            now.0,
+            role_str(Role::Assistant),
+        ],
+    )?;
+    tx.execute(
+        "UPDATE sessions SET updated_at = ?2 WHERE id = ?1",
+        params![answer.session_id, now.0],
+    )?;
+    tx.commit()?;
+    Ok(updated > 0)
 }
 
 #[cfg(test)]

@@ -2,8 +2,10 @@
 //! `PRAGMA user_version` is the number of migrations already applied, so a
 //! new one is appended here and never edits an earlier one.
 
+use super::users::token_hash;
 use super::StoreError;
-use rusqlite::Connection;
+use rusqlite::functions::FunctionFlags;
+use rusqlite::{Connection, OptionalExtension};
 
 /// Each entry moves the schema from version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -40,6 +42,24 @@ const MIGRATIONS: &[&str] = &[
     // and message. NULL for questions and for complete or stopped answers,
     // and so for every message stored before this migration.
     "ALTER TABLE messages ADD COLUMN error TEXT;",
+    // 3: tokens at rest are their SHA-256 only (`token_hash`, the function
+    // `migrate` registers). SQLite can't drop a UNIQUE column, so the table
+    // is rebuilt; `migrate` runs with foreign keys off, so dropping the old
+    // table does not cascade to the sessions that reference it.
+    "CREATE TABLE users_v3 (
+        id         TEXT PRIMARY KEY,
+        name       TEXT NOT NULL UNIQUE,
+        token_hash TEXT NOT NULL UNIQUE
+    );
+    INSERT INTO users_v3 (id, name, token_hash) SELECT id, name, token_hash(token) FROM users;
+    DROP TABLE users;
+    ALTER TABLE users_v3 RENAME TO users;",
+    // 4: an answer's row is written when its question is (a placeholder,
+    // `streaming = 1`, `stopped = 1`, empty text) and completed when its
+    // stream ends, so a server that dies mid-answer leaves a stopped answer
+    // rather than a lone question. `Store::open` clears `streaming` on the
+    // rows a dead server left.
+    "ALTER TABLE messages ADD COLUMN streaming INTEGER NOT NULL DEFAULT 0 CHECK (streaming IN (0, 1));",
 ];
 
 /// The schema version this build writes.
@@ -47,8 +67,18 @@ pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
 /// Applies the migrations `conn` has not seen yet, each in its own
 /// transaction together with the version bump. Refuses a database written
-/// by a newer build rather than guess at its schema.
+/// by a newer build rather than guess at its schema. Leaves foreign keys
+/// off (migration 3 rebuilds a referenced table): the caller turns them on.
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    // The bundled SQLite turns foreign keys on by default; a rebuilt
+    // table must not take its referencing rows with it.
+    conn.pragma_update(None, "foreign_keys", false)?;
+    conn.create_scalar_function(
+        "token_hash",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| Ok(token_hash(&ctx.get::<String>(0)?)),
+    )?;
     let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
     let applied = usize::try_from(version).unwrap_or(usize::MAX);
     if applied > MIGRATIONS.len() {
@@ -63,7 +93,13 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         tx.pragma_update(None, "user_version", index as i64 + 1)?;
         tx.commit()?;
     }
-    Ok(())
+    let broken: Option<String> = conn
+        .query_row("PRAGMA foreign_key_check", [], |row| row.get(0))
+        .optional()?;
+    match broken {
+        Some(table) => Err(StoreError::Inconsistent(table)),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -143,6 +179,39 @@ mod tests {
         );
         let json = serde_json::to_value(&messages[1]).expect("json");
         assert_eq!(json.get("error"), Some(&serde_json::Value::Null));
+    }
+
+    #[test]
+    fn plaintext_tokens_become_hashes_and_the_sessions_stay() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("v2.db");
+        {
+            let conn = Connection::open(&path).expect("open");
+            conn.execute_batch(MIGRATIONS[0]).expect("migration 1");
+            conn.execute_batch(MIGRATIONS[1]).expect("migration 2");
+            conn.pragma_update(None, "user_version", 2).expect("version 2");
+            conn.execute_batch(
+                "INSERT INTO users (id, name, token) VALUES ('u_1', 'ana', 'tok-ana');
+                 INSERT INTO sessions (id, owner, title, created_at, updated_at)
+                     VALUES ('s_1', 'u_1', 'Old', 1000, 2000);
+                 INSERT INTO messages (id, session_id, position, role, text, created_at)
+                     VALUES ('m_q', 's_1', 0, 'user', 'Who?', 1000);",
+            )
+            .expect("rows");
+        }
+        let store = crate::store::Store::open(&crate::store::Location::File(path.clone()))
+            .expect("store");
+        let ana = store.user_by_token("tok-ana").expect("query").expect("found");
+        assert_eq!(ana.id, "u_1");
+        assert_eq!(store.messages("u_1", "s_1").expect("read").map(|m| m.len()), Some(1));
+        drop(store);
+        let conn = Connection::open(&path).expect("reopen");
+        let raw = std::fs::read(&path).expect("file");
+        assert!(!raw.windows(7).any(|w| w == b"tok-ana"), "the plaintext token is gone from the file");
+        let stored: String = conn
+            .query_row("SELECT token_hash FROM users", [], |row| row.get(0))
+            .expect("hash");
+        assert_eq!(stored, token_hash("tok-ana"));
     }
 
     #[test]

@@ -17,11 +17,12 @@ pub use history::{
     StoredMessage,
 };
 pub use migrations::SCHEMA_VERSION;
-pub use users::{is_valid_token, new_token, User, DEMO_USER};
+pub use users::{is_valid_token, new_token, token_hash, DemoUser, User, DEMO_USER};
 
 use crate::error::ApiError;
 use axum::http::StatusCode;
-use rusqlite::Connection;
+use migrations::migrate;
+use rusqlite::{Connection, ErrorCode};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -79,6 +80,12 @@ pub enum StoreError {
     Random,
     /// The blocking task running the query panicked or was cancelled.
     Task,
+    /// The database can be read but not written (a read-only file or
+    /// directory, a read-only mount): the server could serve nothing.
+    ReadOnly(String),
+    /// Rows refer to rows that do not exist (`PRAGMA foreign_key_check`
+    /// after a migration): the table named.
+    Inconsistent(String),
 }
 
 impl fmt::Display for StoreError {
@@ -94,6 +101,14 @@ impl fmt::Display for StoreError {
             Self::TokenTaken => f.write_str("that token already belongs to another user"),
             Self::Random => f.write_str("the OS random source failed"),
             Self::Task => f.write_str("the database task did not finish"),
+            Self::ReadOnly(location) => write!(
+                f,
+                "{location} can't be written (check the file's and its directory's permissions \
+                 and free space); the server stores every question and answer there"
+            ),
+            Self::Inconsistent(table) => {
+                write!(f, "table {table} refers to rows that do not exist")
+            }
         }
     }
 }
@@ -113,12 +128,14 @@ impl From<serde_json::Error> for StoreError {
 }
 
 impl From<StoreError> for ApiError {
-    /// A 500: the request was fine, the server's history is not.
+    /// A 500: the request was fine, the server's history is not. What went
+    /// wrong goes to the log; the client gets no SQL, path or schema text.
     fn from(err: StoreError) -> Self {
+        eprintln!("server-mock: history database: {err}");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            err.to_string(),
+            "storage_failed",
+            "the server could not read or write its history",
         )
     }
 }
@@ -155,27 +172,88 @@ impl Db {
     }
 }
 
+/// `err`, or [`StoreError::ReadOnly`] when SQLite says it could not write.
+fn read_only_or(err: StoreError, location: &Location) -> StoreError {
+    match &err {
+        StoreError::Sqlite(sqlite)
+            if matches!(
+                sqlite.sqlite_error_code(),
+                Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen | ErrorCode::DiskFull)
+            ) =>
+        {
+            StoreError::ReadOnly(location.to_string())
+        }
+        _ => err,
+    }
+}
+
+/// Creates `path`'s directory (owner only) and the file itself (`0600`) if
+/// they are missing, so SQLite never creates them with the umask's wider
+/// permissions. Existing ones are left as they are.
+fn create_private(path: &std::path::Path) -> std::io::Result<()> {
+    let mut dir_builder = std::fs::DirBuilder::new();
+    dir_builder.recursive(true);
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+        dir_builder.mode(0o700);
+        file.mode(0o600);
+    }
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        dir_builder.create(dir)?;
+    }
+    match file.open(path) {
+        Ok(_) => Ok(()),
+        // An existing file the server may only read: SQLite opens it
+        // read-only, and `Store::open` says so.
+        Err(err) if err.kind() == std::io::ErrorKind::PermissionDenied && path.exists() => Ok(()),
+        Err(err) => Err(err),
+    }
+}
+
 impl Store {
-    /// Opens (creating if needed) and migrates the database at `location`.
+    /// Opens (creating if needed) and migrates the database at `location`,
+    /// and makes sure it can be written: a database the server can only
+    /// read is refused here, with [`StoreError::ReadOnly`], rather than
+    /// accepted and failing every chat later. A new file is created
+    /// readable by its owner only (it holds everyone's history).
     pub fn open(location: &Location) -> Result<Self, StoreError> {
         let mut conn = match location {
             Location::Memory => Connection::open_in_memory()?,
             Location::File(path) => {
-                if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(StoreError::Io)?;
-                }
+                create_private(path).map_err(StoreError::Io)?;
                 let conn = Connection::open(path)?;
+                // SQLite opens a file it may not write read-only, silently.
+                if conn.is_readonly(rusqlite::MAIN_DB)? {
+                    return Err(StoreError::ReadOnly(location.to_string()));
+                }
                 // WAL: readers don't block the writer; NORMAL: no fsync per
-                // commit, still safe against corruption.
-                let _mode: String =
-                    conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+                // commit, still safe against corruption. SQLite gives the
+                // -wal and -shm files the database file's permissions.
+                let _mode: String = conn
+                    .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+                    .map_err(|err| read_only_or(err.into(), location))?;
                 conn.pragma_update(None, "synchronous", "NORMAL")?;
                 conn
             }
         };
-        conn.pragma_update(None, "foreign_keys", true)?;
+        // Deleted sessions and replaced token hashes are overwritten, not
+        // left in free pages.
+        conn.pragma_update(None, "secure_delete", true)?;
         conn.busy_timeout(Duration::from_secs(5))?;
-        migrations::migrate(&mut conn)?;
+        migrate(&mut conn).map_err(|err| read_only_or(err, location))?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        // A real write, whatever the schema's state: rewriting the version
+        // fails on a file SQLite opened read-write but can't write (a full
+        // disk, a read-only directory for the journal).
+        let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        conn.pragma_update(None, "user_version", version)
+            .map_err(|err| read_only_or(err.into(), location))?;
+        // Answers a server that died mid-stream left behind: stopped.
+        conn.execute("UPDATE messages SET streaming = 0 WHERE streaming = 1", [])
+            .map_err(|err| read_only_or(err.into(), location))?;
         let last_ms = conn.query_row(
             "SELECT max(
                  (SELECT coalesce(max(updated_at), 0) FROM sessions),

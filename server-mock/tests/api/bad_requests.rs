@@ -126,6 +126,7 @@ async fn every_bad_request_is_refused_and_stores_nothing() {
                 },
                 question_id: format!("m_{id}"),
                 question: "q".to_owned(),
+                answer_id: format!("m_{id}_a"),
             })
             .expect("store")
             .expect("stored");

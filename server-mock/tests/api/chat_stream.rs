@@ -172,6 +172,7 @@ async fn a_slow_answer_carries_keep_alive_comments_every_15_seconds() {
     use tower::ServiceExt as _;
     let app = server_mock::app(bundled_state(Duration::from_secs(31)));
     let request = axum::http::Request::post("/api/chat")
+        .header("host", "127.0.0.1")
         .header("content-type", "application/json")
         .header("authorization", format!("Bearer {TOKEN}"))
         .body(axum::body::Body::from(

@@ -302,7 +302,7 @@ async fn a_follow_up_hands_the_model_exactly_the_last_ten_messages() {
 }
 
 #[tokio::test]
-async fn history_and_the_demo_token_survive_a_restart() {
+async fn history_survives_a_restart_and_the_demo_token_is_new_each_start() {
     let dir = tempfile::tempdir().expect("temp dir");
     let args = [
         "--data-dir",
@@ -320,14 +320,21 @@ async fn history_and_the_demo_token_survive_a_restart() {
     let events = read_events(post_chat_as(&base, &demo.token, &body).await).await;
     let (session_id, _) = ids(&events);
 
-    // A second start on the same directory: same token, same history.
+    // A second start on the same directory: the same user and history,
+    // under a new token (the database only has the old one's hash).
     let (second, again) = server_mock::AppState::from_config(&config).expect("restart");
-    assert_eq!(again.token, demo.token);
+    assert_eq!(again.user, demo.user);
+    assert_ne!(again.token, demo.token);
     let base = spawn(second).await;
+    let stale = request_as(&base, reqwest::Method::GET, "/api/sessions", &demo.token)
+        .send()
+        .await
+        .expect("send");
+    assert_error(stale, 401, "invalid_token").await;
     let document = get_json(
         &base,
         &format!("/api/sessions/{session_id}/messages"),
-        &demo.token,
+        &again.token,
     )
     .await;
     let stored = document["messages"].as_array().expect("messages");

@@ -8,5 +8,7 @@ mod chat_stream;
 mod faults;
 mod history;
 mod http_surface;
+mod security;
 mod stop;
+mod storage;
 mod support;

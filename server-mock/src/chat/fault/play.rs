@@ -63,7 +63,9 @@ impl Prepared {
                 for fragment in &fragments {
                     recorder.generated(fragment);
                 }
-                recorder.finish(ending).await;
+                // `failStorage` is refused with `splitAt`; a real failure
+                // here is in the log, and the body was rendered already.
+                let _logged = recorder.finish(ending).await;
             }
             None => writer.recorder = Some(recorder),
         }
@@ -113,7 +115,8 @@ impl Writer {
                     match &event {
                         ChatEvent::Token(fragment) => recorder.generated(fragment),
                         ChatEvent::Error { code, message, .. } => {
-                            recorder.finish(Ending::failed(code, message)).await
+                            // The error is sent either way; a failed save is logged.
+                            let _logged = recorder.finish(Ending::failed(code, message)).await;
                         }
                         _ => {}
                     }
@@ -121,8 +124,14 @@ impl Writer {
                 event
             }
             Step::Done { token_count } => {
-                if let Some(recorder) = &mut self.recorder {
-                    recorder.finish(Ending::Done).await;
+                let saved = match &mut self.recorder {
+                    Some(recorder) => recorder.finish(Ending::Done).await.is_ok(),
+                    None => true,
+                };
+                if !saved {
+                    self.seq += 1;
+                    let event = ChatEvent::storage_failed().to_sse(&self.message_id, self.seq);
+                    return Some(encode(event).await);
                 }
                 ChatEvent::Done {
                     message_id: self.message_id.clone(),
@@ -139,7 +148,8 @@ impl Writer {
             }
             Step::Abort => {
                 if let Some(recorder) = &mut self.recorder {
-                    recorder.finish(Ending::Stopped).await;
+                    // The connection is cut either way; a failed save is logged.
+                    let _logged = recorder.finish(Ending::Stopped).await;
                 }
                 return Some(Err(io::Error::new(
                     io::ErrorKind::ConnectionAborted,

@@ -19,6 +19,7 @@ fn ask(store: &Store, owner: &str, session: SessionTarget, n: usize) -> Exchange
             session,
             question_id: format!("m_q{n}"),
             question: format!("question {n}"),
+            answer_id: format!("m_a{n}"),
         })
         .expect("start")
         .expect("session is the owner's")
@@ -154,6 +155,7 @@ fn another_users_session_reads_as_missing() {
         session: SessionTarget::Existing("s_1".into()),
         question_id: "m_bo".into(),
         question: "mine now?".into(),
+        answer_id: "m_bo_a".into(),
     });
     assert_eq!(taken.ok(), Some(None));
     assert_eq!(
@@ -235,19 +237,93 @@ fn deleting_a_session_drops_its_messages_and_a_late_answer() {
 fn a_file_database_survives_reopening() {
     let dir = tempfile::tempdir().expect("temp dir");
     let location = super::super::Location::File(dir.path().join("nested/db.sqlite"));
-    let token = {
+    let id = {
         let store = Store::open(&location).expect("open");
         let demo = store.demo_user(None).expect("demo");
-        let exchange = ask(&store, &demo.id, new("s_kept"), 1);
+        let exchange = ask(&store, &demo.user.id, new("s_kept"), 1);
         answer(&store, &exchange, 1, false);
-        demo.token
+        demo.user.id
     };
     let store = Store::open(&location).expect("reopen");
     let demo = store.demo_user(None).expect("demo");
-    assert_eq!(demo.token, token);
+    assert_eq!(demo.user.id, id);
     let messages = store
-        .messages(&demo.id, "s_kept")
+        .messages(&demo.user.id, "s_kept")
         .expect("read")
         .expect("found");
     assert_eq!(messages.len(), 2);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_new_database_file_and_its_directory_are_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("data/db.sqlite");
+    let store = Store::open(&super::super::Location::File(path.clone())).expect("open");
+    store.put_user("ana", "a").expect("write");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(mode(path.parent().expect("dir")), 0o700);
+    // SQLite gives the write-ahead log the database file's permissions.
+    let wal = path.with_file_name("db.sqlite-wal");
+    assert!(wal.exists());
+    assert_eq!(mode(&wal), 0o600);
+}
+
+#[test]
+fn a_question_leaves_a_stopped_placeholder_until_its_answer_is_saved() {
+    let (store, ana, _) = setup();
+    let exchange = ask(&store, &ana, new("s_1"), 1);
+    let messages = store.messages(&ana, "s_1").expect("read").expect("found");
+    let placeholder = &messages[1];
+    assert_eq!(
+        (placeholder.id.as_str(), placeholder.text.as_str(), placeholder.stopped, placeholder.streaming),
+        ("m_a1", "", true, true)
+    );
+    answer(&store, &exchange, 1, false);
+    let messages = store.messages(&ana, "s_1").expect("read").expect("found");
+    assert_eq!(messages.len(), 2);
+    assert_eq!((messages[1].stopped, messages[1].streaming), (false, false));
+    assert_eq!(messages[1].text, "answer 1 [0:01, José]");
+}
+
+#[test]
+fn a_server_that_died_mid_answer_leaves_a_stopped_answer_after_restart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let location = super::super::Location::File(dir.path().join("db.sqlite"));
+    let owner = {
+        let store = Store::open(&location).expect("open");
+        let ana = store.put_user("ana", "a").expect("ana").id;
+        ask(&store, &ana, new("s_1"), 1);
+        ana
+        // Dropped without saving the answer: as if the process died.
+    };
+    let store = Store::open(&location).expect("reopen");
+    let messages = store.messages(&owner, "s_1").expect("read").expect("found");
+    assert_eq!(messages.len(), 2);
+    assert_eq!((messages[1].stopped, messages[1].streaming), (true, false));
+}
+
+#[test]
+fn a_refused_write_is_an_error_and_changes_nothing() {
+    let (store, ana, _) = setup();
+    let exchange = ask(&store, &ana, new("s_1"), 1);
+    let record = AnswerRecord {
+        session_id: exchange.session_id.clone(),
+        message_id: "m_a1".into(),
+        position: exchange.answer_position,
+        text: "lost".into(),
+        citations: Vec::new(),
+        stopped: false,
+        error: None,
+    };
+    assert!(matches!(
+        store.save_answer_with_writes_refused(&record),
+        Err(StoreError::Sqlite(_))
+    ));
+    let messages = store.messages(&ana, "s_1").expect("read").expect("found");
+    assert_eq!(messages[1].text, "");
+    // Only that call was refused.
+    assert_eq!(store.save_answer(&record).ok(), Some(true));
 }
