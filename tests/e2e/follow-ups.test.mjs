@@ -127,7 +127,7 @@ test("a position with no earlier answer says so in one sentence and cites nothin
   const answer = lastAnswer(page);
   assert.equal(
     await rawText(answer),
-    "There is no earlier answer in this conversation for “the second one” to refer to.",
+    "There is no earlier answer in this session for “the second one” to refer to.",
   );
   assert.equal(await answer.locator(".badge").count(), 0);
   const [, stored] = await storedMessages(page, await currentSession(page));

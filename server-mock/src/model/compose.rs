@@ -61,20 +61,18 @@ pub fn compose(prompt: &Prompt<'_>, corpus_size: usize) -> Composed {
     let searched = prompt.searched.len();
     // `write!` into a String cannot fail; results are ignored for that reason.
     let text = &mut writer.text;
-    match (&prompt.focus, &topic) {
-        _ if prompt.referent.is_some() => {
-            if let Some(referent) = &prompt.referent {
-                text.push_str(&referent.lead(topic.as_deref(), prompt.carried, true));
-            }
+    match (&prompt.referent, &prompt.focus, &topic) {
+        (Some(referent), _, _) => {
+            text.push_str(&referent.lead(topic.as_deref(), prompt.carried, true));
         }
-        (Some(_), _) if prompt.carried => {
+        (None, Some(_), _) if prompt.carried => {
             let _ = write!(
                 text,
                 "Here is more on {} from {accounts}.",
                 topic.as_deref().unwrap_or("that")
             );
         }
-        (Some(focus), _) => {
+        (None, Some(focus), _) => {
             let topic = capitalised(topic.as_deref().unwrap_or("This"));
             let _ = match (focus.conversations.len(), groups.len()) {
                 (1, _) => write!(
@@ -91,7 +89,7 @@ pub fn compose(prompt: &Prompt<'_>, corpus_size: usize) -> Composed {
                 ),
             };
         }
-        (None, Some(topic)) => {
+        (None, None, Some(topic)) => {
             let _ = write!(
                 text,
                 "{} came up in {} of the {} I searched.",
@@ -100,7 +98,7 @@ pub fn compose(prompt: &Prompt<'_>, corpus_size: usize) -> Composed {
                 counted(searched, "conversation"),
             );
         }
-        (None, None) => {
+        (None, None, None) => {
             let _ = write!(
                 text,
                 "I found relevant passages in {} of the {} I searched.",

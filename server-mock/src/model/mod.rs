@@ -46,7 +46,8 @@ pub struct Answer {
     /// One entry per cited passage, in order of first citation.
     pub citations: Vec<Citation>,
     /// How many conversations the search covered: the scope, narrowed to
-    /// the previous answer's conversations for a follow-up.
+    /// the previous answer's conversations for a follow-up, or to the one
+    /// a reference points at; none when it points at nothing.
     pub conversations_searched: usize,
     /// How many passages were relevant (more than the answer may cite).
     pub passages_found: usize,
@@ -66,8 +67,8 @@ impl Answer {
     pub fn status_messages(&self) -> Vec<String> {
         if let Some(phrase) = &self.unresolved_reference {
             return vec![
-                String::from("Reading the previous answer..."),
-                format!("Found nothing that “{phrase}” could refer to"),
+                String::from("Looking back for what the question refers to..."),
+                format!("Found nothing that “{phrase}” could mean"),
             ];
         }
         let searching = if self.follow_up {

@@ -109,14 +109,12 @@ pub fn prompt<'a>(
     };
     let mut hits = corpus.index().search(corpus, &query, in_scope);
     match (&referent, &focus) {
-        (
-            Some(Referent {
-                speaker: Some(speaker),
-                ..
-            }),
-            _,
-        ) => hits.retain(|h| h.turn.speaker == *speaker),
-        (Some(_), _) => {}
+        // Asked about one person: only what they said.
+        (Some(referent), _) => {
+            if let Some(speaker) = referent.speaker {
+                hits.retain(|h| h.turn.speaker == speaker);
+            }
+        }
         (None, Some(focus)) => hits = by_cited_speakers(hits, focus),
         (None, None) => {}
     }

@@ -129,7 +129,7 @@ impl<'a> Context<'a> {
             return match reference.kind {
                 Kind::Those | Kind::They | Kind::More if reference.has_topic() => Resolution::Fresh,
                 _ if !self.answered => unresolved(format!(
-                    "There is no earlier answer in this conversation for {quoted} to refer to."
+                    "There is no earlier answer in this session for {quoted} to refer to."
                 )),
                 _ => unresolved(format!(
                     "My previous answer named no conversations, so there is nothing for {quoted} to refer to."

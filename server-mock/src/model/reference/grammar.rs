@@ -134,7 +134,9 @@ fn tokens(question: &str) -> Vec<Token> {
 fn position(words: &[&str]) -> Option<(Kind, (usize, usize))> {
     for (i, word) in words.iter().enumerate() {
         if *word == "number" {
-            if let Some(n) = words.get(i + 1).and_then(|w| cardinal(w)) {
+            // "number 3" points back; "their number one concern" does not.
+            let free = words.get(i + 2).is_none_or(|w| is_free(w));
+            if let Some(n) = words.get(i + 1).and_then(|w| cardinal(w)).filter(|_| free) {
                 let start = if i > 0 && words[i - 1] == "the" {
                     i - 1
                 } else {
@@ -152,9 +154,9 @@ fn position(words: &[&str]) -> Option<(Kind, (usize, usize))> {
         let after = words.get(i + 1).copied();
         let noun = after.filter(|w| CONVERSATION_NOUNS.contains(w) || PERSON_NOUNS.contains(w));
         let the = i > 0 && words[i - 1] == "the";
-        // "the first quarter" is about a quarter; "the first said" and "the
-        // first?" point back.
-        let free = after.is_none_or(|w| text::terms(w).is_empty());
+        // "the first quarter" is about a quarter and "the first to ask" is
+        // an idiom; "the first said" and "the first?" point back.
+        let free = after.is_none_or(|w| is_free(w) && w != "to");
         if !(noun.is_some() || the && free) {
             continue;
         }
@@ -164,6 +166,14 @@ fn position(words: &[&str]) -> Option<(Kind, (usize, usize))> {
         return Some((Kind::Position { nth, people }, (start, end)));
     }
     None
+}
+
+/// Whether `word` can follow a position without naming something else:
+/// a word with no topic, or a noun for an item of the list.
+fn is_free(word: &str) -> bool {
+    text::terms(word).is_empty()
+        || CONVERSATION_NOUNS.contains(&word)
+        || PERSON_NOUNS.contains(&word)
 }
 
 fn ordinal(word: &str) -> Option<Nth> {

@@ -20,7 +20,7 @@ const BUDGET_ORDER: [&str; 6] = [
     "c_hooli_churn_risk",
 ];
 const FROM_PREVIOUS: &str = "Searching the 1 conversation from the previous answer...";
-const READING: &str = "Reading the previous answer...";
+const READING: &str = "Looking back for what the question refers to...";
 
 fn bundled() -> Corpus {
     Corpus::bundled().expect("bundled corpus parses")
@@ -240,7 +240,7 @@ const CASES: &[Case] = &[
         name: "no previous answer",
         questions: &[SECOND],
         expect: Expect::Says(
-            "There is no earlier answer in this conversation for “the second one” to refer to.",
+            "There is no earlier answer in this session for “the second one” to refer to.",
             READING,
         ),
     },
@@ -248,7 +248,7 @@ const CASES: &[Case] = &[
         name: "them with no previous answer and no topic",
         questions: &["Tell me more about them"],
         expect: Expect::Says(
-            "There is no earlier answer in this conversation for “them” to refer to.",
+            "There is no earlier answer in this session for “them” to refer to.",
             READING,
         ),
     },
@@ -361,7 +361,7 @@ fn unresolved_status_names_the_words() {
     let answers = session(&corpus, &[BUDGET, "the ninth one"]);
     assert_eq!(
         answers[1].status_messages(),
-        [READING, "Found nothing that “the ninth one” could refer to"]
+        [READING, "Found nothing that “the ninth one” could mean"]
     );
     assert_eq!(answers[1].conversations_searched, 0);
 }
@@ -400,6 +400,9 @@ fn the_grammar_reads_positions_pronouns_and_plurals() {
         ("Tell me more", Some(Kind::More)),
         ("What about security?", Some(Kind::More)),
         ("What happened in the first quarter?", None),
+        ("Who was the first to mention pricing?", None),
+        ("What was their number one concern?", Some(Kind::They)),
+        ("Tell me about number 2", Some(at(2))),
         ("Who spoke first?", None),
         ("What did they say last year?", Some(Kind::They)),
         (BUDGET, None),
