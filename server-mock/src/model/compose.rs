@@ -14,6 +14,9 @@ use std::fmt::Write as _;
 pub const MAX_CONVERSATIONS: usize = 6;
 /// Most passages quoted from one conversation.
 pub const MAX_PER_CONVERSATION: usize = 2;
+/// Most passages quoted from the one conversation a follow-up is about
+/// ("Tell me more about the second one" should say more than the list did).
+pub const MAX_PER_REFERENT: usize = 4;
 
 const VERBS: &[&str] = &["said", "noted", "explained", "pointed out"];
 
@@ -37,10 +40,18 @@ pub fn compose(prompt: &Prompt<'_>, corpus_size: usize) -> Composed {
     let mut writer = Writer {
         text: String::new(),
         citations: Vec::new(),
-        quote_terms: quote_terms(prompt.question),
+        quote_terms: quote_terms(&prompt.query),
     };
-    let topic = topic(prompt.query);
-    let groups = groups(&prompt.passages);
+    if let Some(unresolved) = &prompt.unresolved {
+        writer.text.clone_from(&unresolved.sentence);
+        return writer.finish();
+    }
+    let topic = topic(&prompt.query);
+    let per_conversation = match prompt.referent {
+        Some(_) => MAX_PER_REFERENT,
+        None => MAX_PER_CONVERSATION,
+    };
+    let groups = groups(&prompt.passages, per_conversation);
     if groups.is_empty() {
         writer.text = nothing_found(prompt, corpus_size, topic.as_deref());
         return writer.finish();
@@ -50,15 +61,18 @@ pub fn compose(prompt: &Prompt<'_>, corpus_size: usize) -> Composed {
     let searched = prompt.searched.len();
     // `write!` into a String cannot fail; results are ignored for that reason.
     let text = &mut writer.text;
-    match (&prompt.focus, &topic) {
-        (Some(_), _) if prompt.query != prompt.question => {
+    match (&prompt.referent, &prompt.focus, &topic) {
+        (Some(referent), _, _) => {
+            text.push_str(&referent.lead(topic.as_deref(), prompt.carried, true));
+        }
+        (None, Some(_), _) if prompt.carried => {
             let _ = write!(
                 text,
                 "Here is more on {} from {accounts}.",
                 topic.as_deref().unwrap_or("that")
             );
         }
-        (Some(focus), _) => {
+        (None, Some(focus), _) => {
             let topic = capitalised(topic.as_deref().unwrap_or("This"));
             let _ = match (focus.conversations.len(), groups.len()) {
                 (1, _) => write!(
@@ -75,7 +89,7 @@ pub fn compose(prompt: &Prompt<'_>, corpus_size: usize) -> Composed {
                 ),
             };
         }
-        (None, Some(topic)) => {
+        (None, None, Some(topic)) => {
             let _ = write!(
                 text,
                 "{} came up in {} of the {} I searched.",
@@ -84,7 +98,7 @@ pub fn compose(prompt: &Prompt<'_>, corpus_size: usize) -> Composed {
                 counted(searched, "conversation"),
             );
         }
-        (None, None) => {
+        (None, None, None) => {
             let _ = write!(
                 text,
                 "I found relevant passages in {} of the {} I searched.",
@@ -245,6 +259,9 @@ fn nothing_found(prompt: &Prompt<'_>, corpus_size: usize, topic: Option<&str>) -
     if prompt.searched.is_empty() {
         return String::from("None of the selected conversations could be searched.");
     }
+    if let Some(referent) = &prompt.referent {
+        return referent.lead(Some(topic), prompt.carried, false);
+    }
     match &prompt.focus {
         Some(focus) => format!(
             "None of the {} from my previous answer mention {topic}: I checked {}.",
@@ -260,14 +277,14 @@ fn nothing_found(prompt: &Prompt<'_>, corpus_size: usize, topic: Option<&str>) -
 
 /// The relevant passages grouped by conversation, conversations in order of
 /// their best passage, each group's passages in spoken order.
-fn groups<'a>(passages: &[Hit<'a>]) -> Vec<Group<'a>> {
+fn groups<'a>(passages: &[Hit<'a>], per_conversation: usize) -> Vec<Group<'a>> {
     let mut groups: Vec<Group<'a>> = Vec::new();
     for hit in passages {
         match groups
             .iter_mut()
             .find(|g| g.conversation.id == hit.conversation.id)
         {
-            Some(group) if group.hits.len() < MAX_PER_CONVERSATION => group.hits.push(*hit),
+            Some(group) if group.hits.len() < per_conversation => group.hits.push(*hit),
             Some(_) => {}
             None => groups.push(Group {
                 conversation: hit.conversation,
@@ -346,7 +363,7 @@ fn best_sentence<'t>(turn: &'t str, terms: &[String]) -> &'t str {
 }
 
 /// `A`, `A and B`, `A, B and C`.
-fn list<'s>(items: impl Iterator<Item = &'s str>) -> String {
+pub fn list<'s>(items: impl Iterator<Item = &'s str>) -> String {
     let items: Vec<&str> = items.collect();
     match items.as_slice() {
         [] => String::new(),

@@ -9,6 +9,7 @@
 pub mod compose;
 pub mod fragments;
 pub mod prompt;
+pub mod reference;
 pub mod retrieval;
 pub mod text;
 
@@ -45,7 +46,8 @@ pub struct Answer {
     /// One entry per cited passage, in order of first citation.
     pub citations: Vec<Citation>,
     /// How many conversations the search covered: the scope, narrowed to
-    /// the previous answer's conversations for a follow-up.
+    /// the previous answer's conversations for a follow-up, or to the one
+    /// a reference points at; none when it points at nothing.
     pub conversations_searched: usize,
     /// How many passages were relevant (more than the answer may cite).
     pub passages_found: usize,
@@ -53,6 +55,9 @@ pub struct Answer {
     pub conversations_matched: usize,
     /// Whether the question was read as a follow-up to the previous answer.
     pub follow_up: bool,
+    /// The words that pointed back at nothing ("the fifth one" of three),
+    /// when the answer only says so.
+    pub unresolved_reference: Option<String>,
 }
 
 impl Answer {
@@ -60,6 +65,12 @@ impl Answer {
     /// counts: "Searching across 13 conversations...", then "Found 7
     /// relevant passages in 4 conversations".
     pub fn status_messages(&self) -> Vec<String> {
+        if let Some(phrase) = &self.unresolved_reference {
+            return vec![
+                String::from("Looking back for what the question refers to..."),
+                format!("Found nothing that “{phrase}” could mean"),
+            ];
+        }
         let searching = if self.follow_up {
             format!(
                 "Searching the {} from the previous answer...",
@@ -111,6 +122,7 @@ pub fn answer(
         passages_found: prompt.passages.len(),
         conversations_matched: matched.len(),
         follow_up: prompt.focus.is_some(),
+        unresolved_reference: prompt.unresolved.map(|u| u.phrase),
     }
 }
 
@@ -134,7 +146,7 @@ mod tests {
             .collect()
     }
 
-    fn exchange(question: &str, answer: &Answer) -> [Turn; 2] {
+    pub(super) fn exchange(question: &str, answer: &Answer) -> [Turn; 2] {
         [
             Turn {
                 role: Role::User,
@@ -149,7 +161,7 @@ mod tests {
 
     /// Every inline citation names a `citations` entry and every entry is
     /// cited inline; ids count from c1 and quotes are the cited turns.
-    fn assert_citations_consistent(corpus: &Corpus, answer: &Answer) {
+    pub(super) fn assert_citations_consistent(corpus: &Corpus, answer: &Answer) {
         let inline: BTreeSet<(u32, String)> =
             prompt::inline_citations(&answer.text).into_iter().collect();
         let listed: BTreeSet<(u32, String)> = answer

@@ -3,24 +3,21 @@
 //! (docs/protocol.md, "Server-side history").
 //!
 //! The history is not decoration. A follow-up that points back ("Of those,
-//! which ones also expressed urgency?") is resolved against the inline
-//! citations of the latest answer in the window, and the search narrows to
-//! the conversations that answer cited. Only the window is read, so a
-//! message older than [`HISTORY_WINDOW`] can influence nothing.
+//! which ones also expressed urgency?", "Tell me more about the second
+//! one") is resolved against the answers in the window before anything is
+//! retrieved ([`reference`](super::reference)): the search narrows to the
+//! conversations the previous answer cited, or to the one it points at.
+//! Only the window is read, so a message older than [`HISTORY_WINDOW`] can
+//! influence nothing.
 
+use super::reference::{Context, Reference, Referent, Resolution, Unresolved};
 use super::retrieval::{self, Hit};
-use super::{text, Role, Turn};
+use super::{Role, Turn};
 use crate::corpus::{format_timestamp, is_citable_speaker, parse_timestamp, Conversation, Corpus};
 use std::fmt::Write as _;
 
 /// How many of the most recent messages of the session go into the prompt.
 pub const HISTORY_WINDOW: usize = 10;
-
-/// Words and phrases with which a question points back at the previous
-/// answer. Matched against the lowercased question, phrases as substrings
-/// and single words as whole words.
-const BACK_REFERENCE_PHRASES: &[&str] = &["what about", "how about", "which of", "among"];
-const BACK_REFERENCE_WORDS: &[&str] = &["those", "these", "they", "them", "their", "ones"];
 
 /// The model's input for one question.
 #[derive(Debug, Clone)]
@@ -31,23 +28,33 @@ pub struct Prompt<'a> {
     pub history: &'a [Turn],
     /// The question being answered.
     pub question: &'a str,
-    /// What was searched for: the question, or for a follow-up with no
-    /// topic of its own ("Tell me more about them.") the question before it.
-    pub query: &'a str,
+    /// What was searched for: the question (without the words that point
+    /// back), or for a follow-up with no topic of its own ("Tell me more
+    /// about them.") the last question before it that had one.
+    pub query: String,
+    /// Whether `query` was carried over from an earlier question.
+    pub carried: bool,
     /// The conversations the search covered, in corpus order.
     pub searched: Vec<&'a Conversation>,
     /// Set when the question is a follow-up narrowed to the previous answer.
     pub focus: Option<Focus<'a>>,
+    /// Set when the follow-up is about one conversation, or one person, of
+    /// the previous answer ("the second one", "she").
+    pub referent: Option<Referent<'a>>,
+    /// Set when the question points back at something that is not there;
+    /// nothing is searched.
+    pub unresolved: Option<Unresolved>,
 }
 
 /// What a follow-up points back to: the conversations (and the people in
 /// them) that the previous answer cited.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Focus<'a> {
     /// In order of first citation in the previous answer.
     pub conversations: Vec<&'a Conversation>,
-    /// `(conversation id, speaker)` of every passage it cited.
-    pub speakers: Vec<(&'a str, &'a str)>,
+    /// `(conversation, speaker)` of every passage it cited, in order of
+    /// first citation.
+    pub speakers: Vec<(&'a Conversation, &'a str)>,
 }
 
 /// Builds the prompt for `question`: resolves a follow-up against the last
@@ -61,11 +68,26 @@ pub fn prompt<'a>(
     history: &'a [Turn],
 ) -> Prompt<'a> {
     let history = &history[history.len().saturating_sub(HISTORY_WINDOW)..];
-    let focus = is_follow_up(question)
-        .then(|| previous_answer_focus(corpus, history))
-        .flatten();
+    let reference = Reference::parse(question);
+    let context = Context::read(corpus, history);
+    let resolution = reference
+        .as_ref()
+        .map_or(Resolution::Fresh, |r| context.resolve(r));
+    let (focus, referent, unresolved) = match resolution {
+        Resolution::Fresh => (None, None, None),
+        Resolution::All(focus) => (Some(focus), None, None),
+        Resolution::One(referent) => {
+            let focus = Focus {
+                conversations: vec![referent.conversation],
+                speakers: Vec::new(),
+            };
+            (Some(focus), Some(referent), None)
+        }
+        Resolution::Unresolved(unresolved) => (None, None, Some(unresolved)),
+    };
     let in_scope = |c: &Conversation| {
-        scope.is_none_or(|ids| ids.contains(&c.id))
+        unresolved.is_none()
+            && scope.is_none_or(|ids| ids.contains(&c.id))
             && focus
                 .as_ref()
                 .is_none_or(|f| f.conversations.iter().any(|fc| fc.id == c.id))
@@ -75,23 +97,37 @@ pub fn prompt<'a>(
         .iter()
         .filter(|c| in_scope(c))
         .collect();
-    // A follow-up with no topic of its own ("Tell me more about them.")
-    // searches for what the question before it asked.
-    let query = match (&focus, text::terms(question).is_empty()) {
-        (Some(_), true) => last_user_question(history).unwrap_or(question),
-        _ => question,
+    // A follow-up asks about what is left once the words that point back
+    // are cut out; with no topic of its own ("Tell me more about them.") it
+    // searches for what the last question with one asked.
+    let (query, carried) = match (&reference, &focus) {
+        (Some(r), Some(_)) if r.has_topic() => (r.rest.clone(), false),
+        (Some(_), Some(_)) => context
+            .topic()
+            .map_or((question.to_owned(), false), |t| (t.to_owned(), true)),
+        _ => (question.to_owned(), false),
     };
-    let mut hits = corpus.index().search(corpus, query, in_scope);
-    if let Some(focus) = &focus {
-        hits = by_cited_speakers(hits, focus);
+    let mut hits = corpus.index().search(corpus, &query, in_scope);
+    match (&referent, &focus) {
+        // Asked about one person: only what they said.
+        (Some(referent), _) => {
+            if let Some(speaker) = referent.speaker {
+                hits.retain(|h| h.turn.speaker == speaker);
+            }
+        }
+        (None, Some(focus)) => hits = by_cited_speakers(hits, focus),
+        (None, None) => {}
     }
     Prompt {
         passages: retrieval::relevant(&hits),
         history,
         question,
         query,
+        carried,
         searched,
         focus,
+        referent,
+        unresolved,
     }
 }
 
@@ -126,42 +162,7 @@ impl Prompt<'_> {
 
 /// Whether `question` refers back to an earlier answer.
 pub fn is_follow_up(question: &str) -> bool {
-    let lower = question.to_lowercase();
-    BACK_REFERENCE_PHRASES.iter().any(|p| lower.contains(p))
-        || lower
-            .split(|c: char| !c.is_alphanumeric())
-            .any(|w| BACK_REFERENCE_WORDS.contains(&w))
-}
-
-/// The focus of the most recent assistant message in `history` that cites
-/// at least one passage of `corpus`.
-fn previous_answer_focus<'a>(corpus: &'a Corpus, history: &[Turn]) -> Option<Focus<'a>> {
-    history
-        .iter()
-        .rev()
-        .filter(|m| m.role == Role::Assistant)
-        .find_map(|m| {
-            let mut focus = Focus {
-                conversations: Vec::new(),
-                speakers: Vec::new(),
-            };
-            for (seconds, speaker) in inline_citations(&m.text) {
-                let Some((conversation, turn)) = corpus
-                    .turns()
-                    .find(|(_, t)| t.seconds == seconds && t.speaker == speaker)
-                else {
-                    continue;
-                };
-                if !focus.conversations.iter().any(|c| c.id == conversation.id) {
-                    focus.conversations.push(conversation);
-                }
-                let cited = (conversation.id.as_str(), turn.speaker.as_str());
-                if !focus.speakers.contains(&cited) {
-                    focus.speakers.push(cited);
-                }
-            }
-            (!focus.conversations.is_empty()).then_some(focus)
-        })
+    Reference::parse(question).is_some()
 }
 
 /// Within each conversation of a follow-up, what the people the previous
@@ -173,7 +174,8 @@ fn by_cited_speakers<'a>(hits: Vec<Hit<'a>>, focus: &Focus<'_>) -> Vec<Hit<'a>> 
     let cited = |h: &Hit<'_>| {
         focus
             .speakers
-            .contains(&(h.conversation.id.as_str(), h.turn.speaker.as_str()))
+            .iter()
+            .any(|(c, s)| c.id == h.conversation.id && *s == h.turn.speaker)
     };
     let answered: Vec<&str> = hits
         .iter()
@@ -188,14 +190,6 @@ fn by_cited_speakers<'a>(hits: Vec<Hit<'a>>, focus: &Focus<'_>) -> Vec<Hit<'a>> 
         .zip(keep)
         .filter_map(|(h, keep)| keep.then_some(h))
         .collect()
-}
-
-fn last_user_question(history: &[Turn]) -> Option<&str> {
-    history
-        .iter()
-        .rev()
-        .find(|m| m.role == Role::User)
-        .map(|m| m.text.as_str())
 }
 
 /// The `(seconds, speaker)` of every inline citation in `text`, in order:
