@@ -170,10 +170,32 @@ test("Stop inside a citation: no half citation live or after a reload, the store
   assert.equal(await answer.getAttribute("data-state"), "streaming");
   assert.equal(await rawText(answer), kept);
 
+  // The page's history reads wait until the card of a stopped answer whose
+  // sources are still loading has been looked at.
+  let release;
+  const held = new Promise((resolve) => {
+    release = resolve;
+  });
+  const historyReads = /\/api\/sessions\/[^/]+\/messages$/;
+  const hold = async (route) => {
+    await held;
+    await route.continue();
+  };
+  await page.route(historyReads, hold);
+
   await page.locator("#stop").click();
   assert.equal(await settled(page), "stopped");
   assert.equal(await answer.locator(".answer-note").textContent(), "Stopped");
   assert.equal(await answer.locator(".answer-error").count(), 0);
+  assert.equal(await answer.getAttribute("data-sources"), "loading");
+  const popover = page.locator("#citation-popover");
+  await answer.locator(".badge").first().hover();
+  await popover.waitFor({ state: "visible" });
+  assert.equal(
+    await popover.locator("p.popover-meta").textContent(),
+    "The answer was stopped: loading the sources saved with it…",
+  );
+  release();
   assert.equal(await rawText(answer), kept, "the stopped answer shows what came before the half citation");
   assert.equal(await answer.getAttribute("data-unfinished-citation"), half);
   assert.doesNotMatch(await shownText(answer), PARTIAL_CITATION);
@@ -190,6 +212,7 @@ test("Stop inside a citation: no half citation live or after a reload, the store
   assert.ok(session, page.url());
   await page.waitForFunction(() => [...document.querySelectorAll(".answer")].at(-1).dataset.sources !== "loading");
   assert.equal(await answer.getAttribute("data-sources"), "saved");
+  await page.unroute(historyReads, hold);
   const stored = await api(page, `/api/sessions/${session}/messages`);
   assert.equal(stored.status, 200, JSON.stringify(stored.body));
   const message = stored.body.messages.at(-1);
