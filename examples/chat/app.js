@@ -103,12 +103,21 @@ async function loadLibrary() {
   return library;
 }
 
-/** Cuts a stored answer into segments exactly as a live stream would be. */
-function segmenter(library) {
+/**
+ * Cuts an answer's text into segments exactly as a live stream would be,
+ * with the package's own citation grammar: `{ segments, unfinished }`, where
+ * `segments` is what the library releases for the whole text and
+ * `unfinished` the raw text it still holds at the end (the start of a
+ * citation that never closed, such as `[1:08:45, Nadia`), "" if none.
+ * The segments' text followed by `unfinished` is `text` exactly.
+ */
+function answerSplitter(library) {
   return (text) => {
     const buffer = new library.CitationBuffer({ pattern: "timestamp-speaker" });
     try {
-      return [...buffer.push(text, 0), ...buffer.finish()];
+      const segments = buffer.push(text, 0);
+      const held = buffer.finish();
+      return { segments, unfinished: held.map((segment) => segment.text ?? "").join("") };
     } finally {
       buffer.free?.();
     }
@@ -132,7 +141,7 @@ async function main() {
   const conversation = new ConversationView(ui.messages);
   const api = new SessionsApi(token);
   let controller = null;
-  let toSegments = (text) => [{ kind: "text", text }];
+  let splitAnswer = (text) => ({ segments: text ? [{ kind: "text", text }] : [], unfinished: "" });
 
   // --- sessions: the list, and which one the page shows -------------------
   // How many messages the server holds, or is about to, for the session the
@@ -182,7 +191,7 @@ async function main() {
       const messages = await api.messages(sessionId);
       if (load !== shown) return;
       if (known.sessionId === sessionId) known.count = Math.max(known.count, messages.length);
-      conversation.renderHistory(messages, toSegments);
+      conversation.renderHistory(messages, splitAnswer);
       ui.messages.dataset.load = "done";
       ui.scrollToEnd(true);
     } catch (error) {
@@ -273,13 +282,15 @@ async function main() {
   refreshSessions();
   try {
     const library = await loadLibrary();
-    toSegments = segmenter(library);
+    splitAnswer = answerSplitter(library);
     controller = new ChatController({
       library,
       conversation,
       ui,
       token,
       fault,
+      sessions: api,
+      splitAnswer,
       hooks: {
         onSession: (sessionId) => {
           // The new session becomes this page's URL without a new history entry.

@@ -3,6 +3,14 @@
 
 const CHAT_URL = "/api/chat";
 
+/**
+ * A stopped answer gets no `citations` event; the server saves it with the
+ * sources its text cited once it notices the stop. The page reads them from
+ * the history, trying again after each of these waits (ms) while the saved
+ * answer is not there yet.
+ */
+const SAVED_SOURCES_RETRIES = [0, 100, 200, 400, 800, 1600, 3200];
+
 export class ChatController {
   /**
    * `hooks`: `{ onSession(sessionId), onFinished(result, stored) }`, called
@@ -11,13 +19,17 @@ export class ChatController {
    * the answer (it then stores the question and, however the stream ends,
    * the answer), else null.
    * `fault` (test-only, see app.js) is forwarded in every request body.
+   * `sessions` is the history API (sessions-api.js); `splitAnswer(text)`
+   * finds the unfinished citation a text ends in (app.js).
    */
-  constructor({ library, conversation, ui, token, fault, hooks }) {
+  constructor({ library, conversation, ui, token, fault, sessions, splitAnswer, hooks }) {
     this.library = library;
     this.conversation = conversation;
     this.ui = ui;
     this.token = token;
     this.fault = fault;
+    this.sessions = sessions;
+    this.splitAnswer = splitAnswer;
     this.hooks = hooks;
     this.sessionId = null;
     this.current = null;
@@ -110,25 +122,45 @@ export class ChatController {
       result = { status: "error", error };
     }
     this.current = null;
-    this.finishAnswer(answer, result ?? { status: "error", error: new Error("No result") });
+    result ??= { status: "error", error: new Error("No result") };
+    this.finishAnswer(answer, result);
     this.ui.setStreaming(false);
     this.hooks.onFinished(result, stored);
+    if (result.status === "stopped" && answer.badges().length > 0) {
+      if (stored) {
+        this.loadSavedSources(answer, stored);
+      } else {
+        answer.markSourcesUnknown();
+        this.ui.popover.refresh();
+      }
+    }
   }
 
   finishAnswer(answer, result) {
     const follow = this.ui.nearEnd();
-    answer.reconcile(result);
+    const status = result.status === "done" || result.status === "stopped" ? result.status : "error";
+    if (status === "stopped" && typeof result.text === "string") {
+      // On stop the library puts the citation it still held into `text` as
+      // plain text; that half citation is not shown.
+      const { unfinished } = this.splitAnswer(result.text);
+      const keep = result.text.length - unfinished.length;
+      answer.reconcile(result, keep);
+      answer.setUnfinished(unfinished, keep);
+    } else {
+      answer.reconcile(result);
+    }
     if (!answer.sources && Array.isArray(result.citations) && result.citations.length > 0) {
       answer.applyCitations(result.citations);
     }
-    const status = result.status === "done" || result.status === "stopped" ? result.status : "error";
     if (status === "done") {
       // The server sends a citations event only when a citation was made, so a
       // badge with no event at all is backed by nothing.
       if (!answer.sources) answer.applyCitations([]);
-    } else {
+    } else if (status === "error") {
       answer.markSourcesUnknown();
     }
+    // A stopped answer's badges stay pending until loadSavedSources finds
+    // the saved answer (the card says so meanwhile).
     answer.setState(status);
     if (status === "stopped") {
       answer.setNote(answer.renderedText ? "Stopped" : "Stopped before any answer arrived");
@@ -145,5 +177,37 @@ export class ChatController {
           : `Error: ${result.error?.message ?? "the answer failed"}`,
     );
     this.ui.scrollToEnd(follow);
+  }
+
+  /**
+   * Fills a stopped answer's badges from the sources the server saved with
+   * it, read from the session's history once the saved answer is there.
+   * Badges whose sources never turn up are marked as unknown.
+   */
+  async loadSavedSources(answer, { sessionId, messageId }) {
+    answer.root.dataset.sources = "loading";
+    for (const wait of SAVED_SOURCES_RETRIES) {
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      // Another session is shown now: its own history rendering has the sources.
+      if (!answer.root.isConnected) return;
+      let messages;
+      try {
+        messages = await this.sessions.messages(sessionId);
+      } catch (error) {
+        if (error.status === 404) break;
+        continue;
+      }
+      const saved = messages.find((m) => m.id === messageId && m.role === "assistant" && !m.streaming);
+      if (!saved) continue;
+      if (!answer.root.isConnected) return;
+      if (Array.isArray(saved.citations)) answer.applyCitations(saved.citations);
+      else answer.markSourcesUnknown();
+      answer.root.dataset.sources = "saved";
+      this.ui.popover.refresh();
+      return;
+    }
+    answer.markSourcesUnknown();
+    answer.root.dataset.sources = "unknown";
+    this.ui.popover.refresh();
   }
 }

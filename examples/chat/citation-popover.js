@@ -79,10 +79,15 @@ export class CitationPopover {
       const label = badge.querySelector(".badge-label")?.textContent ?? badge.textContent;
       parts.push(el("strong", "popover-title", label));
       if (badge.dataset.raw) parts.push(el("span", "popover-meta", `Cited as ${badge.dataset.raw}`));
+      const stopped = badge.closest(".answer")?.dataset.state === "stopped";
       const why = {
-        pending: "Source details arrive when the answer is complete.",
+        pending: stopped
+          ? "The answer was stopped: loading the sources saved with it…"
+          : "Source details arrive when the answer is complete.",
         unbacked: "No source returned with this answer backs this citation.",
-        unknown: "Sources were not received: the answer did not finish.",
+        unknown: stopped
+          ? "The answer was stopped before its sources could be loaded."
+          : "Sources were not received: the answer did not finish.",
       }[badge.dataset.match];
       if (why) parts.push(el("p", badge.dataset.match === "unbacked" ? "popover-warning" : "popover-meta", why));
     }

@@ -53,10 +53,11 @@ export class ConversationView {
 
   /**
    * Renders a stored session: `messages` as `GET /api/sessions/{id}/messages`
-   * returns them. `toSegments(text)` cuts an answer's text into the same
-   * segments a live stream gives (app.js passes the package's CitationBuffer).
+   * returns them. `splitAnswer(text)` cuts an answer's text into the same
+   * segments a live stream gives, plus the unfinished citation the library
+   * would still hold at its end (app.js uses the package's CitationBuffer).
    */
-  renderHistory(messages, toSegments) {
+  renderHistory(messages, splitAnswer) {
     this.container.replaceChildren();
     for (const message of messages) {
       if (message.role === "user") {
@@ -66,7 +67,13 @@ export class ConversationView {
       const failed = message.error ? storedError(message.error) : null;
       const answer = this.addAnswer({ state: failed ? "error" : message.stopped ? "stopped" : "done" });
       answer.setMessageId(message.id);
-      for (const segment of toSegments(String(message.text ?? ""))) answer.appendSegment(segment);
+      const { segments, unfinished } = splitAnswer(String(message.text ?? ""));
+      for (const segment of segments) answer.appendSegment(segment);
+      // A stopped answer can end inside a citation; that half citation is
+      // not shown (the stored text keeps it). Any other ending shows it as
+      // text, as a live stream releases it then.
+      if (message.stopped && !failed) answer.setUnfinished(unfinished);
+      else answer.appendText(unfinished, { raw: true });
       const sources = Array.isArray(message.citations) ? message.citations : [];
       if (failed) {
         // As a live failure shows it: the partial text, then the error in place.
@@ -74,8 +81,9 @@ export class ConversationView {
         answer.markSourcesUnknown();
         answer.showError(failed);
       } else if (message.stopped) {
-        if (sources.length > 0) answer.applyCitations(sources);
-        answer.markSourcesUnknown();
+        // The server saves with a stopped answer the sources its text cited.
+        if (Array.isArray(message.citations)) answer.applyCitations(sources);
+        else answer.markSourcesUnknown();
         answer.setNote(answer.renderedText ? "Stopped" : "Stopped before any answer arrived");
       } else {
         answer.applyCitations(sources);
@@ -162,16 +170,21 @@ class AnswerView {
     this.body.append(group);
   }
 
-  appendText(text) {
+  /** Appends plain text; `raw: true` also counts it in `renderedText` (appendSegment does that itself). */
+  appendText(text, { raw = false } = {}) {
     if (!text) return;
+    if (raw) this.renderedText += text;
     const last = this.body.lastChild;
     if (last && last.nodeType === Node.TEXT_NODE) last.appendData(text);
     else this.body.append(document.createTextNode(text));
   }
 
-  /** Renders whatever `finished` holds beyond what the callbacks already delivered. */
-  reconcile(result) {
-    const text = typeof result.text === "string" ? result.text : "";
+  /**
+   * Renders whatever `finished` holds beyond what the callbacks already
+   * delivered, up to `end` characters of its text (all of it by default).
+   */
+  reconcile(result, end = Infinity) {
+    const text = typeof result.text === "string" ? result.text.slice(0, end) : "";
     if (text.length <= this.renderedText.length || !text.startsWith(this.renderedText)) return;
     const segments = Array.isArray(result.segments) ? result.segments : [];
     let offset = 0;
@@ -181,12 +194,36 @@ class AnswerView {
       index += 1;
     }
     if (offset === this.renderedText.length) {
-      for (const segment of segments.slice(index)) this.appendSegment(segment);
+      for (const segment of segments.slice(index)) {
+        if (this.renderedText.length + (segment.text ?? "").length > text.length) break;
+        this.appendSegment(segment);
+      }
     }
-    if (this.renderedText.length < text.length) {
-      const rest = text.slice(this.renderedText.length);
-      this.renderedText += rest;
-      this.appendText(rest);
+    if (this.renderedText.length < text.length) this.appendText(text.slice(this.renderedText.length), { raw: true });
+  }
+
+  /**
+   * The answer's text is its first `keep` characters followed by
+   * `unfinished`, an unfinished citation that is not shown. Whatever of it
+   * is on screen already as text (a citation held past the library's
+   * timeout is released as text) is taken off the end. The answer keeps it
+   * as `data-unfinished-citation`, so the rendered text followed by that
+   * attribute is the whole text.
+   */
+  setUnfinished(unfinished, keep = this.renderedText.length) {
+    if (!unfinished) {
+      delete this.root.dataset.unfinishedCitation;
+      return;
+    }
+    this.root.dataset.unfinishedCitation = unfinished;
+    let extra = this.renderedText.length - keep;
+    while (extra > 0 && this.body.lastChild?.nodeType === Node.TEXT_NODE) {
+      const node = this.body.lastChild;
+      const cut = Math.min(extra, node.length);
+      node.deleteData(node.length - cut, cut);
+      if (node.length === 0) node.remove();
+      this.renderedText = this.renderedText.slice(0, this.renderedText.length - cut);
+      extra -= cut;
     }
   }
 

@@ -49,8 +49,12 @@ pub struct Fault {
     /// Wait this long before sending any byte, status line and headers included.
     pub pause_before_first_byte_ms: Option<u64>,
     /// Pause this long right after the token event holding the `[` of the
-    /// first inline citation; that event never holds its `]` as well.
+    /// first inline citation (or of the one `pause_in_citation_number`
+    /// names); that event never holds its `]` as well.
     pub pause_in_citation_ms: Option<u64>,
+    /// Which inline citation `pause_in_citation_ms` pauses in, counting
+    /// bracket groups from 1 (the default). Needs `pause_in_citation_ms`.
+    pub pause_in_citation_number: Option<usize>,
     /// After this many tokens, send nothing at all (not even keep-alive)
     /// for `silence_ms`, then go on. Needs `silence_ms`.
     pub silence_after_tokens: Option<usize>,
@@ -100,6 +104,14 @@ impl Fault {
             return Err(invalid(
                 "`fault`: `failAfterTokens` and `cutAfterTokens` exclude each other",
             ));
+        }
+        if self.pause_in_citation_number.is_some() && self.pause_in_citation_ms.is_none() {
+            return Err(invalid(
+                "`fault.pauseInCitationNumber` needs `pauseInCitationMs`",
+            ));
+        }
+        if self.pause_in_citation_number == Some(0) {
+            return Err(invalid("`fault.pauseInCitationNumber` counts from 1"));
         }
         if self.silence_after_tokens.is_some() != self.silence_ms.is_some() {
             return Err(invalid(
@@ -194,9 +206,13 @@ fn plan(fault: &Fault, script: Script) -> Result<Vec<Step>, ApiError> {
     let (fragments, citation_pause) = match fault.pause_in_citation_ms {
         None => (script.fragments, None),
         Some(ms) => {
-            let (fragments, opening) = split_first_citation(script.fragments).ok_or_else(|| {
-                invalid("`fault.pauseInCitationMs`: this answer has no inline citation")
-            })?;
+            let number = fault.pause_in_citation_number.unwrap_or(1);
+            let (fragments, opening) =
+                split_citation(script.fragments, number).ok_or_else(|| {
+                    invalid(format!(
+                        "`fault.pauseInCitationMs`: this answer has no inline citation number {number}"
+                    ))
+                })?;
             (fragments, Some((opening + 1, Duration::from_millis(ms))))
         }
     };
@@ -269,11 +285,11 @@ fn pause_with_keep_alive(pause: Duration, steps: &mut Vec<Step>) {
     steps.push(Step::Sleep(left));
 }
 
-/// Re-cuts `fragments` so that the one holding the `[` of the first inline
-/// citation does not also hold its `]`, and returns them with that
-/// fragment's index. `None` if the text has no inline citation.
-fn split_first_citation(mut fragments: Vec<String>) -> Option<(Vec<String>, usize)> {
-    let (open, close) = first_citation(&fragments.concat())?;
+/// Re-cuts `fragments` so that the one holding the `[` of inline citation
+/// number `number` (from 1) does not also hold its `]`, and returns them
+/// with that fragment's index. `None` if the text has fewer citations.
+fn split_citation(mut fragments: Vec<String>, number: usize) -> Option<(Vec<String>, usize)> {
+    let (open, close) = nth_citation(&fragments.concat(), number)?;
     let mut start = 0;
     for index in 0..fragments.len() {
         let end = start + fragments[index].len();
@@ -290,9 +306,11 @@ fn split_first_citation(mut fragments: Vec<String>) -> Option<(Vec<String>, usiz
     None
 }
 
-/// Byte offsets of the `[` and `]` of the first `[TS, Speaker; …]` in `text`.
-fn first_citation(text: &str) -> Option<(usize, usize)> {
+/// Byte offsets of the `[` and `]` of the `number`th (from 1)
+/// `[TS, Speaker; …]` in `text`.
+fn nth_citation(text: &str, number: usize) -> Option<(usize, usize)> {
     let mut from = 0;
+    let mut seen = 0;
     while let Some(open) = text[from..].find('[').map(|i| from + i) {
         let close = open + text[open..].find(']')?;
         let cites = text[open + 1..close].split("; ").all(|part| {
@@ -302,7 +320,12 @@ fn first_citation(text: &str) -> Option<(usize, usize)> {
             })
         });
         if cites {
-            return Some((open, close));
+            seen += 1;
+            if seen == number {
+                return Some((open, close));
+            }
+            from = close + 1;
+            continue;
         }
         from = open + 1;
     }

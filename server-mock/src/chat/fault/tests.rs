@@ -37,6 +37,11 @@ fn fault_shape_is_checked() {
     let all = json!({"pauseBeforeFirstByteMs": 5, "pauseInCitationMs": 6,
         "silenceAfterTokens": 1, "silenceMs": 7, "cutAfterTokens": 3});
     assert_eq!(fault(all).map(|f| f.cut_after_tokens), Ok(Some(3)));
+    let second = json!({"pauseInCitationMs": 6, "pauseInCitationNumber": 2});
+    assert_eq!(
+        fault(second).map(|f| f.pause_in_citation_number),
+        Ok(Some(2))
+    );
     let refused = [
         json!(null),
         json!([1]),
@@ -46,6 +51,8 @@ fn fault_shape_is_checked() {
         json!({"silenceAfterTokens": 1}),
         json!({"silenceMs": 1}),
         json!({"pauseInCitationMs": MAX_FAULT_MS + 1}),
+        json!({"pauseInCitationNumber": 2}),
+        json!({"pauseInCitationMs": 1, "pauseInCitationNumber": 0}),
         json!({"splitAt": [0, 4]}),
         json!({"splitAt": [4, 4]}),
         json!({"splitAt": [5, 4]}),
@@ -59,28 +66,37 @@ fn fault_shape_is_checked() {
 }
 
 #[test]
-fn first_citation_skips_other_brackets() {
-    let text = "a[0] [1] [docs](x) [12:45, Sarah Johnson; 1:02:03, Zoë Müller] [3:00, B]";
-    let (open, close) = first_citation(text).expect("a citation");
+fn citations_are_counted_skipping_other_brackets() {
+    let text = "a[0] [1] [docs](x) [12:45, Sarah Johnson; 1:02:03, Zoë Müller] [x] [3:00, B]";
+    let (open, close) = nth_citation(text, 1).expect("a citation");
     assert_eq!(
         &text[open..=close],
         "[12:45, Sarah Johnson; 1:02:03, Zoë Müller]"
     );
-    assert_eq!(first_citation("[12:45, 7up] [x"), None);
+    let (open, close) = nth_citation(text, 2).expect("a second citation");
+    assert_eq!(&text[open..=close], "[3:00, B]");
+    assert_eq!(nth_citation(text, 3), None);
+    assert_eq!(nth_citation("[12:45, 7up] [x", 1), None);
 }
 
 #[test]
 fn citation_opening_fragment_never_holds_the_closing_bracket() {
     // Already split: left alone.
     let split = fragments(&["Hi [", "12:4", "5, Sarah", " Johnson]", "."]);
-    assert_eq!(split_first_citation(split.clone()), Some((split, 0)));
+    assert_eq!(split_citation(split.clone(), 1), Some((split, 0)));
     // One fragment holds the whole citation: cut just after `[`.
     let whole = fragments(&["Hi ", "é [1:00, Ann] [2:00, Bo]", "!"]);
     assert_eq!(
-        split_first_citation(whole),
+        split_citation(whole.clone(), 1),
         Some((fragments(&["Hi ", "é [", "1:00, Ann] [2:00, Bo]", "!"]), 1))
     );
-    assert_eq!(split_first_citation(fragments(&["no [1] cite"])), None);
+    // The second citation of the same fragment: cut just after its `[`.
+    assert_eq!(
+        split_citation(whole.clone(), 2),
+        Some((fragments(&["Hi ", "é [1:00, Ann] [", "2:00, Bo]", "!"]), 1))
+    );
+    assert_eq!(split_citation(whole, 3), None);
+    assert_eq!(split_citation(fragments(&["no [1] cite"]), 1), None);
 }
 
 #[test]
@@ -138,6 +154,52 @@ fn faults_land_after_the_right_token() {
         ..Fault::default()
     };
     assert!(plan(&no_citation, script(&["plain"])).is_err());
+}
+
+#[test]
+fn the_pause_can_land_inside_a_later_citation() {
+    let parts = ["a [1:00, Ann] b ", "[2:0", "0, Bo] [3:00, Cy]", "."];
+    let ms = Duration::from_millis;
+    let pause = |number| Fault {
+        pause_in_citation_ms: Some(40),
+        pause_in_citation_number: Some(number),
+        ..Fault::default()
+    };
+    let tokens = |steps: &[Step]| -> Vec<String> {
+        steps
+            .iter()
+            .filter_map(|step| match step {
+                Step::Event(ChatEvent::Token(text)) => Some(text.clone()),
+                Step::Sleep(d) if *d == ms(40) => Some("<pause>".to_owned()),
+                _ => None,
+            })
+            .collect()
+    };
+    let second = plan(&pause(2), script(&parts)).expect("plan");
+    assert_eq!(
+        tokens(&second),
+        [
+            "a [1:00, Ann] b ",
+            "[2:0",
+            "<pause>",
+            "0, Bo] [3:00, Cy]",
+            "."
+        ]
+    );
+    // The third shares a fragment with the end of the second: cut after its `[`.
+    let third = plan(&pause(3), script(&parts)).expect("plan");
+    assert_eq!(
+        tokens(&third),
+        [
+            "a [1:00, Ann] b ",
+            "[2:0",
+            "0, Bo] [",
+            "<pause>",
+            "3:00, Cy]",
+            "."
+        ]
+    );
+    assert!(plan(&pause(4), script(&parts)).is_err());
 }
 
 #[test]
