@@ -5,6 +5,7 @@ use crate::chat::{self, request::MAX_BODY_BYTES};
 use crate::config::Config;
 use crate::corpus::{Corpus, CorpusError};
 use crate::monitor::Monitor;
+use crate::shutdown::Shutdown;
 use crate::store::{Store, StoreError, User};
 use crate::streams::{StreamLimiter, DEFAULT_MAX_STREAMS_PER_USER};
 use crate::{error, page, sessions};
@@ -40,6 +41,8 @@ pub struct AppState {
     pub streams: Arc<StreamLimiter>,
     /// What recent answers did, for tests to observe.
     pub monitor: Arc<Monitor>,
+    /// Tells open streams when a shutdown's drain is over.
+    pub shutdown: Shutdown,
 }
 
 /// Why the server could not start.
@@ -76,6 +79,7 @@ impl AppState {
             store,
             streams: StreamLimiter::new(DEFAULT_MAX_STREAMS_PER_USER),
             monitor: Arc::new(Monitor::new()),
+            shutdown: Shutdown::new(),
         }
     }
 
@@ -100,6 +104,7 @@ impl AppState {
             store,
             streams: StreamLimiter::new(config.max_streams_per_user),
             monitor: Arc::new(Monitor::new()),
+            shutdown: Shutdown::new(),
         };
         Ok((state, demo))
     }

@@ -1,5 +1,6 @@
 //! Command-line configuration. A handful of flags, parsed by hand.
 
+use crate::serve::Limits;
 use crate::store::{is_valid_token, Location};
 use crate::streams::DEFAULT_MAX_STREAMS_PER_USER;
 use std::fmt;
@@ -30,10 +31,22 @@ Options:
   --user NAME:TOKEN      add a user NAME (or set its token); may be repeated
   --max-streams-per-user N
                          answers one user may stream at once; more get 429 (default 3)
+  --max-connections N    connections served at once; one more gets 503 and is closed (default 512)
+  --header-timeout-ms N  time for a request's line and headers, from the connect or from the
+                         end of the previous response, so also how long an idle kept-alive
+                         connection stays open; then it is closed (default 10000)
+  --body-timeout-ms N    time for a request's whole body, from the end of its headers;
+                         then 408 and the connection is closed (default 10000)
+  --body-idle-timeout-ms N
+                         longest silence inside a request's body; then 408 (default 5000)
+  --drain-ms N           after SIGTERM or Ctrl-C: how long open answers may go on streaming
+                         before each ends with a `shutting_down` error (default 10000)
   -h, --help             print this help
 
 Prints two lines on stdout: the bound URL (http://HOST:PORT), then the demo
-user's header, `Authorization: Bearer <token>`. Logs go to stderr.";
+user's header, `Authorization: Bearer <token>`. Logs go to stderr.
+On SIGTERM or Ctrl-C it stops accepting connections, lets answers stream
+until the drain ends, saves those still going as stopped, and exits 0.";
 
 /// How the server was asked to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,12 +69,15 @@ pub struct Config {
     pub users: Vec<(String, String)>,
     /// Answers one user may stream at once.
     pub max_streams_per_user: usize,
+    /// Connection limits and the shutdown's drain deadline.
+    pub limits: Limits,
 }
 
 impl Default for Config {
     /// The demo settings: local port 8787, 30 ms between tokens, the
     /// repository's `examples/` and `pkg/` next to this crate, the history
-    /// in `./data/cite-stream.db`, 3 streams per user.
+    /// in `./data/cite-stream.db`, 3 streams per user, the default
+    /// [`Limits`].
     fn default() -> Self {
         let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
         let repo = crate_dir.parent().unwrap_or(crate_dir);
@@ -75,6 +91,7 @@ impl Default for Config {
             demo_token: None,
             users: Vec::new(),
             max_streams_per_user: DEFAULT_MAX_STREAMS_PER_USER,
+            limits: Limits::default(),
         }
     }
 }
@@ -166,10 +183,34 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, ConfigEr
                         ))
                     })?;
             }
+            "--max-connections" => {
+                let text = value()?;
+                config.limits.max_connections =
+                    text.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                        ConfigError(format!("--max-connections: not a positive number: {text}"))
+                    })?;
+            }
+            "--header-timeout-ms" => config.limits.header_timeout = millis(&flag, &value()?, 1)?,
+            "--body-timeout-ms" => config.limits.body_timeout = millis(&flag, &value()?, 1)?,
+            "--body-idle-timeout-ms" => {
+                config.limits.body_idle_timeout = millis(&flag, &value()?, 1)?;
+            }
+            "--drain-ms" => config.limits.drain = millis(&flag, &value()?, 0)?,
             _ => return Err(ConfigError(format!("unknown argument: {flag}"))),
         }
     }
     Ok(Command::Serve(config))
+}
+
+/// `text` as a number of milliseconds, at least `min`. A zero timeout
+/// would close every connection at once, so timeouts take `min` 1; a zero
+/// drain means "end the streams at once" and is allowed.
+fn millis(flag: &str, text: &str, min: u64) -> Result<Duration, ConfigError> {
+    text.parse::<u64>()
+        .ok()
+        .filter(|ms| *ms >= min)
+        .map(Duration::from_millis)
+        .ok_or_else(|| ConfigError(format!("{flag}: not a number of milliseconds >= {min}: {text}")))
 }
 
 /// `text` if it can be a bearer token.
@@ -272,6 +313,59 @@ mod tests {
             &["--max-streams-per-user", "many"],
         ] {
             assert!(parse_args(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn limit_flags() {
+        let Ok(Command::Serve(config)) = parse_args(&[
+            "--max-connections",
+            "7",
+            "--header-timeout-ms=250",
+            "--body-timeout-ms",
+            "900",
+            "--body-idle-timeout-ms=300",
+            "--drain-ms",
+            "0",
+        ]) else {
+            panic!("flags should parse");
+        };
+        assert_eq!(
+            config.limits,
+            Limits {
+                max_connections: 7,
+                header_timeout: Duration::from_millis(250),
+                body_timeout: Duration::from_millis(900),
+                body_idle_timeout: Duration::from_millis(300),
+                drain: Duration::ZERO,
+            }
+        );
+        let defaults = Config::default().limits;
+        assert_eq!(defaults, Limits::default());
+        assert_eq!(defaults.max_connections, 512);
+        assert_eq!(defaults.header_timeout, Duration::from_secs(10));
+        assert_eq!(defaults.body_timeout, Duration::from_secs(10));
+        assert_eq!(defaults.body_idle_timeout, Duration::from_secs(5));
+        assert_eq!(defaults.drain, Duration::from_secs(10));
+        for flag in [
+            "--max-connections",
+            "--header-timeout-ms",
+            "--body-timeout-ms",
+            "--body-idle-timeout-ms",
+            "--drain-ms",
+        ] {
+            assert!(USAGE.contains(flag), "{flag} in USAGE");
+            assert!(parse_args(&[flag]).is_err(), "{flag} without a value");
+            assert!(parse_args(&[flag, "soon"]).is_err(), "{flag} soon");
+            assert!(parse_args(&[flag, "-1"]).is_err(), "{flag} -1");
+        }
+        for zero in [
+            "--max-connections",
+            "--header-timeout-ms",
+            "--body-timeout-ms",
+            "--body-idle-timeout-ms",
+        ] {
+            assert!(parse_args(&[zero, "0"]).is_err(), "{zero} 0");
         }
     }
 

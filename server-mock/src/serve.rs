@@ -1,0 +1,141 @@
+//! The serving loop: accepts connections under [`Limits`] and shuts down
+//! in order.
+//!
+//! It replaces `axum::serve`, which has no connection cap and no way to set
+//! hyper's header timeout. Each accepted connection takes a permit of a
+//! semaphore of `max_connections`; one that finds none left gets a complete
+//! JSON 503 written straight to its socket and is closed, so a client over
+//! the cap always gets an answer instead of a hang. The rest are served by
+//! hyper's HTTP/1 server with the header timeout ([`limits`] says what each
+//! limit covers), the app wrapped in the body limits.
+//!
+//! Shutdown, when `signal` resolves:
+//!
+//! 1. the listener is dropped, so new connections are refused by the OS;
+//! 2. every connection is told to finish gracefully: an idle one closes at
+//!    once, one with a response in progress closes when it is written;
+//! 3. streams go on until [`Limits::drain`]; then [`Shutdown::end_streams`]
+//!    makes each save its partial answer as stopped and end with a
+//!    `shutting_down` error event;
+//! 4. [`serve`] returns once every connection is closed, or after
+//!    [`CLOSE_GRACE`] more at most, so that a client that stopped reading
+//!    can't keep the process alive.
+
+mod limits;
+
+pub use limits::{
+    Limits, DEFAULT_BODY_IDLE_TIMEOUT, DEFAULT_BODY_TIMEOUT, DEFAULT_DRAIN,
+    DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS, TOO_MANY_CONNECTIONS,
+};
+
+use crate::shutdown::Shutdown;
+use axum::Router;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+/// After the streams are ended, how long connections get to write their
+/// last event and close before the server stops without them.
+pub const CLOSE_GRACE: Duration = Duration::from_secs(5);
+
+/// Pause after an `accept` error that is not one connection's (running out
+/// of file descriptors, say): retrying at once would spin.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// How a shutdown went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stopped {
+    /// Connections still open when [`CLOSE_GRACE`] ran out, dropped
+    /// unfinished. Zero after a clean shutdown.
+    pub abandoned: usize,
+}
+
+/// Serves `app` on `listener` under `limits` until `signal` resolves, then
+/// shuts down as the module documentation says, ending streams through
+/// `shutdown` (the same one the app's state holds).
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    shutdown: Shutdown,
+    signal: impl Future<Output = ()>,
+) -> Stopped {
+    let app = limits::guarded(app, &limits);
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
+    tokio::pin!(signal);
+
+    loop {
+        let stream = tokio::select! {
+            // The signal first, so a flood of connections can't delay it.
+            biased;
+            () = &mut signal => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(err) if is_one_connections(&err) => continue,
+                Err(err) => {
+                    eprintln!("server-mock: accept failed: {err}");
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
+                    continue;
+                }
+            },
+        };
+        // Events are small and must go out as they are made, not wait for
+        // the client's ACK of the previous one (Nagle's algorithm).
+        let _ = stream.set_nodelay(true);
+        let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
+            tokio::spawn(limits::refuse(stream, limits.header_timeout));
+            continue;
+        };
+        let connection = http.serve_connection(
+            TokioIo::new(stream),
+            TowerToHyperService::new(app.clone()),
+        );
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A client's timeout or reset ends its connection and nothing
+            // else; it is not worth a log line per slow client.
+            let _ = connection.await;
+            drop(permit);
+        });
+    }
+
+    drop(listener);
+    // Scripts and tests wait for this line: from now on connecting fails.
+    eprintln!(
+        "server-mock: shutting down: no longer accepting connections; open answers may stream for {} ms",
+        limits.drain.as_millis()
+    );
+    let open = || limits.max_connections - permits.available_permits();
+    let all_closed = graceful.shutdown();
+    tokio::pin!(all_closed);
+    tokio::select! {
+        () = &mut all_closed => return Stopped { abandoned: 0 },
+        () = tokio::time::sleep(limits.drain) => shutdown.end_streams(),
+    }
+    match tokio::time::timeout(CLOSE_GRACE, all_closed).await {
+        Ok(()) => Stopped { abandoned: 0 },
+        Err(_) => Stopped { abandoned: open() },
+    }
+}
+
+/// An `accept` error that concerns only the connection being accepted
+/// (it was reset before it could be taken), not the listener.
+fn is_one_connections(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionRefused
+    )
+}
