@@ -98,6 +98,10 @@ impl Default for Config {
 
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "made once per process; boxing would only cost clarity"
+)]
 pub enum Command {
     /// Serve with this configuration.
     Serve(Config),
@@ -210,7 +214,11 @@ fn millis(flag: &str, text: &str, min: u64) -> Result<Duration, ConfigError> {
         .ok()
         .filter(|ms| *ms >= min)
         .map(Duration::from_millis)
-        .ok_or_else(|| ConfigError(format!("{flag}: not a number of milliseconds >= {min}: {text}")))
+        .ok_or_else(|| {
+            ConfigError(format!(
+                "{flag}: not a number of milliseconds >= {min}: {text}"
+            ))
+        })
 }
 
 /// `text` if it can be a bearer token.

@@ -24,8 +24,8 @@
 mod limits;
 
 pub use limits::{
-    Limits, DEFAULT_BODY_IDLE_TIMEOUT, DEFAULT_BODY_TIMEOUT, DEFAULT_DRAIN,
-    DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS, TOO_MANY_CONNECTIONS,
+    Limits, DEFAULT_BODY_IDLE_TIMEOUT, DEFAULT_BODY_TIMEOUT, DEFAULT_DRAIN, DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS, TOO_MANY_CONNECTIONS,
 };
 
 use crate::shutdown::Shutdown;
@@ -97,10 +97,8 @@ pub async fn serve(
             tokio::spawn(limits::refuse(stream, limits.header_timeout));
             continue;
         };
-        let connection = http.serve_connection(
-            TokioIo::new(stream),
-            TowerToHyperService::new(app.clone()),
-        );
+        let connection =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             // A client's timeout or reset ends its connection and nothing

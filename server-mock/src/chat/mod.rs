@@ -231,7 +231,9 @@ impl Answering {
         if self.over {
             return None;
         }
-        if self.shutdown.streams_ended() {
+        // `session` is always first, even on a stream the shutdown cuts
+        // short: the client learns which answer was cut.
+        if self.seq > 0 && self.shutdown.streams_ended() {
             return Some(self.shut_down().await);
         }
         if let Some(event) = self.head.next() {

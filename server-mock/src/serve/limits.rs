@@ -165,7 +165,9 @@ mod tests {
         );
         let json: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
         assert_eq!(json["error"]["code"], TOO_MANY_CONNECTIONS);
-        assert!(json["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(json["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()));
     }
 
     #[test]

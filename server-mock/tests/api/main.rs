@@ -8,5 +8,9 @@ mod chat_stream;
 mod faults;
 mod history;
 mod http_surface;
+mod limits;
+#[cfg(unix)]
+mod shutdown;
 mod stop;
 mod support;
+mod wire;

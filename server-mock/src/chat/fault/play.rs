@@ -166,9 +166,10 @@ impl Writer {
     }
 
     /// Whether the play must end here for a shutdown: streams were told to
-    /// end and the answer is still being recorded.
+    /// end, the answer is still being recorded, and `session` is out (it
+    /// is always first, as on the ordinary stream).
     fn shutting_down(&self) -> bool {
-        self.recorder.is_some() && self.shutdown.streams_ended()
+        self.seq > 0 && self.recorder.is_some() && self.shutdown.streams_ended()
     }
 
     /// Saves the answer as stopped and gives the `shutting_down` event's
