@@ -8,9 +8,10 @@ use crate::monitor::Monitor;
 use crate::shutdown::Shutdown;
 use crate::store::{Store, StoreError, User};
 use crate::streams::{StreamLimiter, DEFAULT_MAX_STREAMS_PER_USER};
-use crate::{error, page, sessions};
+use crate::{error, page, serve, sessions};
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, Method};
+use axum::middleware;
 use axum::response::Redirect;
 use axum::routing::{delete, get, post};
 use axum::Router;
@@ -148,6 +149,7 @@ pub fn app(state: AppState) -> Router {
         )
         .fallback(error::not_found)
         .with_state(state)
+        .layer(middleware::from_fn(serve::refuse_announced_oversize))
         .layer(cors())
 }
 

@@ -11,7 +11,7 @@
 //! is stored when its stream ends, `stopped` if the client went away first
 //! ([`chat::recorder`]).
 //!
-//! [`app`] builds the router and [`serve::serve`] serves it under the
+//! [`app()`] builds the router and [`serve::serve`] serves it under the
 //! connection limits and shuts it down on a signal; the `server-mock`
 //! binary only parses the command line and binds.
 

@@ -6,8 +6,9 @@
 //! semaphore of `max_connections`; one that finds none left gets a complete
 //! JSON 503 written straight to its socket and is closed, so a client over
 //! the cap always gets an answer instead of a hang. The rest are served by
-//! hyper's HTTP/1 server with the header timeout ([`limits`] says what each
-//! limit covers), the app wrapped in the body limits.
+//! hyper's HTTP/1 server with the header timeout ([`Limits`] says what each
+//! limit covers), the app wrapped in the body deadlines. (The check of an
+//! announced body's length is a layer of the app itself, inside its CORS.)
 //!
 //! Shutdown, when `signal` resolves:
 //!
@@ -18,14 +19,14 @@
 //!    makes each save its partial answer as stopped and end with a
 //!    `shutting_down` error event;
 //! 4. [`serve`] returns once every connection is closed, or after
-//!    [`CLOSE_GRACE`] more at most, so that a client that stopped reading
-//!    can't keep the process alive.
+//!    [`CLOSE_GRACE`] more at most, dropping those still open, so that a
+//!    client that stopped reading can't keep the process alive.
 
 mod limits;
 
 pub use limits::{
-    Limits, DEFAULT_BODY_IDLE_TIMEOUT, DEFAULT_BODY_TIMEOUT, DEFAULT_DRAIN, DEFAULT_HEADER_TIMEOUT,
-    DEFAULT_MAX_CONNECTIONS, TOO_MANY_CONNECTIONS,
+    refuse_announced_oversize, Limits, DEFAULT_BODY_IDLE_TIMEOUT, DEFAULT_BODY_TIMEOUT,
+    DEFAULT_DRAIN, DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS, TOO_MANY_CONNECTIONS,
 };
 
 use crate::shutdown::Shutdown;
@@ -40,6 +41,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 
 /// After the streams are ended, how long connections get to write their
 /// last event and close before the server stops without them.
@@ -70,6 +72,10 @@ pub async fn serve(
     let app = limits::guarded(app, &limits);
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
+    // Owned here, so that a connection still open at the hard cap is
+    // dropped (its stream too, and with it the recorder, which saves the
+    // answer as stopped) when `serve` returns, not when the runtime ends.
+    let mut connections = JoinSet::new();
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout);
@@ -80,6 +86,7 @@ pub async fn serve(
             // The signal first, so a flood of connections can't delay it.
             biased;
             () = &mut signal => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
                 Err(err) if is_one_connections(&err) => continue,
@@ -100,7 +107,7 @@ pub async fn serve(
         let connection =
             http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
         let connection = graceful.watch(connection);
-        tokio::spawn(async move {
+        connections.spawn(async move {
             // A client's timeout or reset ends its connection and nothing
             // else; it is not worth a log line per slow client.
             let _ = connection.await;
@@ -121,10 +128,12 @@ pub async fn serve(
         () = &mut all_closed => return Stopped { abandoned: 0 },
         () = tokio::time::sleep(limits.drain) => shutdown.end_streams(),
     }
-    match tokio::time::timeout(CLOSE_GRACE, all_closed).await {
-        Ok(()) => Stopped { abandoned: 0 },
-        Err(_) => Stopped { abandoned: open() },
-    }
+    let abandoned = match tokio::time::timeout(CLOSE_GRACE, all_closed).await {
+        Ok(()) => 0,
+        Err(_) => open(),
+    };
+    connections.shutdown().await;
+    Stopped { abandoned }
 }
 
 /// An `accept` error that concerns only the connection being accepted

@@ -14,7 +14,7 @@ use crate::chat::request::MAX_BODY_BYTES;
 use crate::error::ApiError;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::{self, Next};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use std::io;
@@ -70,20 +70,21 @@ impl Default for Limits {
     }
 }
 
-/// `app` with the body limits around every route: a `Content-Length` over
-/// [`MAX_BODY_BYTES`] is refused before anything else is looked at, and a
-/// body is cut off when it stalls or takes too long in all.
+/// `app` with the body deadlines around every route: a body is cut off
+/// when it stalls or takes too long in all, and the handler reading it
+/// answers 408.
 pub(super) fn guarded(app: Router, limits: &Limits) -> Router {
     app.layer(RequestBodyTimeoutLayer::new(limits.body_idle_timeout))
         .layer(RequestBodyDeadlineLayer::new(limits.body_timeout))
-        .layer(middleware::from_fn(refuse_announced_oversize))
 }
 
-/// 413 `body_too_large` for a request that announces a body over
-/// [`MAX_BODY_BYTES`], at once: no route takes more, so there is no point
-/// in authenticating it, routing it or reading any of its body. The body
-/// limit on the chat route still catches a chunked body that grows past it.
-async fn refuse_announced_oversize(request: Request, next: Next) -> Response {
+/// Middleware: 413 `body_too_large` for a request that announces a body
+/// over [`MAX_BODY_BYTES`], at once: no route takes more, so there is no
+/// point in authenticating it, routing it or reading any of its body. The
+/// body limit on the chat route still catches a chunked body that grows
+/// past it. It belongs inside the CORS layer, so that a page on another
+/// origin can read the refusal.
+pub async fn refuse_announced_oversize(request: Request, next: Next) -> Response {
     let announced = request
         .headers()
         .get(header::CONTENT_LENGTH)

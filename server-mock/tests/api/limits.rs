@@ -293,6 +293,40 @@ async fn a_content_length_over_the_limit_gets_413_before_the_body() {
             took.as_micros() as f64 / 1000.0
         );
     }
+
+    // Refused inside the CORS layer: a page on another origin reads the 413
+    // exactly as it reads any other refusal of the API.
+    let origin = "Origin: http://elsewhere.example\r\n";
+    let allowed_origin = |head: &str| {
+        head.lines()
+            .find(|line| line.starts_with("access-control-allow-origin:"))
+            .map(str::to_owned)
+    };
+    let mut stream = connect(&base).await;
+    assert!(
+        send(
+            &mut stream,
+            chat_head(&base, TOKEN, 1_000_000, origin).as_bytes()
+        )
+        .await
+    );
+    let too_large = read_response(&mut stream, Duration::from_secs(5)).await;
+    too_large.assert_error(413, "body_too_large");
+    let mut stream = connect(&base).await;
+    let unknown = chat_head(&base, "not-a-user", 2, origin) + "{}";
+    assert!(send(&mut stream, unknown.as_bytes()).await);
+    let unauthorized = read_response(&mut stream, Duration::from_secs(5)).await;
+    unauthorized.assert_error(401, "invalid_token");
+    assert_eq!(
+        allowed_origin(&too_large.head),
+        allowed_origin(&unauthorized.head)
+    );
+    // Under the current CORS, which allows every origin.
+    assert!(
+        allowed_origin(&too_large.head).is_some(),
+        "{}",
+        too_large.head
+    );
 }
 
 #[tokio::test]

@@ -6,14 +6,17 @@
 //! cut short the same way.
 
 use crate::support::*;
-use crate::wire::{host, ms};
+use crate::wire::{closed_within, host, ms, send};
 use cite_stream::core::sse::{EventStreamParser, SseEvent};
-use server_mock::serve::Limits;
+use server_mock::serve::{serve, Limits, CLOSE_GRACE};
+use server_mock::shutdown::Shutdown;
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt as _, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
 use tokio::sync::mpsc;
+use tokio::sync::Notify;
 
 /// How late after the drain deadline a stream may end.
 const MARGIN: Duration = Duration::from_millis(750);
@@ -156,7 +159,7 @@ impl Stream {
         }
     }
 
-    async fn to_end(&mut self) {
+    async fn read_all(&mut self) {
         while self.read().await {}
     }
 
@@ -210,7 +213,7 @@ async fn sigterm_drains_then_ends_a_stream_with_shutting_down_and_saves_it_stopp
         "a new connection is refused once the server stops accepting"
     );
 
-    stream.to_end().await;
+    stream.read_all().await;
     let (ended_at, last) = stream.last();
     assert_shutting_down(last);
     let ended_after = *ended_at - signalled;
@@ -271,7 +274,7 @@ async fn a_stream_that_ends_within_the_drain_ends_with_done() {
     stream.until_tokens(1).await;
     let signalled = Instant::now();
     server.terminate().await;
-    stream.to_end().await;
+    stream.read_all().await;
     let (done_at, last) = stream.last();
     assert_eq!(last.event_type, "done", "{last:?}");
     let done_after = *done_at - signalled;
@@ -331,7 +334,7 @@ async fn the_drain_end_cuts_injected_pauses_short() {
 
     let started = Instant::now();
     assert!(signal.send(()).is_ok());
-    silent.to_end().await;
+    silent.read_all().await;
     let took = started.elapsed();
     assert_shutting_down(&silent.last().1);
     assert_eq!(silent.tokens().len(), 2);
@@ -347,7 +350,7 @@ async fn the_drain_end_cuts_injected_pauses_short() {
         .expect("answered at the deadline")
         .expect("request task");
     let mut late = Stream::new(late);
-    late.to_end().await;
+    late.read_all().await;
     let kinds: Vec<&str> = late
         .events
         .iter()
@@ -365,5 +368,53 @@ async fn the_drain_end_cuts_injected_pauses_short() {
         "injected 60 s pauses, drain {} ms: both streams ended with shutting_down {} ms after the signal",
         ms(drain),
         ms(took)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_connection_that_never_finishes_is_abandoned_after_the_grace() {
+    // A handler that never answers and never looks at the shutdown: only
+    // the hard cap can end its connection. Paused time: the drain and the
+    // grace pass at once, the socket is real.
+    let entered = Arc::new(Notify::new());
+    let router = axum::Router::new().route(
+        "/hang",
+        axum::routing::get({
+            let entered = Arc::clone(&entered);
+            move || async move {
+                entered.notify_one();
+                std::future::pending::<()>().await
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let (signal, signalled) = tokio::sync::oneshot::channel::<()>();
+    let limits = Limits {
+        drain: Duration::from_secs(2),
+        ..Limits::default()
+    };
+    let served = tokio::spawn(serve(listener, router, limits, Shutdown::new(), async {
+        let _ = signalled.await;
+    }));
+    let mut stream = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    let request = format!("GET /hang HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    assert!(send(&mut stream, request.as_bytes()).await);
+    entered.notified().await;
+
+    let started = tokio::time::Instant::now();
+    assert!(signal.send(()).is_ok());
+    let stopped = served.await.expect("serve task");
+    assert_eq!(stopped.abandoned, 1);
+    assert_eq!(started.elapsed(), Duration::from_secs(2) + CLOSE_GRACE);
+    assert!(
+        closed_within(&mut stream, Duration::from_secs(1))
+            .await
+            .is_some(),
+        "the abandoned connection is closed"
     );
 }
