@@ -189,9 +189,14 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, ConfigEr
             }
             "--max-connections" => {
                 let text = value()?;
-                config.limits.max_connections =
-                    text.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-                        ConfigError(format!("--max-connections: not a positive number: {text}"))
+                config.limits.max_connections = text
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=MAX_CONNECTIONS).contains(n))
+                    .ok_or_else(|| {
+                        ConfigError(format!(
+                            "--max-connections: not a number from 1 to {MAX_CONNECTIONS}: {text}"
+                        ))
                     })?;
             }
             "--header-timeout-ms" => config.limits.header_timeout = millis(&flag, &value()?, 1)?,
@@ -206,17 +211,24 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, ConfigEr
     Ok(Command::Serve(config))
 }
 
-/// `text` as a number of milliseconds, at least `min`. A zero timeout
-/// would close every connection at once, so timeouts take `min` 1; a zero
-/// drain means "end the streams at once" and is allowed.
+/// Longest duration a limit flag takes: a day. Far past any sensible
+/// limit, and "now" plus it can't overflow a deadline's clock.
+const MAX_LIMIT_MS: u64 = 24 * 60 * 60 * 1000;
+
+/// Most connections `--max-connections` allows: each is a file descriptor.
+const MAX_CONNECTIONS: usize = 1 << 20;
+
+/// `text` as a number of milliseconds from `min` to [`MAX_LIMIT_MS`]. A
+/// zero timeout would close every connection at once, so timeouts take
+/// `min` 1; a zero drain means "end the streams at once" and is allowed.
 fn millis(flag: &str, text: &str, min: u64) -> Result<Duration, ConfigError> {
     text.parse::<u64>()
         .ok()
-        .filter(|ms| *ms >= min)
+        .filter(|ms| (min..=MAX_LIMIT_MS).contains(ms))
         .map(Duration::from_millis)
         .ok_or_else(|| {
             ConfigError(format!(
-                "{flag}: not a number of milliseconds >= {min}: {text}"
+                "{flag}: not a number of milliseconds from {min} to {MAX_LIMIT_MS}: {text}"
             ))
         })
 }
@@ -367,6 +379,16 @@ mod tests {
             assert!(parse_args(&[flag, "soon"]).is_err(), "{flag} soon");
             assert!(parse_args(&[flag, "-1"]).is_err(), "{flag} -1");
         }
+        for (flag, over) in [
+            ("--max-connections", "1048577"),
+            ("--header-timeout-ms", "86400001"),
+            ("--body-timeout-ms", "86400001"),
+            ("--body-idle-timeout-ms", "86400001"),
+            ("--drain-ms", "86400001"),
+        ] {
+            assert!(parse_args(&[flag, over]).is_err(), "{flag} {over}");
+        }
+        assert!(parse_args(&["--drain-ms", "86400000", "--max-connections", "1048576"]).is_ok());
         for zero in [
             "--max-connections",
             "--header-timeout-ms",

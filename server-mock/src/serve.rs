@@ -4,8 +4,10 @@
 //! It replaces `axum::serve`, which has no connection cap and no way to set
 //! hyper's header timeout. Each accepted connection takes a permit of a
 //! semaphore of `max_connections`; one that finds none left gets a complete
-//! JSON 503 written straight to its socket and is closed, so a client over
-//! the cap always gets an answer instead of a hang. The rest are served by
+//! JSON 503 written straight to its socket and is closed within a second,
+//! so a client over the cap gets an answer instead of a hang (in a flood,
+//! past [`REFUSALS_AT_ONCE`] refusals in progress, a plain close). The rest
+//! are served by
 //! hyper's HTTP/1 server with the header timeout ([`Limits`] says what each
 //! limit covers), the app wrapped in the body deadlines. (The check of an
 //! announced body's length is a layer of the app itself, inside its CORS.)
@@ -14,7 +16,9 @@
 //!
 //! 1. the listener is dropped, so new connections are refused by the OS;
 //! 2. every connection is told to finish gracefully: an idle one closes at
-//!    once, one with a response in progress closes when it is written;
+//!    once, one with a response in progress closes when it is written, one
+//!    in the middle of sending a head closes when it completes (its
+//!    response then says `connection: close`) or at the header timeout;
 //! 3. streams go on until [`Limits::drain`]; then [`Shutdown::end_streams`]
 //!    makes each save its partial answer as stopped and end with a
 //!    `shutting_down` error event;
@@ -51,6 +55,12 @@ pub const CLOSE_GRACE: Duration = Duration::from_secs(5);
 /// of file descriptors, say): retrying at once would spin.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
+/// Connections over the cap answered 503 at once; more are closed unanswered.
+pub const REFUSALS_AT_ONCE: usize = 64;
+
+/// Most time one 503 may take, written and closed.
+const REFUSAL_TIME: Duration = Duration::from_secs(1);
+
 /// How a shutdown went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stopped {
@@ -70,7 +80,10 @@ pub async fn serve(
     signal: impl Future<Output = ()>,
 ) -> Stopped {
     let app = limits::guarded(app, &limits);
-    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    // The semaphore can't count past its own maximum.
+    let cap = limits.max_connections.min(Semaphore::MAX_PERMITS);
+    let permits = Arc::new(Semaphore::new(cap));
+    let refusals = Arc::new(Semaphore::new(REFUSALS_AT_ONCE));
     let graceful = GracefulShutdown::new();
     // Owned here, so that a connection still open at the hard cap is
     // dropped (its stream too, and with it the recorder, which saves the
@@ -101,7 +114,15 @@ pub async fn serve(
         // the client's ACK of the previous one (Nagle's algorithm).
         let _ = stream.set_nodelay(true);
         let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
-            tokio::spawn(limits::refuse(stream, limits.header_timeout));
+            // Refusals are capped too, or a flood over the cap would hold
+            // sockets without limit; past that one is closed unanswered.
+            if let Ok(refusal) = Arc::clone(&refusals).try_acquire_owned() {
+                let within = REFUSAL_TIME.min(limits.header_timeout);
+                tokio::spawn(async move {
+                    limits::refuse(stream, within).await;
+                    drop(refusal);
+                });
+            }
             continue;
         };
         let connection =
@@ -121,7 +142,7 @@ pub async fn serve(
         "server-mock: shutting down: no longer accepting connections; open answers may stream for {} ms",
         limits.drain.as_millis()
     );
-    let open = || limits.max_connections - permits.available_permits();
+    let open = || cap - permits.available_permits();
     let all_closed = graceful.shutdown();
     tokio::pin!(all_closed);
     tokio::select! {

@@ -206,8 +206,8 @@ async fn a_connection_over_the_cap_gets_a_json_503_and_is_closed() {
     }
 
     // Accepted in order, so this is the fourth.
-    let mut over = connect(&base).await;
     let asked = Instant::now();
+    let mut over = connect(&base).await;
     assert!(send(&mut over, request.as_bytes()).await);
     let refused = read_response(&mut over, Duration::from_secs(5)).await;
     let took = asked.elapsed();
@@ -254,7 +254,7 @@ async fn a_connection_over_the_cap_gets_a_json_503_and_is_closed() {
     };
     assert!(served, "a freed place is taken again");
     eprintln!(
-        "cap 3: the fourth connection got its 503 in {} ms; after one closed, served on try {tries}",
+        "cap 3: the fourth connection got its 503 {} ms after connecting; after one closed, served on try {tries}",
         took.as_micros() as f64 / 1000.0
     );
 }
@@ -356,6 +356,37 @@ async fn a_body_that_stalls_gets_408_at_the_idle_timeout() {
         ms(idle),
         ms(took)
     );
+}
+
+#[tokio::test]
+async fn an_unfinished_body_that_no_handler_reads_does_not_hold_the_connection() {
+    // Long body limits, so that only the close after the answer can pass.
+    let base = spawn_limited(
+        bundled_state(Duration::ZERO),
+        limits(|l| {
+            l.body_timeout = Duration::from_secs(30);
+            l.body_idle_timeout = Duration::from_secs(30);
+        }),
+    )
+    .await;
+    let mut stream = connect(&base).await;
+    let head = format!(
+        "GET /api/sessions HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {TOKEN}\r\n\
+         Content-Length: 100\r\n\r\nabc",
+        host(&base)
+    );
+    assert!(send(&mut stream, head.as_bytes()).await);
+    let asked = Instant::now();
+    assert_eq!(
+        read_response(&mut stream, Duration::from_secs(5))
+            .await
+            .status,
+        200
+    );
+    let closed = closed_within(&mut stream, Duration::from_secs(5))
+        .await
+        .expect("closed once answered: the rest of its body will never be read");
+    assert!(closed - asked < MARGIN, "{} ms", ms(closed - asked));
 }
 
 #[tokio::test]
