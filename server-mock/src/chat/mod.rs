@@ -268,11 +268,9 @@ impl Answering {
             token_count: self.tokens_sent,
         })
     }
-}
 
-impl Answering {
     /// Ends the stream for a shutdown: the partial answer is saved as
-    /// stopped, as if the client had gone (it is the same for the user: an
+    /// stopped, as when the client goes (for the user it is the same: an
     /// answer cut short, to ask again), before the event says so.
     async fn shut_down(&mut self) -> ChatEvent {
         self.over = true;
