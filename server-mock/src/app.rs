@@ -6,10 +6,11 @@ use crate::chat::{self, request::MAX_BODY_BYTES};
 use crate::config::Config;
 use crate::corpus::{Corpus, CorpusError};
 use crate::monitor::Monitor;
+use crate::security::{self, HostPolicy};
+use crate::shutdown::Shutdown;
 use crate::store::{DemoUser, Store, StoreError};
 use crate::streams::{StreamLimiter, DEFAULT_MAX_STREAMS_PER_USER};
-use crate::security::{self, HostPolicy};
-use crate::{error, page, sessions, static_files};
+use crate::{error, page, serve, sessions, static_files};
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::response::Redirect;
@@ -50,6 +51,8 @@ pub struct AppState {
     /// The host names answered besides IP literals and `localhost`
     /// (`--allow-host`).
     pub hosts: Arc<HostPolicy>,
+    /// Tells open streams when a shutdown's drain is over.
+    pub shutdown: Shutdown,
 }
 
 /// Why the server could not start.
@@ -89,6 +92,7 @@ impl AppState {
             demo_token: None,
             allowed_origins: Vec::new(),
             hosts: Arc::new(HostPolicy::default()),
+            shutdown: Shutdown::new(),
         }
     }
 
@@ -116,6 +120,7 @@ impl AppState {
             demo_token: Some(demo.token.clone()),
             allowed_origins: config.allowed_origins.clone(),
             hosts: Arc::new(HostPolicy::new(&config.allowed_hosts)),
+            shutdown: Shutdown::new(),
         };
         Ok((state, demo))
     }
@@ -160,7 +165,10 @@ pub fn app(state: AppState) -> Router {
             "/api/sessions/{id}/export",
             get(sessions::export).fallback(error::method_not_allowed),
         )
-        .route("/api/{*rest}", axum::routing::any(error::not_found));
+        .route("/api/{*rest}", axum::routing::any(error::not_found))
+        // Before the token is read: a body announced too big is refused
+        // unread. Inside CORS, so an allowed page can read the 413.
+        .layer(middleware::from_fn(serve::refuse_announced_oversize));
     let api = match security::cors(&state.allowed_origins) {
         Some(cors) => api.layer(cors),
         None => api,

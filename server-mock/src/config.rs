@@ -1,6 +1,7 @@
 //! Command-line configuration. A handful of flags, parsed by hand.
 
 use crate::security::is_origin;
+use crate::serve::Limits;
 use crate::store::{is_valid_token, Location};
 use crate::streams::DEFAULT_MAX_STREAMS_PER_USER;
 use std::fmt;
@@ -32,6 +33,16 @@ Options:
   --user NAME:TOKEN      add a user NAME (or set its token); may be repeated
   --max-streams-per-user N
                          answers one user may stream at once; more get 429 (default 3)
+  --max-connections N    connections served at once; one more gets 503 and is closed (default 512)
+  --header-timeout-ms N  time for a request's line and headers, from the connect or from the
+                         end of the previous response, so also how long an idle kept-alive
+                         connection stays open; then it is closed (default 10000)
+  --body-timeout-ms N    time for a request's whole body, from the end of its headers;
+                         then 408 and the connection is closed (default 10000)
+  --body-idle-timeout-ms N
+                         longest silence inside a request's body; then 408 (default 5000)
+  --drain-ms N           after SIGTERM or Ctrl-C: how long open answers may go on streaming
+                         before each ends with a `shutting_down` error (default 10000)
   --allow-origin ORIGIN  let pages on ORIGIN (http[s]://host[:port], or http[s]://host:* for
                          any port) read /api/* across origins (CORS, never with credentials);
                          may be repeated (default: none, so only this server's own pages can)
@@ -41,6 +52,8 @@ Options:
 
 Prints two lines on stdout: the bound URL (http://HOST:PORT), then the demo
 user's header, `Authorization: Bearer <token>`. Logs go to stderr.
+On SIGTERM or Ctrl-C it stops accepting connections, lets answers stream
+until the drain ends, saves those still going as stopped, and exits 0.
 
 Exit status: 0 after a shutdown, 2 for a bad command line, 3 when the history
 database can't be opened or written, 1 for any other failure to start.";
@@ -70,12 +83,15 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// `--allow-host`s: names served besides IP literals and `localhost`.
     pub allowed_hosts: Vec<String>,
+    /// Connection limits and the shutdown's drain deadline.
+    pub limits: Limits,
 }
 
 impl Default for Config {
     /// The demo settings: local port 8787, 30 ms between tokens, the
     /// repository's `examples/` and `pkg/` next to this crate, the history
-    /// in `./data/cite-stream.db`, 3 streams per user.
+    /// in `./data/cite-stream.db`, 3 streams per user, the default
+    /// [`Limits`].
     fn default() -> Self {
         let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
         let repo = crate_dir.parent().unwrap_or(crate_dir);
@@ -91,12 +107,17 @@ impl Default for Config {
             max_streams_per_user: DEFAULT_MAX_STREAMS_PER_USER,
             allowed_origins: Vec::new(),
             allowed_hosts: Vec::new(),
+            limits: Limits::default(),
         }
     }
 }
 
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "made once per process; boxing would only cost clarity"
+)]
 pub enum Command {
     /// Serve with this configuration.
     Serve(Config),
@@ -182,6 +203,24 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, ConfigEr
                         ))
                     })?;
             }
+            "--max-connections" => {
+                let text = value()?;
+                config.limits.max_connections = text
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=MAX_CONNECTIONS).contains(n))
+                    .ok_or_else(|| {
+                        ConfigError(format!(
+                            "--max-connections: not a number from 1 to {MAX_CONNECTIONS}: {text}"
+                        ))
+                    })?;
+            }
+            "--header-timeout-ms" => config.limits.header_timeout = millis(&flag, &value()?, 1)?,
+            "--body-timeout-ms" => config.limits.body_timeout = millis(&flag, &value()?, 1)?,
+            "--body-idle-timeout-ms" => {
+                config.limits.body_idle_timeout = millis(&flag, &value()?, 1)?;
+            }
+            "--drain-ms" => config.limits.drain = millis(&flag, &value()?, 0)?,
             "--allow-origin" => {
                 let origin = value()?;
                 if !is_origin(&origin) {
@@ -194,7 +233,9 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, ConfigEr
             "--allow-host" => {
                 let name = value()?;
                 if !is_host_name(&name) {
-                    return Err(ConfigError(format!("--allow-host: not a host name: {name}")));
+                    return Err(ConfigError(format!(
+                        "--allow-host: not a host name: {name}"
+                    )));
                 }
                 config.allowed_hosts.push(name);
             }
@@ -202,6 +243,28 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, ConfigEr
         }
     }
     Ok(Command::Serve(config))
+}
+
+/// Longest duration a limit flag takes: a day. Far past any sensible
+/// limit, and "now" plus it can't overflow a deadline's clock.
+const MAX_LIMIT_MS: u64 = 24 * 60 * 60 * 1000;
+
+/// Most connections `--max-connections` allows: each is a file descriptor.
+const MAX_CONNECTIONS: usize = 1 << 20;
+
+/// `text` as a number of milliseconds from `min` to [`MAX_LIMIT_MS`]. A
+/// zero timeout would close every connection at once, so timeouts take
+/// `min` 1; a zero drain means "end the streams at once" and is allowed.
+fn millis(flag: &str, text: &str, min: u64) -> Result<Duration, ConfigError> {
+    text.parse::<u64>()
+        .ok()
+        .filter(|ms| (min..=MAX_LIMIT_MS).contains(ms))
+        .map(Duration::from_millis)
+        .ok_or_else(|| {
+            ConfigError(format!(
+                "{flag}: not a number of milliseconds from {min} to {MAX_LIMIT_MS}: {text}"
+            ))
+        })
 }
 
 /// Whether `name` is a DNS name: dot-separated labels of letters, digits
@@ -212,7 +275,9 @@ fn is_host_name(name: &str) -> bool {
         && name.split('.').all(|label| {
             !label.is_empty()
                 && label.len() <= 63
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
 }
 
@@ -316,6 +381,69 @@ mod tests {
             &["--max-streams-per-user", "many"],
         ] {
             assert!(parse_args(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn limit_flags() {
+        let Ok(Command::Serve(config)) = parse_args(&[
+            "--max-connections",
+            "7",
+            "--header-timeout-ms=250",
+            "--body-timeout-ms",
+            "900",
+            "--body-idle-timeout-ms=300",
+            "--drain-ms",
+            "0",
+        ]) else {
+            panic!("flags should parse");
+        };
+        assert_eq!(
+            config.limits,
+            Limits {
+                max_connections: 7,
+                header_timeout: Duration::from_millis(250),
+                body_timeout: Duration::from_millis(900),
+                body_idle_timeout: Duration::from_millis(300),
+                drain: Duration::ZERO,
+            }
+        );
+        let defaults = Config::default().limits;
+        assert_eq!(defaults, Limits::default());
+        assert_eq!(defaults.max_connections, 512);
+        assert_eq!(defaults.header_timeout, Duration::from_secs(10));
+        assert_eq!(defaults.body_timeout, Duration::from_secs(10));
+        assert_eq!(defaults.body_idle_timeout, Duration::from_secs(5));
+        assert_eq!(defaults.drain, Duration::from_secs(10));
+        for flag in [
+            "--max-connections",
+            "--header-timeout-ms",
+            "--body-timeout-ms",
+            "--body-idle-timeout-ms",
+            "--drain-ms",
+        ] {
+            assert!(USAGE.contains(flag), "{flag} in USAGE");
+            assert!(parse_args(&[flag]).is_err(), "{flag} without a value");
+            assert!(parse_args(&[flag, "soon"]).is_err(), "{flag} soon");
+            assert!(parse_args(&[flag, "-1"]).is_err(), "{flag} -1");
+        }
+        for (flag, over) in [
+            ("--max-connections", "1048577"),
+            ("--header-timeout-ms", "86400001"),
+            ("--body-timeout-ms", "86400001"),
+            ("--body-idle-timeout-ms", "86400001"),
+            ("--drain-ms", "86400001"),
+        ] {
+            assert!(parse_args(&[flag, over]).is_err(), "{flag} {over}");
+        }
+        assert!(parse_args(&["--drain-ms", "86400000", "--max-connections", "1048576"]).is_ok());
+        for zero in [
+            "--max-connections",
+            "--header-timeout-ms",
+            "--body-timeout-ms",
+            "--body-idle-timeout-ms",
+        ] {
+            assert!(parse_args(&[zero, "0"]).is_err(), "{zero} 0");
         }
     }
 

@@ -11,8 +11,9 @@
 //! is stored when its stream ends, `stopped` if the client went away first
 //! ([`chat::recorder`]).
 //!
-//! [`app`] builds the router; the `server-mock` binary only parses the
-//! command line and binds.
+//! [`app()`] builds the router and [`serve::serve`] serves it under the
+//! connection limits and shuts it down on a signal; the `server-mock`
+//! binary only parses the command line and binds.
 
 #![deny(missing_docs)]
 
@@ -28,7 +29,9 @@ pub mod monitor;
 pub mod page;
 pub mod protocol;
 pub mod security;
+pub mod serve;
 pub mod sessions;
+pub mod shutdown;
 pub mod static_files;
 pub mod store;
 pub mod streams;

@@ -1,8 +1,10 @@
 //! `server-mock`: parses the command line, opens the history, binds, prints
-//! the URL and the demo user's header line, serves.
+//! the URL and the demo user's header line, serves until SIGTERM or Ctrl-C
+//! ([`server_mock::serve`] drains and ends the streams), exits 0.
 
-use server_mock::config::{self, Command, USAGE};
 use server_mock::app::StartError;
+use server_mock::config::{self, Command, USAGE};
+use server_mock::serve::serve;
 use server_mock::{app, AppState};
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -76,19 +78,17 @@ async fn main() -> ExitCode {
         );
     }
 
-    let served = axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
-    match served {
-        Ok(()) => {
-            eprintln!("server-mock: stopped");
-            ExitCode::SUCCESS
-        }
-        Err(err) => {
-            eprintln!("server-mock: server error: {err}");
-            ExitCode::FAILURE
-        }
+    let limits = config.limits.clone();
+    let shutdown = state.shutdown.clone();
+    let stopped = serve(listener, app(state), limits, shutdown, shutdown_signal()).await;
+    if stopped.abandoned > 0 {
+        eprintln!(
+            "server-mock: {} connections did not close in time and were dropped",
+            stopped.abandoned
+        );
     }
+    eprintln!("server-mock: stopped");
+    ExitCode::SUCCESS
 }
 
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM.

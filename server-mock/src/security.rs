@@ -57,7 +57,11 @@ fn host_name(host: &str) -> Option<&str> {
     let (name, port, bracketed) = match host.strip_prefix('[') {
         Some(rest) => {
             let (v6, after) = rest.split_once(']')?;
-            let port = if after.is_empty() { "" } else { after.strip_prefix(':')? };
+            let port = if after.is_empty() {
+                ""
+            } else {
+                after.strip_prefix(':')?
+            };
             (v6, port, true)
         }
         None => match host.split_once(':') {
@@ -107,7 +111,10 @@ fn host_of<'a>(headers: &'a HeaderMap, uri: &axum::http::Uri) -> Result<&'a str,
         } else {
             "missing_host"
         };
-        return Err(ApiError::bad_request(code, "send exactly one `Host` header"));
+        return Err(ApiError::bad_request(
+            code,
+            "send exactly one `Host` header",
+        ));
     };
     let host = host
         .to_str()
@@ -127,15 +134,17 @@ fn host_of<'a>(headers: &'a HeaderMap, uri: &axum::http::Uri) -> Result<&'a str,
 /// exact origin, or `scheme://host:*` for that host on any port (local
 /// development servers, and the test harnesses whose ports the OS picks).
 pub fn origin_allowed(allowed: &[String], origin: &str) -> bool {
-    allowed.iter().any(|pattern| match pattern.strip_suffix(":*") {
-        Some(prefix) => origin
-            .strip_prefix(prefix)
-            .and_then(|rest| rest.strip_prefix(':'))
-            .is_some_and(|port| {
-                !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit())
-            }),
-        None => pattern.eq_ignore_ascii_case(origin),
-    })
+    allowed
+        .iter()
+        .any(|pattern| match pattern.strip_suffix(":*") {
+            Some(prefix) => origin
+                .strip_prefix(prefix)
+                .and_then(|rest| rest.strip_prefix(':'))
+                .is_some_and(|port| {
+                    !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit())
+                }),
+            None => pattern.eq_ignore_ascii_case(origin),
+        })
 }
 
 /// `/api/*`'s CORS for the `allowed` origins ([`origin_allowed`]), or
@@ -166,7 +175,8 @@ pub fn cors(allowed: &[String]) -> Option<CorsLayer> {
 /// The example page's policy: its own scripts (and the module it
 /// compiles: `wasm-unsafe-eval` allows WebAssembly, not `eval`), its own
 /// stylesheet, its own API, nothing inline, no plugins, no framing.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; \
+pub const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; \
      style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; \
      frame-ancestors 'none'";
 
@@ -181,8 +191,14 @@ pub async fn page_headers(request: Request, next: Next) -> Response {
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
         // No other origin may load these bytes as a script, image or frame.
-        (header::HeaderName::from_static("cross-origin-resource-policy"), "same-origin"),
-        (header::HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
+        (
+            header::HeaderName::from_static("cross-origin-resource-policy"),
+            "same-origin",
+        ),
+        (
+            header::HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
     ] {
         headers.insert(name, HeaderValue::from_static(value));
     }
@@ -245,10 +261,23 @@ mod tests {
 
     #[test]
     fn origins_are_scheme_host_and_port_only() {
-        for good in ["http://127.0.0.1:5173", "https://app.example", "http://[::1]:3000"] {
+        for good in [
+            "http://127.0.0.1:5173",
+            "https://app.example",
+            "http://[::1]:3000",
+        ] {
             assert!(is_origin(good), "{good}");
         }
-        for bad in ["127.0.0.1:5173", "http://", "http://a/", "ftp://a", "*", "null", "http://a:b", "http://*"] {
+        for bad in [
+            "127.0.0.1:5173",
+            "http://",
+            "http://a/",
+            "ftp://a",
+            "*",
+            "null",
+            "http://a:b",
+            "http://*",
+        ] {
             assert!(!is_origin(bad), "{bad}");
         }
         assert!(is_origin("http://127.0.0.1:*"));
@@ -256,8 +285,16 @@ mod tests {
 
     #[test]
     fn any_port_patterns_match_only_that_scheme_and_host() {
-        let allowed = ["http://127.0.0.1:*".to_owned(), "https://app.example".to_owned()];
-        for yes in ["http://127.0.0.1:5173", "http://127.0.0.1:1", "https://app.example", "HTTPS://APP.EXAMPLE"] {
+        let allowed = [
+            "http://127.0.0.1:*".to_owned(),
+            "https://app.example".to_owned(),
+        ];
+        for yes in [
+            "http://127.0.0.1:5173",
+            "http://127.0.0.1:1",
+            "https://app.example",
+            "HTTPS://APP.EXAMPLE",
+        ] {
             assert!(origin_allowed(&allowed, yes), "{yes}");
         }
         for no in [

@@ -41,10 +41,12 @@ pub async fn guard(request: Request, next: Next) -> Response {
             "the requested range is outside the file",
         )
         .into_response(),
-        s if s.is_client_error() => {
-            ApiError::new(s, "bad_request", "the file can't be served for this request")
-                .into_response()
-        }
+        s if s.is_client_error() => ApiError::new(
+            s,
+            "bad_request",
+            "the file can't be served for this request",
+        )
+        .into_response(),
         // A file that exists but can't be read (permissions): the route is
         // fine, the file is not there for the client.
         _ => {
@@ -90,7 +92,10 @@ fn check_path(path: &str) -> Result<(), &'static str> {
         if text.split('/').any(|segment| segment == "..") {
             return Err("the path leaves its directory");
         }
-        if text.split('/').any(|segment| segment.len() > MAX_SEGMENT_BYTES) {
+        if text
+            .split('/')
+            .any(|segment| segment.len() > MAX_SEGMENT_BYTES)
+        {
             return Err("a name in the path is too long");
         }
         if decoded == current {

@@ -7,6 +7,8 @@
 //! was written. A client that hangs up makes hyper drop the stream, so
 //! generation stops at once (at most the fragment being paced is lost), and
 //! the dropped [`recorder::Recorder`] saves the partial answer as `stopped`.
+//! When a shutdown's drain ends ([`crate::shutdown`]), the stream saves its
+//! partial answer as `stopped` too and ends with a `shutting_down` error.
 
 pub mod fault;
 pub mod recorder;
@@ -20,6 +22,7 @@ use crate::error::ApiError;
 use crate::ids::new_id;
 use crate::model::{self, Turn};
 use crate::protocol::{normalise_line_breaks, ChatEvent};
+use crate::shutdown::{shutting_down_event, Shutdown};
 use crate::store::{NewExchange, SessionTarget};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -158,7 +161,7 @@ pub async fn chat(
         recorder.refuse_writes();
     }
     if let Some(prepared) = prepared {
-        return Ok(prepared.respond(recorder).await);
+        return Ok(prepared.respond(recorder, state.shutdown.clone()).await);
     }
     let answering = Answering {
         head: head.into_iter(),
@@ -170,6 +173,7 @@ pub async fn chat(
         message_id,
         seq: 0,
         recorder,
+        shutdown: state.shutdown.clone(),
         over: false,
     };
     Ok(Sse::new(events(answering))
@@ -227,20 +231,32 @@ struct Answering {
     message_id: String,
     seq: usize,
     recorder: Recorder,
+    shutdown: Shutdown,
     over: bool,
 }
 
 impl Answering {
-    /// The next event, or `None` after `done`.
+    /// The next event, or `None` after `done` or `error`.
     async fn next(&mut self) -> Option<ChatEvent> {
+        if self.over {
+            return None;
+        }
+        // `session` is always first, even on a stream the shutdown cuts
+        // short: the client learns which answer was cut.
+        if self.seq > 0 && self.shutdown.streams_ended() {
+            return Some(self.shut_down().await);
+        }
         if let Some(event) = self.head.next() {
             return Some(event);
         }
         if self.fragments.len() > 0 {
             // The pause comes before the fragment is taken, so a client
             // that leaves during it gets nothing more generated.
-            if self.tokens_sent > 0 && !self.token_delay.is_zero() {
-                tokio::time::sleep(self.token_delay).await;
+            if self.tokens_sent > 0
+                && !self.token_delay.is_zero()
+                && !self.shutdown.pause(self.token_delay).await
+            {
+                return Some(self.shut_down().await);
             }
             let fragment = self.fragments.next()?;
             self.recorder.generated(&fragment);
@@ -249,9 +265,6 @@ impl Answering {
         }
         if let Some(citations) = self.citations.take() {
             return Some(citations);
-        }
-        if self.over {
-            return None;
         }
         self.over = true;
         // Saved before `done` is sent: a client that has `done` finds the
@@ -267,6 +280,17 @@ impl Answering {
                 .unwrap_or(u64::MAX),
             token_count: self.tokens_sent,
         })
+    }
+
+    /// Ends the stream for a shutdown: the partial answer is saved as
+    /// stopped, as when the client goes (for the user it is the same: an
+    /// answer cut short, to ask again), before the event says so.
+    async fn shut_down(&mut self) -> ChatEvent {
+        self.over = true;
+        match self.recorder.finish(Ending::Stopped).await {
+            Ok(()) => shutting_down_event(),
+            Err(_) => ChatEvent::storage_failed(),
+        }
     }
 }
 

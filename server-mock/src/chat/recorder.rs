@@ -103,7 +103,13 @@ impl Recorder {
     pub async fn finish(&mut self, ending: Ending) -> Result<(), StoreError> {
         match self.take(ending) {
             Some(record) => {
-                save(self.store.clone(), Arc::clone(&self.monitor), record, self.refuse_writes).await
+                save(
+                    self.store.clone(),
+                    Arc::clone(&self.monitor),
+                    record,
+                    self.refuse_writes,
+                )
+                .await
             }
             None => Ok(()),
         }
@@ -311,10 +317,16 @@ mod tests {
             citation("0:03", "Cy"),
         ];
         let cited = |text: &str| -> Vec<String> {
-            cited_in(text, &all).into_iter().map(|c| c.speaker).collect()
+            cited_in(text, &all)
+                .into_iter()
+                .map(|c| c.speaker)
+                .collect()
         };
         assert_eq!(cited("[0:01, Ana] then [1:08:45, Nadia"), ["Ana"]);
-        assert_eq!(cited("[0:02, Bo; 1:08:45, Nadia Petrova]"), ["Bo", "Nadia Petrova"]);
+        assert_eq!(
+            cited("[0:02, Bo; 1:08:45, Nadia Petrova]"),
+            ["Bo", "Nadia Petrova"]
+        );
         // Not a citation to the client, so not to the history either.
         assert_eq!(cited("0:03, Cy said so, [0:03, Cy!]"), Vec::<String>::new());
         assert_eq!(cited("[0:02, Bo; 0:03, Cy"), Vec::<String>::new());

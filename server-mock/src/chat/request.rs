@@ -81,6 +81,12 @@ impl FromRequest<AppState> for ChatRequest {
                     "body_too_large",
                     format!("request body is over {MAX_BODY_BYTES} bytes"),
                 )
+            } else if timed_out(&rejection) {
+                ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "body_timeout",
+                    "the request body did not arrive in time",
+                )
             } else {
                 ApiError::bad_request("unreadable_body", "could not read the request body")
             }
@@ -143,6 +149,20 @@ fn parse(bytes: &[u8], received_at: Instant, test_mode: bool) -> Result<ChatRequ
         received_at,
         fault,
     })
+}
+
+/// Whether reading the body failed because one of the serving loop's body
+/// deadlines ran out (`crate::serve`); the timeout is somewhere down the
+/// rejection's chain of causes, under axum's own error wrappers.
+fn timed_out(rejection: &dyn std::error::Error) -> bool {
+    let mut cause = rejection.source();
+    while let Some(err) = cause {
+        if err.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = err.source();
+    }
+    false
 }
 
 /// `application/json`, any case, with or without parameters such as `charset`.

@@ -155,7 +155,16 @@ fn summary(row: &Row<'_>) -> rusqlite::Result<SessionSummary> {
 }
 
 /// A message row as SQLite gives it, before its JSON and role are decoded.
-type RawMessage = (String, String, String, String, bool, bool, Option<String>, i64);
+type RawMessage = (
+    String,
+    String,
+    String,
+    String,
+    bool,
+    bool,
+    Option<String>,
+    i64,
+);
 
 fn raw_message(row: &Row<'_>) -> rusqlite::Result<RawMessage> {
     Ok((

@@ -189,7 +189,8 @@ mod tests {
             let conn = Connection::open(&path).expect("open");
             conn.execute_batch(MIGRATIONS[0]).expect("migration 1");
             conn.execute_batch(MIGRATIONS[1]).expect("migration 2");
-            conn.pragma_update(None, "user_version", 2).expect("version 2");
+            conn.pragma_update(None, "user_version", 2)
+                .expect("version 2");
             conn.execute_batch(
                 "INSERT INTO users (id, name, token) VALUES ('u_1', 'ana', 'tok-ana');
                  INSERT INTO sessions (id, owner, title, created_at, updated_at)
@@ -199,15 +200,24 @@ mod tests {
             )
             .expect("rows");
         }
-        let store = crate::store::Store::open(&crate::store::Location::File(path.clone()))
-            .expect("store");
-        let ana = store.user_by_token("tok-ana").expect("query").expect("found");
+        let store =
+            crate::store::Store::open(&crate::store::Location::File(path.clone())).expect("store");
+        let ana = store
+            .user_by_token("tok-ana")
+            .expect("query")
+            .expect("found");
         assert_eq!(ana.id, "u_1");
-        assert_eq!(store.messages("u_1", "s_1").expect("read").map(|m| m.len()), Some(1));
+        assert_eq!(
+            store.messages("u_1", "s_1").expect("read").map(|m| m.len()),
+            Some(1)
+        );
         drop(store);
         let conn = Connection::open(&path).expect("reopen");
         let raw = std::fs::read(&path).expect("file");
-        assert!(!raw.windows(7).any(|w| w == b"tok-ana"), "the plaintext token is gone from the file");
+        assert!(
+            !raw.windows(7).any(|w| w == b"tok-ana"),
+            "the plaintext token is gone from the file"
+        );
         let stored: String = conn
             .query_row("SELECT token_hash FROM users", [], |row| row.get(0))
             .expect("hash");

@@ -193,13 +193,22 @@ mod tests {
         let store = Store::in_memory().expect("store");
         let first = store.demo_user(None).expect("demo");
         assert!(first.token.starts_with("cs_"));
-        assert_eq!(store.user_by_token(&first.token).expect("query"), Some(first.user.clone()));
+        assert_eq!(
+            store.user_by_token(&first.token).expect("query"),
+            Some(first.user.clone())
+        );
         let second = store.demo_user(None).expect("demo");
         assert_eq!(second.user, first.user);
         assert_ne!(second.token, first.token);
         assert_eq!(store.user_by_token(&first.token).expect("query"), None);
         let fixed = store.demo_user(Some("fixed")).expect("demo");
-        assert_eq!((fixed.user.id.as_str(), fixed.token.as_str()), (first.user.id.as_str(), "fixed"));
-        assert_eq!(store.user_by_token("fixed").expect("query"), Some(first.user));
+        assert_eq!(
+            (fixed.user.id.as_str(), fixed.token.as_str()),
+            (first.user.id.as_str(), "fixed")
+        );
+        assert_eq!(
+            store.user_by_token("fixed").expect("query"),
+            Some(first.user)
+        );
     }
 }

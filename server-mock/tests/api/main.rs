@@ -8,7 +8,11 @@ mod chat_stream;
 mod faults;
 mod history;
 mod http_surface;
+mod limits;
 mod security;
+#[cfg(unix)]
+mod shutdown;
 mod stop;
 mod storage;
 mod support;
+mod wire;

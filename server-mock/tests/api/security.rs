@@ -88,7 +88,9 @@ async fn by_default_no_route_lets_another_origin_read_it() {
             .await
             .expect("preflight");
         assert!(
-            !preflight.headers().contains_key("access-control-allow-origin"),
+            !preflight
+                .headers()
+                .contains_key("access-control-allow-origin"),
             "preflight {path}"
         );
     }
@@ -113,7 +115,9 @@ async fn an_allowed_origin_may_read_the_api_but_never_a_page_nor_with_credential
             .map(|v| v.to_str().expect("ascii").to_owned());
         let expected = path.starts_with("/api/").then(|| OTHER_ORIGIN.to_owned());
         assert_eq!(allowed, expected, "{method} {path}");
-        assert!(!response.headers().contains_key("access-control-allow-credentials"));
+        assert!(!response
+            .headers()
+            .contains_key("access-control-allow-credentials"));
         let _ = response.bytes().await;
     }
     // The preflight the client's POST needs.
@@ -121,12 +125,20 @@ async fn an_allowed_origin_may_read_the_api_but_never_a_page_nor_with_credential
         .request(reqwest::Method::OPTIONS, format!("{base}/api/chat"))
         .header("origin", OTHER_ORIGIN)
         .header("access-control-request-method", "POST")
-        .header("access-control-request-headers", "authorization, content-type")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type",
+        )
         .send()
         .await
         .expect("preflight");
     assert!(preflight.status().is_success());
-    let header = |name: &str| preflight.headers()[name].to_str().expect("ascii").to_ascii_lowercase();
+    let header = |name: &str| {
+        preflight.headers()[name]
+            .to_str()
+            .expect("ascii")
+            .to_ascii_lowercase()
+    };
     assert_eq!(header("access-control-allow-origin"), OTHER_ORIGIN);
     assert!(header("access-control-allow-methods").contains("post"));
     let allowed_headers = header("access-control-allow-headers");
@@ -193,17 +205,40 @@ async fn only_the_hosts_this_server_serves_are_answered() {
         assert_eq!(error_code(&body), "unknown_host");
         assert!(!body.contains("secret-demo-token"));
     }
-    for host in [format!("127.0.0.1:{port}"), format!("localhost:{port}"), "[::1]".to_owned()] {
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        "[::1]".to_owned(),
+    ] {
         let (status, body) = raw(&base, format!("GET /chat/ HTTP/1.1\r\nHost: {host}")).await;
         assert_eq!(status, 200, "{host}");
-        assert!(body.contains("secret-demo-token"), "the page works on {host}");
+        assert!(
+            body.contains("secret-demo-token"),
+            "the page works on {host}"
+        );
     }
     let cases = [
         ("GET /chat/ HTTP/1.1".to_owned(), 400, "missing_host"),
-        ("GET /chat/ HTTP/1.1\r\nHost: {addr}\r\nHost: {addr}".to_owned(), 400, "duplicate_host"),
-        ("GET /chat/ HTTP/1.1\r\nHost: {addr}\r\nHost: evil.example".to_owned(), 400, "duplicate_host"),
-        ("GET http://evil.example/chat/ HTTP/1.1\r\nHost: {addr}".to_owned(), 400, "bad_host"),
-        ("GET /chat/ HTTP/1.1\r\nHost: a b".to_owned(), 400, "bad_request_or_421"),
+        (
+            "GET /chat/ HTTP/1.1\r\nHost: {addr}\r\nHost: {addr}".to_owned(),
+            400,
+            "duplicate_host",
+        ),
+        (
+            "GET /chat/ HTTP/1.1\r\nHost: {addr}\r\nHost: evil.example".to_owned(),
+            400,
+            "duplicate_host",
+        ),
+        (
+            "GET http://evil.example/chat/ HTTP/1.1\r\nHost: {addr}".to_owned(),
+            400,
+            "bad_host",
+        ),
+        (
+            "GET /chat/ HTTP/1.1\r\nHost: a b".to_owned(),
+            400,
+            "bad_request_or_421",
+        ),
     ];
     for (head, status, code) in cases {
         let (got, body) = raw(&base, head.clone()).await;
@@ -280,7 +315,10 @@ async fn hostile_static_paths_get_a_json_4xx_never_a_500() {
         let (status, body) = raw(&base, format!("GET {path} HTTP/1.1\r\nHost: {{addr}}")).await;
         assert!((400..500).contains(&status), "{path}: {status} {body}");
         let code = error_code(&body);
-        assert!(["bad_path", "not_found"].contains(&code.as_str()), "{path}: {code}");
+        assert!(
+            ["bad_path", "not_found"].contains(&code.as_str()),
+            "{path}: {code}"
+        );
         assert!(!body.contains("[package]"), "{path} leaked a file");
     }
     // A method the files don't take is a JSON 405 too.
@@ -302,8 +340,16 @@ async fn a_directory_redirect_keeps_its_prefix() {
         ("/pkg/snippets/glue?v=1", "/pkg/snippets/glue/?v=1"),
         ("/chat", "/chat/"),
     ] {
-        let response = client().get(format!("{base}{path}")).send().await.expect("send");
-        assert!(response.status().is_redirection(), "{path}: {}", response.status());
+        let response = client()
+            .get(format!("{base}{path}"))
+            .send()
+            .await
+            .expect("send");
+        assert!(
+            response.status().is_redirection(),
+            "{path}: {}",
+            response.status()
+        );
         assert_eq!(response.headers()["location"], location, "{path}");
     }
     let file = client()

@@ -74,7 +74,10 @@ async fn a_failing_history_gives_clients_no_sql_text() {
     let body: serde_json::Value = serde_json::from_str(&text).expect("JSON");
     assert_eq!(body["error"]["code"], "storage_failed");
     for leak in ["sql", "table", "messages", "no such"] {
-        assert!(!text.to_ascii_lowercase().contains(leak), "{leak} in {text}");
+        assert!(
+            !text.to_ascii_lowercase().contains(leak),
+            "{leak} in {text}"
+        );
     }
 }
 
@@ -155,7 +158,11 @@ fn a_database_the_server_cannot_write_is_refused_at_start() {
     server_mock::store::Store::open(&server_mock::store::Location::File(db.clone()))
         .expect("create");
     let chmod = |mode: &str, path: &std::path::Path| {
-        let status = Command::new("chmod").arg(mode).arg(path).status().expect("chmod");
+        let status = Command::new("chmod")
+            .arg(mode)
+            .arg(path)
+            .status()
+            .expect("chmod");
         assert!(status.success());
     };
     chmod("0444", &db);
@@ -195,9 +202,16 @@ async fn a_server_killed_mid_answer_leaves_a_stopped_answer() {
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().to_str().expect("utf-8 path").to_owned();
     let start = || {
-        let mut child = server(&["--data-dir", &data, "--demo-token", "tok", "--token-delay-ms", "60000"])
-            .spawn()
-            .expect("spawn");
+        let mut child = server(&[
+            "--data-dir",
+            &data,
+            "--demo-token",
+            "tok",
+            "--token-delay-ms",
+            "60000",
+        ])
+        .spawn()
+        .expect("spawn");
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
         let url = lines.next().expect("url line").expect("read");
         (child, url)
@@ -225,7 +239,10 @@ async fn a_server_killed_mid_answer_leaves_a_stopped_answer() {
     let mut seen = String::new();
     while !seen.contains("event: token") {
         let mut line = String::new();
-        assert!(reader.read_line(&mut line).expect("read") > 0, "stream ended: {seen}");
+        assert!(
+            reader.read_line(&mut line).expect("read") > 0,
+            "stream ended: {seen}"
+        );
         if line.contains("sessionId") {
             session_line = line.clone();
         }

@@ -2,6 +2,7 @@
 
 use cite_stream::core::sse::{EventStreamParser, SseEvent};
 use server_mock::corpus::{parse_timestamp, Corpus};
+use server_mock::serve::{serve, Limits};
 use server_mock::store::Store;
 use server_mock::{app, AppState};
 use std::io::{Read as _, Write as _};
@@ -14,17 +15,33 @@ pub const BUDGET_QUESTION: &str = "Which prospects mentioned budget constraints?
 /// [`post_chat`] sends.
 pub const TOKEN: &str = "test";
 
-/// Serves `state` on a fresh port and returns its base URL. The listener is
-/// bound before this returns, so requests can be sent at once.
+/// Serves `state` on a fresh port, as the binary does with its default
+/// limits, and returns its base URL. The listener is bound before this
+/// returns, so requests can be sent at once.
 pub async fn spawn(state: AppState) -> String {
+    spawn_limited(state, Limits::default()).await
+}
+
+/// [`spawn`] under `limits`, never shut down.
+pub async fn spawn_limited(state: AppState, limits: Limits) -> String {
+    let (base, _) = spawn_until(state, limits, std::future::pending()).await;
+    base
+}
+
+/// [`spawn`] under `limits` until `signal` resolves; the handle gives how
+/// the shutdown went.
+pub async fn spawn_until(
+    state: AppState,
+    limits: Limits,
+    signal: impl std::future::Future<Output = ()> + Send + 'static,
+) -> (String, tokio::task::JoinHandle<server_mock::serve::Stopped>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind 127.0.0.1:0");
     let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(async move {
-        axum::serve(listener, app(state)).await.expect("serve");
-    });
-    format!("http://{addr}")
+    let shutdown = state.shutdown.clone();
+    let served = tokio::spawn(serve(listener, app(state), limits, shutdown, signal));
+    (format!("http://{addr}"), served)
 }
 
 /// The bundled corpus, an in-memory history with the user `test` (token

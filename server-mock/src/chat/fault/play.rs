@@ -1,11 +1,14 @@
 //! Playing a faulty answer: the steps laid out by [`super::plan`] become
 //! the response body, event by event, with the recorder told what was
-//! generated and how the answer ended.
+//! generated and how the answer ended. A shutdown's end of drain cuts the
+//! play short as it does the ordinary stream: pauses end early, the answer
+//! is saved as stopped and a `shutting_down` error is the last event.
 
 use super::{plan, sliced, Fault, Script, Step};
 use crate::chat::recorder::{Ending, Recorder};
 use crate::error::ApiError;
 use crate::protocol::ChatEvent;
+use crate::shutdown::{shutting_down_event, Shutdown};
 use axum::body::{Body, Bytes};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, Sse};
@@ -37,6 +40,7 @@ pub async fn prepare(fault: Fault, script: Script) -> Result<Prepared, ApiError>
         received_at: script.received_at,
         seq: 0,
         recorder: None,
+        shutdown: Shutdown::new(),
     };
     let mut steps = plan(&fault, script)?;
     let mut rendered = None;
@@ -55,9 +59,11 @@ pub async fn prepare(fault: Fault, script: Script) -> Result<Prepared, ApiError>
 
 impl Prepared {
     /// The `text/event-stream` response, with `recorder` saving the answer
-    /// as the body plays (or at once when it was rendered ahead).
-    pub async fn respond(self, mut recorder: Recorder) -> Response {
+    /// as the body plays (or at once when it was rendered ahead), cut short
+    /// when `shutdown` ends the streams.
+    pub async fn respond(self, mut recorder: Recorder, shutdown: Shutdown) -> Response {
         let mut writer = self.writer;
+        writer.shutdown = shutdown;
         match self.rendered {
             Some((fragments, ending)) => {
                 for fragment in &fragments {
@@ -70,7 +76,8 @@ impl Prepared {
             None => writer.recorder = Some(recorder),
         }
         if let Some(pause) = self.pause_before_first_byte {
-            tokio::time::sleep(pause).await;
+            // Cut short, the body's first step sees the shutdown and ends it.
+            writer.shutdown.pause(pause).await;
         }
         // The ordinary path's headers, taken from an `Sse` response.
         let (parts, _) = Sse::new(stream::empty::<Result<Event, Infallible>>())
@@ -104,6 +111,9 @@ pub(super) struct Writer {
     pub(super) received_at: Instant,
     pub(super) seq: usize,
     pub(super) recorder: Option<Recorder>,
+    /// Watched only while `recorder` is here: a body rendered ahead was
+    /// saved whole before it was sent, and plays out in milliseconds.
+    pub(super) shutdown: Shutdown,
 }
 
 impl Writer {
@@ -143,7 +153,11 @@ impl Writer {
             Step::KeepAlive => return Some(encode(Event::default().comment("keep-alive")).await),
             Step::Bytes(bytes) => return Some(Ok(bytes)),
             Step::Sleep(pause) => {
-                tokio::time::sleep(pause).await;
+                if self.recorder.is_some() {
+                    self.shutdown.pause(pause).await;
+                } else {
+                    tokio::time::sleep(pause).await;
+                }
                 return None;
             }
             Step::Abort => {
@@ -159,6 +173,30 @@ impl Writer {
         };
         self.seq += 1;
         Some(encode(event.to_sse(&self.message_id, self.seq)).await)
+    }
+
+    /// Whether the play must end here for a shutdown: streams were told to
+    /// end, the answer is still being recorded, and `session` is out (it
+    /// is always first, as on the ordinary stream).
+    fn shutting_down(&self) -> bool {
+        self.seq > 0 && self.recorder.is_some() && self.shutdown.streams_ended()
+    }
+
+    /// Saves the answer as stopped and gives the `shutting_down` event's
+    /// bytes, the last of the body.
+    async fn shut_down(&mut self) -> Result<Bytes, io::Error> {
+        let saved = match &mut self.recorder {
+            Some(recorder) => recorder.finish(Ending::Stopped).await.is_ok(),
+            None => true,
+        };
+        self.recorder = None;
+        self.seq += 1;
+        let event = if saved {
+            shutting_down_event()
+        } else {
+            ChatEvent::storage_failed()
+        };
+        encode(event.to_sse(&self.message_id, self.seq)).await
     }
 
     /// The bytes of every event in `steps`, without sleeping, and whether
@@ -188,13 +226,19 @@ impl Writer {
 }
 
 /// The response body: `steps` performed in order, lazily, so a client that
-/// hangs up drops the rest.
+/// hangs up drops the rest; a shutdown ends it with its own event instead
+/// of the next step.
 fn play(steps: Vec<Step>, writer: Writer) -> impl Stream<Item = Result<Bytes, io::Error>> {
     stream::unfold(
         (steps.into_iter(), writer),
         |(mut steps, mut writer)| async move {
             loop {
-                if let Some(item) = writer.step(steps.next()?).await {
+                let step = steps.next()?;
+                if writer.shutting_down() {
+                    let last = writer.shut_down().await;
+                    return Some((last, (Vec::new().into_iter(), writer)));
+                }
+                if let Some(item) = writer.step(step).await {
                     return Some((item, (steps, writer)));
                 }
             }

@@ -252,6 +252,7 @@ async fn flattened_events_are_numbered_and_encoded_like_sse() {
         received_at: Instant::now(),
         seq: 0,
         recorder: None,
+        shutdown: crate::shutdown::Shutdown::new(),
     };
     let steps = vec![
         token(" a"),

@@ -262,7 +262,8 @@ fn a_new_database_file_and_its_directory_are_private() {
     let path = dir.path().join("data/db.sqlite");
     let store = Store::open(&super::super::Location::File(path.clone())).expect("open");
     store.put_user("ana", "a").expect("write");
-    let mode = |p: &std::path::Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+    let mode =
+        |p: &std::path::Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
     assert_eq!(mode(&path), 0o600);
     assert_eq!(mode(path.parent().expect("dir")), 0o700);
     // SQLite gives the write-ahead log the database file's permissions.
@@ -278,7 +279,12 @@ fn a_question_leaves_a_stopped_placeholder_until_its_answer_is_saved() {
     let messages = store.messages(&ana, "s_1").expect("read").expect("found");
     let placeholder = &messages[1];
     assert_eq!(
-        (placeholder.id.as_str(), placeholder.text.as_str(), placeholder.stopped, placeholder.streaming),
+        (
+            placeholder.id.as_str(),
+            placeholder.text.as_str(),
+            placeholder.stopped,
+            placeholder.streaming
+        ),
         ("m_a1", "", true, true)
     );
     answer(&store, &exchange, 1, false);
