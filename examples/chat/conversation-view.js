@@ -84,7 +84,13 @@ export class ConversationView {
         // The server saves with a stopped answer the sources its text cited.
         if (Array.isArray(message.citations)) answer.applyCitations(sources);
         else answer.markSourcesUnknown();
-        answer.setNote(answer.renderedText ? "Stopped" : "Stopped before any answer arrived");
+        answer.setNote(
+          message.streaming
+            ? "Still being answered: reload once it is done to see it"
+            : answer.renderedText
+              ? "Stopped"
+              : "Stopped before any answer arrived",
+        );
       } else {
         answer.applyCitations(sources);
       }

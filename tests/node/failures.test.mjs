@@ -219,6 +219,27 @@ test("error event after 3 tokens: server error llm_failed, retryable, text kept,
   assert.deepEqual(t.late, []);
 });
 
+test("an answer the server could not save: server error storage_failed after the whole text, no onDone", quick, async () => {
+  // A short answer keeps the test quick; the server streams it, then fails to save it.
+  const body = { question, fault: { failStorage: true, answerText: "Kept nowhere, said [12:45, Sarah Johnson]." } };
+  const oracle = await referenceTokens(body);
+  assert.equal(oracle.types.at(-1), "error");
+  assert.ok(!oracle.types.includes("done"));
+
+  const t = track({ url, headers, body });
+  const result = await t.finished;
+  assert.equal(result.status, "error");
+  assertStreamError(result.error, "server", StreamError);
+  assert.equal(result.error.serverCode, "storage_failed");
+  assert.equal(result.error.retryable, false);
+  // Everything was streamed; only keeping it failed, and the app is told.
+  assert.equal(result.text, oracle.tokens.join(""));
+  assert.equal(t.count("onError"), 1);
+  assert.equal(t.count("onDone"), 0);
+  await turn();
+  assert.deepEqual(t.late, []);
+});
+
 test("an error event with retryable false reports retryable false", quick, async (ctx) => {
   const server = await rawServer((req, res) => {
     res.writeHead(200, SSE_HEADERS);
@@ -280,13 +301,16 @@ test("idle timeout in silence after 2 tokens: idle-timeout error, the 2 tokens' 
 });
 
 test("a silence shorter than idleTimeoutMs is fine: the answer completes", quick, async () => {
+  // A short answer: the whole model answer (434 tokens, 5 ms apart) takes
+  // close to the test's 3 s on its own.
+  const answerText = "Acme said budget is frozen until Q3 [12:45, Sarah Johnson], and Globex agreed.";
   const t = track({
     url,
     headers,
-    body: { question, fault: { silenceAfterTokens: 2, silenceMs: 100 } },
+    body: { question, fault: { silenceAfterTokens: 2, silenceMs: 100, answerText } },
     idleTimeoutMs: 1000,
   });
-  const [result, oracle] = await Promise.all([t.finished, referenceTokens({ question })]);
+  const [result, oracle] = await Promise.all([t.finished, referenceTokens({ question, fault: { answerText } })]);
   assert.equal(result.status, "done");
   assert.equal(result.error, undefined);
   assert.equal(t.count("onError"), 0);
