@@ -132,7 +132,8 @@ pub fn normalise_line_breaks(fragments: Vec<String>) -> Vec<String> {
     fragments
         .into_iter()
         .filter_map(|fragment| {
-            if !fragment.contains('\r') && !(after_cr && fragment.starts_with('\n')) {
+            let touched = fragment.contains('\r') || (after_cr && fragment.starts_with('\n'));
+            if !touched {
                 after_cr = false;
                 return Some(fragment);
             }

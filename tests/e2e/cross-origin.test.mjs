@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { after, before, test } from "node:test";
-import { chromium } from "playwright-core";
 import { QUESTION, SERVER, ask, assertNoPageErrors, launch, openChat, pageToken, settled } from "./support.mjs";
 
 const REBIND_HOST = "rebind.test";
@@ -17,20 +16,7 @@ let attacker;
 before(async () => {
   browser = await launch();
   // `rebind.test` resolves to 127.0.0.1, as an attacker's DNS would make it.
-  rebindingBrowser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      `--host-resolver-rules=MAP ${REBIND_HOST} 127.0.0.1`,
-    ],
-  });
+  rebindingBrowser = await launch([`--host-resolver-rules=MAP ${REBIND_HOST} 127.0.0.1`]);
   // The other site: an empty page on its own port (its own origin).
   attacker = createServer((request, response) => {
     response.writeHead(200, { "content-type": "text/html; charset=utf-8" });

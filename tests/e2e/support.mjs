@@ -30,11 +30,12 @@ export function inlineCitations(text) {
 /** An inline citation, or the start of one, shown as plain text. */
 export const PARTIAL_CITATION = /\[(?:\d|\s*$)/;
 
-export async function launch() {
+/** Headless system Chromium; `extraArgs` go after the usual flags. */
+export async function launch(extraArgs = []) {
   assert.ok(SERVER, "run with CITE_STREAM_SERVER=http://127.0.0.1:PORT (.ci/with-server sets it)");
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
   });
 }
 

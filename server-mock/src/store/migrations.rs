@@ -128,27 +128,37 @@ mod tests {
         assert_eq!(tables, 3);
     }
 
+    /// A database at `path` as a build with only the first `applied`
+    /// migrations left it: user `u_1` (`ana`, token `tok-ana`), session
+    /// `s_1` with the question `m_q`, and `rows`.
+    fn old_database(path: &std::path::Path, applied: usize, rows: &str) {
+        let conn = Connection::open(path).expect("open");
+        for sql in &MIGRATIONS[..applied] {
+            conn.execute_batch(sql).expect("old migration");
+        }
+        conn.pragma_update(None, "user_version", applied as i64)
+            .expect("version");
+        conn.execute_batch(
+            "INSERT INTO users (id, name, token) VALUES ('u_1', 'ana', 'tok-ana');
+             INSERT INTO sessions (id, owner, title, created_at, updated_at)
+                 VALUES ('s_1', 'u_1', 'Old', 1000, 2000);
+             INSERT INTO messages (id, session_id, position, role, text, created_at)
+                 VALUES ('m_q', 's_1', 0, 'user', 'Who?', 1000);",
+        )
+        .expect("rows");
+        conn.execute_batch(rows).expect("rows");
+    }
+
     #[test]
     fn a_version_1_database_migrates_keeping_its_rows_with_no_error() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("v1.db");
-        {
-            // A database as the first build left it: migration 1 only.
-            let conn = Connection::open(&path).expect("open");
-            conn.execute_batch(MIGRATIONS[0]).expect("migration 1");
-            conn.pragma_update(None, "user_version", 1)
-                .expect("version 1");
-            conn.execute_batch(
-                "INSERT INTO users (id, name, token) VALUES ('u_1', 'ana', 'tok');
-                 INSERT INTO sessions (id, owner, title, created_at, updated_at)
-                     VALUES ('s_1', 'u_1', 'Old', 1000, 2000);
-                 INSERT INTO messages (id, session_id, position, role, text, created_at)
-                     VALUES ('m_q', 's_1', 0, 'user', 'Who?', 1000);
-                 INSERT INTO messages (id, session_id, position, role, text, stopped, created_at)
-                     VALUES ('m_a', 's_1', 1, 'assistant', 'Half an ans', 1, 2000);",
-            )
-            .expect("rows");
-        }
+        old_database(
+            &path,
+            1,
+            "INSERT INTO messages (id, session_id, position, role, text, stopped, created_at)
+                 VALUES ('m_a', 's_1', 1, 'assistant', 'Half an ans', 1, 2000);",
+        );
 
         let mut conn = Connection::open(&path).expect("reopen");
         migrate(&mut conn).expect("migrate");
@@ -185,21 +195,7 @@ mod tests {
     fn plaintext_tokens_become_hashes_and_the_sessions_stay() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("v2.db");
-        {
-            let conn = Connection::open(&path).expect("open");
-            conn.execute_batch(MIGRATIONS[0]).expect("migration 1");
-            conn.execute_batch(MIGRATIONS[1]).expect("migration 2");
-            conn.pragma_update(None, "user_version", 2)
-                .expect("version 2");
-            conn.execute_batch(
-                "INSERT INTO users (id, name, token) VALUES ('u_1', 'ana', 'tok-ana');
-                 INSERT INTO sessions (id, owner, title, created_at, updated_at)
-                     VALUES ('s_1', 'u_1', 'Old', 1000, 2000);
-                 INSERT INTO messages (id, session_id, position, role, text, created_at)
-                     VALUES ('m_q', 's_1', 0, 'user', 'Who?', 1000);",
-            )
-            .expect("rows");
-        }
+        old_database(&path, 2, "");
         let store =
             crate::store::Store::open(&crate::store::Location::File(path.clone())).expect("store");
         let ana = store

@@ -159,10 +159,7 @@ async fn an_allowed_origin_may_read_the_api_but_never_a_page_nor_with_credential
 async fn raw(base: &str, head: String) -> (u16, String) {
     let addr = base.trim_start_matches("http://").to_owned();
     tokio::task::spawn_blocking(move || {
-        let mut socket = std::net::TcpStream::connect(&addr).expect("connect");
-        socket
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("timeout");
+        let mut socket = blocking_socket(&addr);
         let head = head.replace("{addr}", &addr);
         socket
             .write_all(format!("{head}\r\nConnection: close\r\n\r\n").as_bytes())

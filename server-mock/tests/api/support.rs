@@ -271,10 +271,7 @@ pub async fn receive(mut response: reqwest::Response) -> Received {
 pub async fn raw_post(base: &str, body: String) -> (String, Vec<u8>, std::io::Result<()>) {
     let addr = base.trim_start_matches("http://").to_owned();
     tokio::task::spawn_blocking(move || {
-        let mut socket = std::net::TcpStream::connect(&addr).expect("connect");
-        socket
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("timeout");
+        let mut socket = blocking_socket(&addr);
         let request = format!(
             "POST /api/chat HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
              Authorization: Bearer {TOKEN}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -292,6 +289,16 @@ pub async fn raw_post(base: &str, body: String) -> (String, Vec<u8>, std::io::Re
     })
     .await
     .expect("socket thread")
+}
+
+/// A plain socket to `addr` whose reads give up after 10 s, for the
+/// raw-request helpers (run on the blocking pool).
+pub fn blocking_socket(addr: &str) -> std::net::TcpStream {
+    let socket = std::net::TcpStream::connect(addr).expect("connect");
+    socket
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    socket
 }
 
 /// The chunks of a `Transfer-Encoding: chunked` body, and whether it was
