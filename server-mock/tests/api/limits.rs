@@ -39,9 +39,10 @@ async fn slowloris_sockets_are_closed_in_time_while_others_are_served() {
     const SLOW: usize = 100;
     const BYTE_EVERY: Duration = Duration::from_secs(1);
     let header_timeout = Duration::from_millis(2500);
-    // Paced so that the whole stream fits inside the slowloris.
+    // Paced (434 tokens, 1 ms apart: about 1 s here, under half the
+    // header timeout) so that the whole stream fits inside the slowloris.
     let base = spawn_limited(
-        bundled_state(Duration::from_millis(2)),
+        bundled_state(Duration::from_millis(1)),
         limits(|l| l.header_timeout = header_timeout),
     )
     .await;
