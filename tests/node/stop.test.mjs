@@ -26,7 +26,10 @@ import {
 
 const url = referenceUrl();
 const headers = referenceHeaders();
-const quick = { timeout: 3000 };
+// The bound is for hangs, not speed: the reference server's whole answer
+// (434 tokens, 5 ms apart) takes about 2.8 s on its own here, and some tests
+// read it twice at once.
+const quick = { timeout: 10_000 };
 
 /** After the stream, a probe on another path: the chat POST was not re-sent meanwhile. */
 async function assertPostedOnce(server) {
