@@ -220,8 +220,7 @@ fn answer_stream(tokens: usize) -> Vec<u8> {
 fn pipeline_mbps(input: &[u8], runs: usize) -> f64 {
     let mut times = Vec::new();
     for _ in 0..runs {
-        let mut pipeline =
-            ChatPipeline::new(1 << 20, CitationOptions::default()).keep_segments(false);
+        let mut pipeline = ChatPipeline::new(1 << 20, CitationOptions::default());
         let mut out = Vec::new();
         let start = Instant::now();
         for piece in input.chunks(16384) {

@@ -50,12 +50,6 @@ impl SegmentBatch {
         self.text_open = false;
     }
 
-    /// The next text starts a segment of its own: a new network chunk
-    /// begins.
-    pub fn break_text(&mut self) {
-        self.text_open = false;
-    }
-
     /// Adds one segment at the end; text joins a text segment before it.
     pub fn add(&mut self, segment: Segment) {
         match segment {
@@ -92,7 +86,6 @@ pub(super) struct Release<'a> {
     /// can release, so the text is not copied as it grows.
     pub(super) capacity: usize,
     pub(super) transcript: &'a mut Transcript,
-    pub(super) keep_segments: bool,
     pub(super) cited: &'a mut Vec<Segment>,
 }
 
@@ -115,18 +108,14 @@ impl Release<'_> {
 impl SegmentSink for Release<'_> {
     fn text(&mut self, text: &str) {
         self.with_batch(|batch| batch.push_text(text));
-        if self.keep_segments {
-            self.transcript.segments.text(text.len());
-        }
+        self.transcript.segments.text(text.len());
     }
 
     fn citation(&mut self, text: String, entries: Vec<CitationRef>) {
         self.with_batch(|batch| batch.push_citation(&text, entries.clone()));
-        if self.keep_segments {
-            self.transcript
-                .segments
-                .citation(text.len(), entries.clone());
-        }
+        self.transcript
+            .segments
+            .citation(text.len(), entries.clone());
         self.cited.push(Segment::Citation {
             text,
             citations: entries,

@@ -80,9 +80,9 @@ pub struct ChatPipeline {
 struct Answer {
     buffer: CitationBuffer,
     transcript: Transcript,
-    keep_segments: bool,
     /// The citation segments released so far, for resolving them against
-    /// the sources (kept even when the transcript keeps no segments).
+    /// the sources: kept apart from the transcript, which the caller may
+    /// take out at any time.
     cited: Vec<Segment>,
     /// The length of the chunk being fed.
     chunk_len: usize,
@@ -137,18 +137,10 @@ impl ChatPipeline {
             answer: Answer {
                 buffer: CitationBuffer::new(citations),
                 transcript: Transcript::default(),
-                keep_segments: true,
                 cited: Vec::new(),
                 chunk_len: 0,
             },
         }
-    }
-
-    /// Whether the transcript keeps a copy of every segment (it does by
-    /// default); a caller that keeps the segments it receives can turn it off.
-    pub fn keep_segments(mut self, keep: bool) -> Self {
-        self.answer.keep_segments = keep;
-        self
     }
 
     /// What has been received so far.
@@ -212,7 +204,6 @@ impl Answer {
             out,
             capacity: HELD_CAPACITY,
             transcript: &mut self.transcript,
-            keep_segments: self.keep_segments,
             cited: &mut self.cited,
         };
         self.buffer.poll(now, &mut release);
@@ -223,7 +214,6 @@ impl Answer {
             out,
             capacity: HELD_CAPACITY,
             transcript: &mut self.transcript,
-            keep_segments: self.keep_segments,
             cited: &mut self.cited,
         };
         self.buffer.finish(&mut release);
@@ -237,7 +227,6 @@ impl Answer {
             // was held from before.
             capacity: self.chunk_len + HELD_CAPACITY,
             transcript: &mut self.transcript,
-            keep_segments: self.keep_segments,
             cited: &mut self.cited,
         };
         self.buffer.push(text, now, &mut release);

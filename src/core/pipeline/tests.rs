@@ -131,21 +131,6 @@ fn an_error_event_releases_held_text_and_ends_the_stream() {
 }
 
 #[test]
-fn without_kept_segments_the_resolution_still_sees_the_citations() {
-    let mut pipeline = ChatPipeline::new(1 << 20, CitationOptions::default()).keep_segments(false);
-    let mut out = Vec::new();
-    pipeline
-        .feed::<SerdeJson>(STREAM.as_bytes(), 0.0, &mut out)
-        .expect("valid stream");
-    assert!(pipeline.transcript().segments().is_empty());
-    let resolution = out.iter().find_map(|o| match o {
-        Output::Citations(_, resolution) => Some(resolution),
-        _ => None,
-    });
-    assert_eq!(resolution.map(|r| r.matches.clone()), Some(vec![vec![0]]));
-}
-
-#[test]
 fn the_segments_of_one_chunk_come_out_as_one_batch() {
     let mut pipeline = ChatPipeline::new(1 << 20, CitationOptions::default());
     let mut out = Vec::new();

@@ -202,7 +202,7 @@ impl EventStreamParser {
     /// dispatched.)" So this never dispatches; it readies the parser for the
     /// next stream, keeping the last event ID and the retry time, which
     /// belong to the connection rather than to one stream.
-    pub fn finish(&mut self, _on_event: &mut dyn EventSink) -> Result<(), SseError> {
+    pub fn finish(&mut self) -> Result<(), SseError> {
         if let Some(error) = self.failed {
             return Err(error);
         }

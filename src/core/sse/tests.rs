@@ -8,7 +8,7 @@ fn parse_chunks(chunks: &[&[u8]]) -> Vec<SseEvent> {
             .feed(chunk, &mut |e| events.push(e))
             .expect("within limits");
     }
-    parser.finish(&mut |e| events.push(e)).expect("finish");
+    parser.finish().expect("finish");
     events
 }
 
