@@ -123,7 +123,8 @@ fn measure(input: &[u8], chunk: usize, max: usize, runs: usize) -> (f64, usize) 
 /// serde_json as the host's JSON (only the session event needs it here).
 type SerdeJson = serde_json::Value;
 
-/// Segments packed into one string, as the pipeline batches them for JS.
+/// Segments packed into one string, CR after each: a stand-in for what a
+/// shell does with the segments before they cross to JS.
 #[derive(Default)]
 struct Packed {
     text: String,

@@ -1,53 +1,36 @@
-//! Consecutive segments packed for one delivery, and the sink that
+//! Consecutive segments gathered for one delivery, and the sink that
 //! releases segments into them.
 
-use super::{Output, Transcript};
+use super::{Output, SegmentLog, Transcript};
 use crate::core::citation::{CitationRef, Segment, SegmentSink};
 
-/// Consecutive segments, packed: their texts joined by CR, which no text
-/// can contain (answer text comes from event-stream data, where CR ends a
-/// line), with the entries of the citation segments among them. One batch
-/// crosses to JS in one call; [`segments`](Self::segments) unpacks it.
+/// Consecutive segments released together: their texts one after the
+/// other, and where each ends. The pipeline gathers what one call releases
+/// into one batch, so the shell can hand it on in one crossing, in a form
+/// of its own choosing; [`segments`](Self::segments) cuts it up.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SegmentBatch {
-    /// The texts, joined by CR.
-    pub packed: String,
-    /// How many segments.
-    pub len: usize,
-    /// For each citation segment, its index in the batch and its entries.
-    pub citations: Vec<(usize, Vec<CitationRef>)>,
-    /// Whether the last segment is text that more text may join.
-    text_open: bool,
+    /// The segments' texts, joined.
+    pub text: String,
+    /// Where each segment ends in `text`, and the citation segments'
+    /// entries: the same record the transcript keeps of the whole answer.
+    pub log: SegmentLog,
 }
 
 impl SegmentBatch {
-    /// Starts a new segment with `text`.
-    fn add_segment(&mut self, text: &str) {
-        if self.len > 0 {
-            self.packed.push('\r');
-        }
-        self.packed.push_str(text);
-        self.len += 1;
-    }
-
     /// Adds text at the end: to the last segment when that is text too, so
-    /// that the tokens of one network chunk reach JS as one text segment
-    /// (one object and one callback instead of one per token; the text a
-    /// reader sees at each moment is the same).
+    /// that the tokens of one network chunk reach the application as one
+    /// text segment (one object and one callback instead of one per token;
+    /// the text a reader sees at each moment is the same).
     pub fn push_text(&mut self, text: &str) {
-        if self.text_open {
-            self.packed.push_str(text);
-        } else {
-            self.add_segment(text);
-            self.text_open = true;
-        }
+        self.text.push_str(text);
+        self.log.text(text.len());
     }
 
     /// Adds a citation segment at the end.
     pub fn push_citation(&mut self, text: &str, entries: Vec<CitationRef>) {
-        self.citations.push((self.len, entries));
-        self.add_segment(text);
-        self.text_open = false;
+        self.text.push_str(text);
+        self.log.citation(text.len(), entries);
     }
 
     /// Adds one segment at the end; text joins a text segment before it.
@@ -58,22 +41,19 @@ impl SegmentBatch {
         }
     }
 
+    /// How many segments.
+    pub fn len(&self) -> usize {
+        self.log.ends.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.log.ends.is_empty()
+    }
+
     /// The segments, one by one.
     pub fn segments(&self) -> Vec<Segment> {
-        let mut citations = self.citations.iter().peekable();
-        self.packed
-            .split('\r')
-            .enumerate()
-            .map(|(i, text)| match citations.next_if(|(at, _)| *at == i) {
-                Some((_, entries)) => Segment::Citation {
-                    text: text.to_owned(),
-                    citations: entries.clone(),
-                },
-                None => Segment::Text {
-                    text: text.to_owned(),
-                },
-            })
-            .collect()
+        self.log.segments(&self.text)
     }
 }
 
@@ -93,8 +73,8 @@ impl Release<'_> {
     fn with_batch(&mut self, add: impl FnOnce(&mut SegmentBatch)) {
         if !matches!(self.out.last(), Some(Output::Segments(_))) {
             self.out.push(Output::Segments(SegmentBatch {
-                packed: String::with_capacity(self.capacity),
-                ..SegmentBatch::default()
+                text: String::with_capacity(self.capacity),
+                log: SegmentLog::default(),
             }));
             // The transcript keeps the segments as they are delivered.
             self.transcript.segments.break_text();

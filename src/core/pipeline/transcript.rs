@@ -25,31 +25,17 @@ pub struct Transcript {
 impl Transcript {
     /// The segments released so far, cut out of `text`.
     pub fn segments(&self) -> Vec<Segment> {
-        let mut citations = self.segments.citations.iter().peekable();
-        let mut start = 0;
-        let mut segments = Vec::with_capacity(self.segments.ends.len());
-        for (i, &end) in self.segments.ends.iter().enumerate() {
-            let text = self.text.get(start..end).unwrap_or_default().to_owned();
-            start = end;
-            segments.push(match citations.next_if(|(at, _)| *at == i) {
-                Some((_, entries)) => Segment::Citation {
-                    text,
-                    citations: entries.clone(),
-                },
-                None => Segment::Text { text },
-            });
-        }
-        segments
+        self.segments.segments(&self.text)
     }
 }
 
-/// The segments of an answer as they were delivered, without their text:
-/// where each ends in the transcript's text (released text is always a
-/// prefix of it), and the entries of the citation segments. Logging one
+/// A run of segments without their text: where each ends in the text they
+/// were cut from (a batch's, or the transcript's, of which released text is
+/// always a prefix), and the entries of the citation segments. Logging one
 /// costs a few integer operations, not a copy of the text.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SegmentLog {
-    /// The byte offset in the transcript's text where each segment ends.
+    /// The byte offset in the text where each segment ends.
     pub ends: Vec<usize>,
     /// For each citation segment, its index and its entries.
     pub citations: Vec<(usize, Vec<CitationRef>)>,
@@ -85,6 +71,25 @@ impl SegmentLog {
     /// A new chunk: the next text starts a segment of its own.
     pub(super) fn break_text(&mut self) {
         self.text_open = false;
+    }
+
+    /// The segments, cut out of `text`, the text they were logged from.
+    pub fn segments(&self, text: &str) -> Vec<Segment> {
+        let mut citations = self.citations.iter().peekable();
+        let mut start = 0;
+        let mut segments = Vec::with_capacity(self.ends.len());
+        for (i, &end) in self.ends.iter().enumerate() {
+            let text = text.get(start..end).unwrap_or_default().to_owned();
+            start = end;
+            segments.push(match citations.next_if(|(at, _)| *at == i) {
+                Some((_, entries)) => Segment::Citation {
+                    text,
+                    citations: entries.clone(),
+                },
+                None => Segment::Text { text },
+            });
+        }
+        segments
     }
 }
 
