@@ -216,16 +216,22 @@ fn utf16_ends(text: &str, log: &SegmentLog) -> Vec<u32> {
     let mut ends = Vec::with_capacity(log.ends.len());
     let (mut start, mut units) = (0, 0u32);
     for &end in &log.ends {
-        let piece = text.get(start..end).unwrap_or_default();
-        units += if piece.is_ascii() {
-            piece.len() as u32
-        } else {
-            piece.encode_utf16().count() as u32
-        };
+        units += utf16_len(text.get(start..end).unwrap_or_default());
         ends.push(units);
         start = end;
     }
     ends
+}
+
+/// The length of `text` in UTF-16 code units: one per character (each byte
+/// but a continuation byte starts one), and one more for a character beyond
+/// the Basic Multilingual Plane (its four-byte sequence starts at 0xF0 or
+/// above). Every batch's text goes through this, and counting bytes takes
+/// about half the time of decoding the characters.
+fn utf16_len(text: &str) -> u32 {
+    text.bytes()
+        .map(|b| u32::from(b & 0xC0 != 0x80) + u32::from(b >= 0xF0))
+        .sum()
 }
 
 /// An array of segments.
