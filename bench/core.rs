@@ -123,7 +123,8 @@ fn measure(input: &[u8], chunk: usize, max: usize, runs: usize) -> (f64, usize) 
 /// serde_json as the host's JSON (only the session event needs it here).
 type SerdeJson = serde_json::Value;
 
-/// Segments packed into one string, as the pipeline batches them for JS.
+/// Segments packed into one string, CR after each: a stand-in for what a
+/// shell does with the segments before they cross to JS.
 #[derive(Default)]
 struct Packed {
     text: String,
@@ -220,8 +221,7 @@ fn answer_stream(tokens: usize) -> Vec<u8> {
 fn pipeline_mbps(input: &[u8], runs: usize) -> f64 {
     let mut times = Vec::new();
     for _ in 0..runs {
-        let mut pipeline =
-            ChatPipeline::new(1 << 20, CitationOptions::default()).keep_segments(false);
+        let mut pipeline = ChatPipeline::new(1 << 20, CitationOptions::default());
         let mut out = Vec::new();
         let start = Instant::now();
         for piece in input.chunks(16384) {

@@ -79,7 +79,7 @@ fn parse_in_pieces(stream: &[u8], cuts: &[usize]) -> Vec<SseEvent> {
             .expect("small input");
         start = cut;
     }
-    parser.finish(&mut |e| events.push(e)).expect("finish");
+    parser.finish().expect("finish");
     events
 }
 

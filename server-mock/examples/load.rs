@@ -115,9 +115,7 @@ async fn one_stream(
             first_token = Some(started.elapsed());
         }
     }
-    parser
-        .finish(&mut |event| events.push(event))
-        .map_err(|err| format!("parse: {err:?}"))?;
+    parser.finish().map_err(|err| format!("parse: {err:?}"))?;
     let total = started.elapsed();
 
     let text: String = events

@@ -260,19 +260,19 @@ pub fn decode_event<J: Json>(event: SseEvent) -> Result<Option<ChatEvent>, Proto
 
 /// Decodes the data of an event of a known kind.
 pub fn decode_payload<J: Json>(kind: EventKind, data: String) -> Result<ChatEvent, ProtocolError> {
-    if kind == EventKind::Token {
-        return Ok(ChatEvent::Token(data));
-    }
-    let json = J::parse(&data);
-    let decoded = json.as_ref().and_then(|json| match kind {
-        EventKind::Session => SessionInfo::read(json).map(ChatEvent::Session),
-        EventKind::Status => StatusInfo::read(json).map(ChatEvent::Status),
-        EventKind::Citations => citations(json).map(ChatEvent::Citations),
-        EventKind::Done => DoneInfo::read(json).map(ChatEvent::Done),
-        EventKind::Error => ServerErrorInfo::read(json).map(ChatEvent::Error),
-        EventKind::Token => None,
-    });
-    decoded.ok_or(ProtocolError::MalformedPayload(kind))
+    // A token's data is its text, verbatim; every other kind is JSON.
+    let read: fn(&J) -> Option<ChatEvent> = match kind {
+        EventKind::Token => return Ok(ChatEvent::Token(data)),
+        EventKind::Session => |json| SessionInfo::read(json).map(ChatEvent::Session),
+        EventKind::Status => |json| StatusInfo::read(json).map(ChatEvent::Status),
+        EventKind::Citations => |json| citations(json).map(ChatEvent::Citations),
+        EventKind::Done => |json| DoneInfo::read(json).map(ChatEvent::Done),
+        EventKind::Error => |json| ServerErrorInfo::read(json).map(ChatEvent::Error),
+    };
+    J::parse(&data)
+        .as_ref()
+        .and_then(read)
+        .ok_or(ProtocolError::MalformedPayload(kind))
 }
 
 /// serde_json as the host's JSON, for native users of the pipeline (and

@@ -101,10 +101,7 @@ impl RawEventStreamParser {
     /// The end of the stream: an unfinished event is discarded, as the
     /// spec says, so no event comes out of it.
     pub fn finish(&mut self) -> Result<(), JsValue> {
-        let mut packer = Packer {
-            packed: &mut self.packed,
-        };
-        self.core.finish(&mut packer).map_err(|error| {
+        self.core.finish().map_err(|error| {
             JsValue::from(StreamError::Protocol {
                 message: error.to_string(),
             })

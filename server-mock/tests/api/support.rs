@@ -136,9 +136,7 @@ pub async fn read_events(mut response: reqwest::Response) -> Vec<SseEvent> {
             .feed(&chunk, &mut |event| events.push(event))
             .expect("valid event stream");
     }
-    parser
-        .finish(&mut |event| events.push(event))
-        .expect("valid end of stream");
+    parser.finish().expect("valid end of stream");
     events
 }
 
@@ -257,12 +255,9 @@ pub async fn receive(mut response: reqwest::Response) -> Received {
             }
         }
     }
-    let at = Instant::now();
-    let mut events = Vec::new();
-    parser
-        .finish(&mut |event| events.push(event))
-        .expect("valid end of stream");
-    received.events.extend(events.into_iter().map(|e| (at, e)));
+    // The end of the stream dispatches nothing: an unfinished event is
+    // discarded.
+    parser.finish().expect("valid end of stream");
     received
 }
 

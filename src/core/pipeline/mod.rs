@@ -2,11 +2,15 @@
 //! decoder and the citation buffer in one call per network chunk, with a
 //! record of the answer so far.
 
+mod batch;
+mod transcript;
+
 use std::fmt;
 
-use super::citation::{
-    resolve, CitationBuffer, CitationOptions, CitationRef, Resolution, Segment, SegmentSink,
-};
+use self::batch::Release;
+pub use self::batch::SegmentBatch;
+pub use self::transcript::{SegmentLog, StreamEnd, Transcript};
+use super::citation::{resolve, CitationBuffer, CitationOptions, Resolution, Segment};
 use super::protocol::{
     decode_payload, ChatEvent, Citation, DoneInfo, EventKind, Json, ProtocolError, ServerErrorInfo,
     SessionInfo, StatusInfo,
@@ -29,136 +33,6 @@ pub enum Output {
     Done(DoneInfo),
     /// An `error` event.
     ServerError(ServerErrorInfo),
-}
-
-/// Consecutive segments, packed: their texts joined by CR, which no text
-/// can contain (answer text comes from event-stream data, where CR ends a
-/// line), with the entries of the citation segments among them. One batch
-/// crosses to JS in one call; [`segments`](Self::segments) unpacks it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SegmentBatch {
-    /// The texts, joined by CR.
-    pub packed: String,
-    /// How many segments.
-    pub len: usize,
-    /// For each citation segment, its index in the batch and its entries.
-    pub citations: Vec<(usize, Vec<CitationRef>)>,
-    /// Whether the last segment is text that more text may join.
-    text_open: bool,
-}
-
-impl SegmentBatch {
-    /// Starts a new segment with `text`.
-    fn add_segment(&mut self, text: &str) {
-        if self.len > 0 {
-            self.packed.push('\r');
-        }
-        self.packed.push_str(text);
-        self.len += 1;
-    }
-
-    /// Adds text at the end: to the last segment when that is text too, so
-    /// that the tokens of one network chunk reach JS as one text segment
-    /// (one object and one callback instead of one per token; the text a
-    /// reader sees at each moment is the same).
-    pub fn push_text(&mut self, text: &str) {
-        if self.text_open {
-            self.packed.push_str(text);
-        } else {
-            self.add_segment(text);
-            self.text_open = true;
-        }
-    }
-
-    /// Adds a citation segment at the end.
-    pub fn push_citation(&mut self, text: &str, entries: Vec<CitationRef>) {
-        self.citations.push((self.len, entries));
-        self.add_segment(text);
-        self.text_open = false;
-    }
-
-    /// The next text starts a segment of its own: a new network chunk
-    /// begins.
-    pub fn break_text(&mut self) {
-        self.text_open = false;
-    }
-
-    /// Adds one segment at the end; text joins a text segment before it.
-    pub fn add(&mut self, segment: Segment) {
-        match segment {
-            Segment::Text { text } => self.push_text(&text),
-            Segment::Citation { text, citations } => self.push_citation(&text, citations),
-        }
-    }
-
-    /// The segments, one by one.
-    pub fn segments(&self) -> Vec<Segment> {
-        let mut citations = self.citations.iter().peekable();
-        self.packed
-            .split('\r')
-            .enumerate()
-            .map(|(i, text)| match citations.next_if(|(at, _)| *at == i) {
-                Some((_, entries)) => Segment::Citation {
-                    text: text.to_owned(),
-                    citations: entries.clone(),
-                },
-                None => Segment::Text {
-                    text: text.to_owned(),
-                },
-            })
-            .collect()
-    }
-}
-
-/// The pipeline's sink for released segments: straight into the output's
-/// last batch (a new one when something else came last), and into the
-/// transcript's record of the same segments.
-struct Release<'a> {
-    out: &'a mut Vec<Output>,
-    /// Room to reserve for a new batch's text: enough for what this call
-    /// can release, so the text is not copied as it grows.
-    capacity: usize,
-    transcript: &'a mut Transcript,
-    keep_segments: bool,
-    cited: &'a mut Vec<Segment>,
-}
-
-impl Release<'_> {
-    fn with_batch(&mut self, add: impl FnOnce(&mut SegmentBatch)) {
-        if !matches!(self.out.last(), Some(Output::Segments(_))) {
-            self.out.push(Output::Segments(SegmentBatch {
-                packed: String::with_capacity(self.capacity),
-                ..SegmentBatch::default()
-            }));
-            // The transcript keeps the segments as they are delivered.
-            self.transcript.segments.break_text();
-        }
-        if let Some(Output::Segments(batch)) = self.out.last_mut() {
-            add(batch);
-        }
-    }
-}
-
-impl SegmentSink for Release<'_> {
-    fn text(&mut self, text: &str) {
-        self.with_batch(|batch| batch.push_text(text));
-        if self.keep_segments {
-            self.transcript.segments.text(text.len());
-        }
-    }
-
-    fn citation(&mut self, text: String, entries: Vec<CitationRef>) {
-        self.with_batch(|batch| batch.push_citation(&text, entries.clone()));
-        if self.keep_segments {
-            self.transcript
-                .segments
-                .citation(text.len(), entries.clone());
-        }
-        self.cited.push(Segment::Citation {
-            text,
-            citations: entries,
-        });
-    }
 }
 
 /// Why the pipeline could not go on.
@@ -194,99 +68,6 @@ impl From<ProtocolError> for PipelineError {
     }
 }
 
-/// Everything received of one answer.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Transcript {
-    /// From the `session` event.
-    pub session: Option<SessionInfo>,
-    /// The answer text: every token joined, equal to the segments' texts
-    /// joined once the buffer is finished.
-    pub text: String,
-    /// Where each segment released so far ends in `text`, as they were
-    /// delivered (the text of one chunk is one segment);
-    /// [`segments`](Self::segments) cuts them out.
-    pub segments: SegmentLog,
-    /// From the `citations` event.
-    pub citations: Vec<Citation>,
-    /// How the stream ended, when it did.
-    pub end: Option<StreamEnd>,
-}
-
-impl Transcript {
-    /// The segments released so far, cut out of `text`.
-    pub fn segments(&self) -> Vec<Segment> {
-        let mut citations = self.segments.citations.iter().peekable();
-        let mut start = 0;
-        let mut segments = Vec::with_capacity(self.segments.ends.len());
-        for (i, &end) in self.segments.ends.iter().enumerate() {
-            let text = self.text.get(start..end).unwrap_or_default().to_owned();
-            start = end;
-            segments.push(match citations.next_if(|(at, _)| *at == i) {
-                Some((_, entries)) => Segment::Citation {
-                    text,
-                    citations: entries.clone(),
-                },
-                None => Segment::Text { text },
-            });
-        }
-        segments
-    }
-}
-
-/// The segments of an answer as they were delivered, without their text:
-/// where each ends in the transcript's text (released text is always a
-/// prefix of it), and the entries of the citation segments. Logging one
-/// costs a few integer operations, not a copy of the text.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SegmentLog {
-    /// The byte offset in the transcript's text where each segment ends.
-    pub ends: Vec<usize>,
-    /// For each citation segment, its index and its entries.
-    pub citations: Vec<(usize, Vec<CitationRef>)>,
-    /// Whether the last segment is text that more text may join.
-    text_open: bool,
-}
-
-impl SegmentLog {
-    fn released(&self) -> usize {
-        self.ends.last().copied().unwrap_or(0)
-    }
-
-    /// `len` more bytes of text, joining a text segment of the same chunk.
-    fn text(&mut self, len: usize) {
-        let end = self.released() + len;
-        match self.ends.last_mut() {
-            Some(last) if self.text_open => *last = end,
-            _ => {
-                self.ends.push(end);
-                self.text_open = true;
-            }
-        }
-    }
-
-    /// A citation segment of `len` bytes.
-    fn citation(&mut self, len: usize, entries: Vec<CitationRef>) {
-        let end = self.released() + len;
-        self.citations.push((self.ends.len(), entries));
-        self.ends.push(end);
-        self.text_open = false;
-    }
-
-    /// A new chunk: the next text starts a segment of its own.
-    fn break_text(&mut self) {
-        self.text_open = false;
-    }
-}
-
-/// The event that ended a stream.
-#[derive(Debug, Clone, PartialEq)]
-pub enum StreamEnd {
-    /// `done`.
-    Done(DoneInfo),
-    /// `error`.
-    Error(ServerErrorInfo),
-}
-
 /// One answer's stream, from bytes to segments.
 #[derive(Debug, Clone)]
 pub struct ChatPipeline {
@@ -299,9 +80,9 @@ pub struct ChatPipeline {
 struct Answer {
     buffer: CitationBuffer,
     transcript: Transcript,
-    keep_segments: bool,
     /// The citation segments released so far, for resolving them against
-    /// the sources (kept even when the transcript keeps no segments).
+    /// the sources: kept apart from the transcript, which the caller may
+    /// take out at any time.
     cited: Vec<Segment>,
     /// The length of the chunk being fed.
     chunk_len: usize,
@@ -356,18 +137,10 @@ impl ChatPipeline {
             answer: Answer {
                 buffer: CitationBuffer::new(citations),
                 transcript: Transcript::default(),
-                keep_segments: true,
                 cited: Vec::new(),
                 chunk_len: 0,
             },
         }
-    }
-
-    /// Whether the transcript keeps a copy of every segment (it does by
-    /// default); a caller that keeps the segments it receives can turn it off.
-    pub fn keep_segments(mut self, keep: bool) -> Self {
-        self.answer.keep_segments = keep;
-        self
     }
 
     /// What has been received so far.
@@ -431,7 +204,6 @@ impl Answer {
             out,
             capacity: HELD_CAPACITY,
             transcript: &mut self.transcript,
-            keep_segments: self.keep_segments,
             cited: &mut self.cited,
         };
         self.buffer.poll(now, &mut release);
@@ -442,7 +214,6 @@ impl Answer {
             out,
             capacity: HELD_CAPACITY,
             transcript: &mut self.transcript,
-            keep_segments: self.keep_segments,
             cited: &mut self.cited,
         };
         self.buffer.finish(&mut release);
@@ -456,7 +227,6 @@ impl Answer {
             // was held from before.
             capacity: self.chunk_len + HELD_CAPACITY,
             transcript: &mut self.transcript,
-            keep_segments: self.keep_segments,
             cited: &mut self.cited,
         };
         self.buffer.push(text, now, &mut release);

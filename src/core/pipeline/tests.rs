@@ -63,7 +63,7 @@ fn a_whole_answer_becomes_outputs_in_order() {
         .map(|o| match o {
             Output::Session(_) => "session",
             Output::Status(_) => "status",
-            Output::Segments(batch) if batch.citations.is_empty() => "text",
+            Output::Segments(batch) if batch.log.citations.is_empty() => "text",
             Output::Segments(_) => "citation",
             Output::Citations(..) => "citations",
             Output::Done(_) => "done",
@@ -131,21 +131,6 @@ fn an_error_event_releases_held_text_and_ends_the_stream() {
 }
 
 #[test]
-fn without_kept_segments_the_resolution_still_sees_the_citations() {
-    let mut pipeline = ChatPipeline::new(1 << 20, CitationOptions::default()).keep_segments(false);
-    let mut out = Vec::new();
-    pipeline
-        .feed::<SerdeJson>(STREAM.as_bytes(), 0.0, &mut out)
-        .expect("valid stream");
-    assert!(pipeline.transcript().segments().is_empty());
-    let resolution = out.iter().find_map(|o| match o {
-        Output::Citations(_, resolution) => Some(resolution),
-        _ => None,
-    });
-    assert_eq!(resolution.map(|r| r.matches.clone()), Some(vec![vec![0]]));
-}
-
-#[test]
 fn the_segments_of_one_chunk_come_out_as_one_batch() {
     let mut pipeline = ChatPipeline::new(1 << 20, CitationOptions::default());
     let mut out = Vec::new();
@@ -165,8 +150,8 @@ fn the_segments_of_one_chunk_come_out_as_one_batch() {
         "tokens between status and citations: one batch"
     );
     let batch = batches[0];
-    assert_eq!(batch.len, 3);
-    assert_eq!(batch.citations.len(), 1);
+    assert_eq!(batch.len(), 3);
+    assert_eq!(batch.log.citations.len(), 1);
     assert_eq!(batch.segments(), pipeline.transcript().segments());
 }
 
@@ -186,9 +171,13 @@ fn the_text_of_one_chunk_is_one_segment_and_citations_stay_apart() {
         for output in out {
             match output {
                 Output::Segments(batch) => batches.push((
-                    batch.packed,
-                    batch.len,
                     batch
+                        .segments()
+                        .iter()
+                        .map(|segment| segment.text().to_owned())
+                        .collect::<Vec<_>>(),
+                    batch
+                        .log
                         .citations
                         .iter()
                         .map(|(at, _)| *at)
@@ -201,8 +190,15 @@ fn the_text_of_one_chunk_is_one_segment_and_citations_stay_apart() {
     assert_eq!(
         batches,
         vec![
-            ("a b \r[1:02, Zoë]\r c d".to_owned(), 3, vec![1]),
-            (" e".to_owned(), 1, vec![]),
+            (
+                vec![
+                    "a b ".to_owned(),
+                    "[1:02, Zoë]".to_owned(),
+                    " c d".to_owned()
+                ],
+                vec![1]
+            ),
+            (vec![" e".to_owned()], vec![]),
         ]
     );
     // The transcript keeps the segments as delivered: " e" came in a

@@ -8,7 +8,7 @@ fn parse_chunks(chunks: &[&[u8]]) -> Vec<SseEvent> {
             .feed(chunk, &mut |e| events.push(e))
             .expect("within limits");
     }
-    parser.finish(&mut |e| events.push(e)).expect("finish");
+    parser.finish().expect("finish");
     events
 }
 
@@ -361,6 +361,45 @@ fn every_split_point_gives_the_same_events() {
     }
 }
 
+/// Bytes that differ from CR or LF in one bit, or that make the
+/// word-at-a-time scan's subtraction borrow: what a broken zero-byte test
+/// would mistake for a line ending.
+const NEAR_MISSES: [u8; 8] = [0x0C, 0x0B, 0x8A, 0x8D, 0x00, 0x01, 0x0E, 0xFF];
+
+/// The line-end scan against a byte-by-byte scan with the first line
+/// ending at every position of every length up to 300 (and with none),
+/// each slice starting at every alignment of an eight-byte word, between
+/// line endings it must not see.
+#[test]
+fn the_line_end_scan_finds_a_line_ending_at_every_position() {
+    for len in 0..=300 {
+        for offset in 0..8 {
+            // CR before the slice and LF after it, near misses inside.
+            let mut buffer = vec![b'\r'; offset];
+            buffer.extend((0..len).map(|i| NEAR_MISSES[i % NEAR_MISSES.len()]));
+            buffer.extend([b'\n'; 8]);
+            let bytes = &mut buffer[offset..offset + len];
+            for long_line in [false, true] {
+                assert_eq!(find_line_end(bytes, long_line), None, "len {len}, none");
+            }
+            for at in 0..len {
+                let near_miss = bytes[at];
+                for needle in [b'\r', b'\n'] {
+                    bytes[at] = needle;
+                    for long_line in [false, true] {
+                        assert_eq!(
+                            find_line_end(bytes, long_line),
+                            Some(at),
+                            "len {len}, offset {offset}, at {at}, long_line {long_line}"
+                        );
+                    }
+                }
+                bytes[at] = near_miss;
+            }
+        }
+    }
+}
+
 #[cfg(not(target_arch = "wasm32"))]
 mod properties {
     use super::*;
@@ -422,6 +461,48 @@ mod properties {
         ) {
             let plain = bytes.iter().position(|&b| b == b'\r' || b == b'\n');
             prop_assert_eq!(find_line_end(&bytes, long_line), plain);
+        }
+
+        /// The word-at-a-time line-end scan against a byte-by-byte scan on
+        /// arbitrary bytes: lengths 0..=300 (inside and past the 64-byte
+        /// word window, where memchr takes over), the slice starting at any
+        /// offset into its buffer (so at every alignment, with line endings
+        /// just before and after it that it must not see), and the first
+        /// line ending at any position or nowhere, more of them after it.
+        #[test]
+        fn the_line_end_scan_agrees_with_a_byte_by_byte_scan(
+            offset in 0usize..16,
+            filler in proptest::collection::vec(
+                prop_oneof![1 => proptest::sample::select(&NEAR_MISSES[..]), 3 => any::<u8>()],
+                0..=300,
+            ),
+            first in proptest::option::of((any::<proptest::sample::Index>(), any::<bool>())),
+            more in proptest::collection::vec(
+                (any::<proptest::sample::Index>(), any::<bool>()),
+                0..4,
+            ),
+            long_line: bool,
+        ) {
+            let line_ending = |cr: bool| if cr { b'\r' } else { b'\n' };
+            // No line ending but where this test puts one.
+            let mut bytes: Vec<u8> = filler
+                .into_iter()
+                .map(|b| if b == b'\r' || b == b'\n' { b ^ 0x80 } else { b })
+                .collect();
+            let len = bytes.len();
+            if let (Some((at, cr)), true) = (first, len > 0) {
+                let at = at.index(len);
+                bytes[at] = line_ending(cr);
+                for (later, cr) in &more {
+                    bytes[at + later.index(len - at)] = line_ending(*cr);
+                }
+            }
+            let mut buffer = vec![b'\n'; offset];
+            buffer.extend_from_slice(&bytes);
+            buffer.extend([b'\r'; 8]);
+            let slice = &buffer[offset..offset + len];
+            let plain = slice.iter().position(|&b| b == b'\r' || b == b'\n');
+            prop_assert_eq!(find_line_end(slice, long_line), plain);
         }
 
         #[test]

@@ -16,7 +16,7 @@ fn parse(input: &[u8], max: usize, cuts: &[usize]) -> (Vec<SseEvent>, Option<Sse
         }
         start = cut;
     }
-    let end = parser.finish(&mut |e| events.push(e)).err();
+    let end = parser.finish().err();
     (events, end)
 }
 
