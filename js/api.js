@@ -145,6 +145,15 @@ export function streamChat(options) {
       w();
     }
   };
+  let stream;
+  // A callback's promise that rejects is a callback that threw: the stream
+  // stops with a `callback` error instead of an unhandled rejection.
+  const settled = (name, value) => {
+    if (value !== null && typeof value === "object" && typeof value.then === "function") {
+      Promise.resolve(value).catch((error) => stream.callbackRejected(name, error));
+    }
+    return value;
+  };
   const wrapped = { ...options };
   for (const [name, toEvent] of Object.entries(CALLBACKS)) {
     const user = typeof options?.[name] === "function" ? options[name] : undefined;
@@ -156,17 +165,17 @@ export function streamChat(options) {
               queue.push(toEvent(a));
               notify();
             }
-            if (user) return user.call(options, a);
+            if (user) return settled(name, user.call(options, a));
           }
         : function (a, b) {
             if (queue) {
               queue.push(toEvent(a, b));
               notify();
             }
-            if (user) return user.call(options, a, b);
+            if (user) return settled(name, user.call(options, a, b));
           };
   }
-  const stream = new ChatStream(wrapped);
+  stream = new ChatStream(wrapped);
   const finished = stream.finished.then((result) => {
     ended = true;
     notify();

@@ -416,6 +416,62 @@ test("a callback that throws aborts the request: the server sees the connection 
   assert.deepEqual(t.late, []);
 });
 
+test("a callback whose promise rejects: callback error with the rejection as cause, request aborted, no unhandled rejection", quick, async (ctx) => {
+  const unhandled = watchUnhandledRejections(ctx);
+  const server = await rawServer((req, res) => {
+    res.writeHead(200, SSE_HEADERS);
+    // Left open: only the client can end this response.
+    res.write(head("One "));
+  });
+  ctx.after(() => server.close());
+  const rejected = new Error("async render failed");
+  const t = track({
+    url: server.url,
+    body: { question },
+    async onSegment() {
+      throw rejected;
+    },
+  });
+  const [result, close] = await Promise.all([t.finished, server.closed(1)]);
+  await turn();
+  assert.equal(close.ended, false, "the client hung up while the server was still writing");
+  assert.equal(result.status, "error");
+  assertStreamError(result.error, "callback", StreamError);
+  assert.equal(result.error.cause, rejected);
+  assert.equal(result.error.callback, "onSegment");
+  assert.deepEqual(t.names(), ["onSession", "onStatus", "onSegment", "onError"]);
+  assert.equal(t.errors()[0].cause, rejected);
+  assert.equal(result.text, "One ");
+  assert.deepEqual(t.late, []);
+  assert.deepEqual(unhandled.map(String), []);
+});
+
+test("onDone returning a rejected promise: status error with a callback error; onError's own rejection is not unhandled", quick, async (ctx) => {
+  const unhandled = watchUnhandledRejections(ctx);
+  const server = await rawServer((req, res) => {
+    res.writeHead(200, SSE_HEADERS);
+    res.end(head("One ", "two") + done(2));
+  });
+  ctx.after(() => server.close());
+  const rejected = { reason: "saving the answer failed" };
+  const t = track({
+    url: server.url,
+    body: { question },
+    onDone: () => Promise.reject(rejected),
+    onError: () => Promise.reject(new Error("onError failed too")),
+  });
+  const result = await t.finished;
+  await turn();
+  assert.equal(result.status, "error");
+  assertStreamError(result.error, "callback", StreamError);
+  assert.equal(result.error.callback, "onDone");
+  assert.equal(result.error.cause, rejected);
+  assert.deepEqual(t.names(), ["onSession", "onStatus", "onSegment", "onDone", "onError"]);
+  assert.equal(result.text, "One two");
+  assert.deepEqual(t.late, []);
+  assert.deepEqual(unhandled.map(String), []);
+});
+
 test("onError itself throwing does not loop, reject finished or call anything more", quick, async (ctx) => {
   const server = await rawServer((req, res) => {
     res.writeHead(200, SSE_HEADERS);

@@ -129,6 +129,26 @@ impl ChatStream {
         self.shared.halt(Halt::Stopped);
     }
 
+    /// The promise a callback returned rejected: the stream fails as if
+    /// the callback had thrown, unless it is over already or failing for
+    /// another reason. A rejection of `onError`'s promise is ignored, as
+    /// its throw is.
+    #[wasm_bindgen(js_name = callbackRejected)]
+    pub fn callback_rejected(&self, callback: &str, cause: JsValue) {
+        let name = match callback {
+            "onSession" => "onSession",
+            "onStatus" => "onStatus",
+            "onSegment" => "onSegment",
+            "onCitations" => "onCitations",
+            "onDone" => "onDone",
+            _ => return,
+        };
+        if self.shared.closed.get() || self.shared.halted() {
+            return;
+        }
+        self.shared.callback_threw(name, cause);
+    }
+
     /// Resolves with the result once the stream is over; never rejects.
     #[wasm_bindgen(getter)]
     pub fn finished(&self) -> Promise {
