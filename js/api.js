@@ -156,7 +156,10 @@ export function streamChat(options) {
   };
   const wrapped = { ...options };
   for (const [name, toEvent] of Object.entries(CALLBACKS)) {
-    const user = typeof options?.[name] === "function" ? options[name] : undefined;
+    const user = options?.[name] ?? undefined;
+    if (user !== undefined && typeof user !== "function") {
+      throw new TypeError(`streamChat: \`${name}\` must be a function`);
+    }
     // Fixed arity: onSegment runs once per chunk, so no rest array.
     wrapped[name] =
       toEvent.length === 1

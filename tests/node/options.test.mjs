@@ -6,7 +6,18 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { streamChat } from "cite-stream";
-import { track, joined, referenceUrl, referenceHeaders, question } from "./harness.mjs";
+import {
+  track,
+  joined,
+  rawServer,
+  head,
+  done,
+  SSE_HEADERS,
+  CALLBACKS,
+  referenceUrl,
+  referenceHeaders,
+  question,
+} from "./harness.mjs";
 
 const url = referenceUrl();
 const headers = referenceHeaders();
@@ -61,3 +72,29 @@ for (const timeoutMs of [Infinity, 2 ** 31 + 1000, 2 ** 40]) {
     }
   });
 }
+
+test("a callback option that is not a function is a TypeError naming it, thrown by the call, before any request", quick, async (ctx) => {
+  const server = await rawServer((req, res) => {
+    res.writeHead(200, SSE_HEADERS);
+    res.end(head("Never sent") + done(1));
+  });
+  ctx.after(() => server.close());
+  for (const name of CALLBACKS) {
+    for (const value of ["onSegment", 42, {}, true]) {
+      assert.throws(
+        () => streamChat({ url: server.url, body: { question }, [name]: value }),
+        (error) => error instanceof TypeError && error.message.includes(`\`${name}\``),
+        `${name}: ${JSON.stringify(value)}`,
+      );
+    }
+    // Absent means absent.
+    for (const value of [undefined, null]) {
+      const chat = streamChat({ url: server.url, body: { question }, [name]: value });
+      assert.equal((await chat.finished).status, "done", `${name}: ${value}`);
+    }
+  }
+  const probe = await fetch(`${server.base}/probe`);
+  await probe.text();
+  // Only the calls with absent callbacks reached the server.
+  assert.equal(server.chatRequests(), CALLBACKS.length * 2);
+});
