@@ -213,6 +213,34 @@ test("stop() after done: does not throw, finished stays done", quick, async (ctx
   assert.deepEqual(t.late, []);
 });
 
+test("stop() inside onDone, and the caller's signal aborted there: finished stays done, no error, nothing after", quick, async (ctx) => {
+  const server = await rawServer((req, res) => {
+    res.writeHead(200, SSE_HEADERS);
+    res.end(head("All ", "of it") + done(2));
+  });
+  ctx.after(() => server.close());
+  for (const how of ["stop", "signal"]) {
+    const controller = new AbortController();
+    const t = track({
+      url: server.url,
+      body: { question },
+      signal: controller.signal,
+      onDone() {
+        if (how === "stop") t.chat.stop();
+        else controller.abort(new Error("left the page"));
+      },
+    });
+    const result = await t.finished;
+    await turn();
+    assert.equal(result.status, "done", how);
+    assert.equal(result.error, undefined, how);
+    assert.equal(result.text, "All of it", how);
+    assert.equal(t.names().at(-1), "onDone", how);
+    assert.equal(t.count("onError"), 0, how);
+    assert.deepEqual(t.late, [], how);
+  }
+});
+
 test("stop() after an error: does not throw, finished stays error", quick, async () => {
   const t = track({ url, headers, body: { question, fault: { failAfterTokens: 2 } } });
   const result = await t.finished;

@@ -64,6 +64,9 @@ struct Shared {
     closed_js: Object,
     /// Set once `finished` has its value.
     settled: Cell<bool>,
+    /// Set as `done` is delivered: from then on a stop or the caller's
+    /// signal changes nothing (a failing `onDone` still does).
+    answered: Cell<bool>,
     abort_listener: RefCell<Option<Closure<dyn FnMut()>>>,
     /// The timer that releases a held citation candidate at its deadline,
     /// with the deadline it was armed for.
@@ -105,6 +108,7 @@ impl ChatStream {
             closed: Cell::new(false),
             closed_js: Object::new(),
             settled: Cell::new(false),
+            answered: Cell::new(false),
             abort_listener: RefCell::new(None),
             citation_timer: RefCell::new(None),
             chunk_error: RefCell::new(None),
@@ -161,7 +165,7 @@ impl Shared {
     /// fetch. A stop or a throwing callback also ends callbacks at once; a
     /// failure of the stream itself still reports through `onError`.
     fn halt(&self, halt: Halt) {
-        if self.settled.get() {
+        if self.settled.get() || (self.answered.get() && !matches!(halt, Halt::Failed(_))) {
             return;
         }
         let silent =
