@@ -673,6 +673,26 @@ test("an event over maxEventBytes: protocol error, earlier text kept, request ab
   assert.deepEqual(t.names(), ["onSession", "onStatus", "onSegment", "onError"]);
 });
 
+test("an OpenAI-format event stream: protocol error saying a session event was expected, not a network error", quick, async (ctx) => {
+  const chunk = (content) => `data: ${JSON.stringify({ id: "chatcmpl-1", object: "chat.completion.chunk", choices: [{ index: 0, delta: { content } }] })}\n\n`;
+  const server = await rawServer((req, res) => {
+    res.writeHead(200, SSE_HEADERS);
+    res.end(chunk("Hello") + chunk(" world") + "data: [DONE]\n\n");
+  });
+  ctx.after(() => server.close());
+  const t = track({ url: server.url, body: { question } });
+  const result = await t.finished;
+  assert.equal(result.status, "error");
+  assertStreamError(result.error, "protocol", StreamError);
+  assert.match(result.error.message, /expected a `session` event first/);
+  assert.deepEqual(t.names(), ["onError"]);
+  assert.equal(t.errors()[0].code, "protocol");
+  assert.equal(result.text, "");
+  assert.equal(result.sessionId, null);
+  await turn();
+  assert.deepEqual(t.late, []);
+});
+
 test("anything after done is ignored", quick, async (ctx) => {
   const server = await rawServer((req, res) => {
     res.writeHead(200, SSE_HEADERS);

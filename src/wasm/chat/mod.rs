@@ -275,6 +275,14 @@ impl Shared {
                 settle_quietly(reader.cancel());
                 Ok(())
             }
+            // A clean end without even a `session`: some other event
+            // stream (an OpenAI-format one, say), not a cut connection.
+            Ok(_) if self.pipeline.borrow().transcript().session.is_none() => {
+                Err(StreamError::Protocol {
+                    message: "the event stream is not this protocol: expected a `session` event first"
+                        .to_owned(),
+                })
+            }
             Ok(_) => Err(network("the connection closed before the answer was done")),
         }
     }
