@@ -93,6 +93,8 @@ export declare class StreamError extends Error {
   readonly status?: number;
   /** `http`: the server's JSON error body, when it sent one. */
   readonly body?: unknown;
+  /** `http` for a redirect that was not followed: its `Location`, where the environment shows it (not in browsers, whose status is then 0). */
+  readonly location?: string;
   /** `content-type`: the Content-Type that was received. */
   readonly contentType?: string;
   /** `server`: the code of the `error` event, such as `"llm_failed"`. */
@@ -129,6 +131,11 @@ export interface StreamChatOptions<P extends CitationPattern = "timestamp-speake
   idleTimeoutMs?: number;
   /** A line or an event larger than this is a `protocol` error. Default 1 MiB. */
   maxEventBytes?: number;
+  /**
+   * Follow redirects, re-sending the POST to the new location. Default
+   * `false`: a redirect is an `http` error and the POST is never re-sent.
+   */
+  followRedirects?: boolean;
   onSession?(info: SessionInfo): void;
   onStatus?(info: StatusInfo): void;
   /**

@@ -15,6 +15,8 @@ pub(crate) enum StreamError {
     Http {
         status: u16,
         body: Option<JsValue>,
+        /// A redirect's `Location`, when it was visible.
+        location: Option<JsValue>,
         message: String,
     },
     /// A 2xx response that is not `text/event-stream`.
@@ -104,10 +106,18 @@ impl From<StreamError> for JsValue {
         };
         set("code", &JsValue::from_str(error.code()));
         match error {
-            StreamError::Http { status, body, .. } => {
+            StreamError::Http {
+                status,
+                body,
+                location,
+                ..
+            } => {
                 set("status", &JsValue::from(status));
                 if let Some(body) = body {
                     set("body", &body);
+                }
+                if let Some(location) = location {
+                    set("location", &location);
                 }
             }
             StreamError::ContentType { found } => set("contentType", &JsValue::from(found)),

@@ -5,7 +5,7 @@
 // Run: bash .ci/with-server --token-delay-ms 5 --test-mode -- node --test tests/node/
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { streamChat } from "cite-stream";
+import { streamChat, StreamError } from "cite-stream";
 import {
   track,
   joined,
@@ -17,6 +17,7 @@ import {
   referenceUrl,
   referenceHeaders,
   question,
+  assertStreamError,
 } from "./harness.mjs";
 
 const url = referenceUrl();
@@ -97,4 +98,39 @@ test("a callback option that is not a function is a TypeError naming it, thrown 
   await probe.text();
   // Only the calls with absent callbacks reached the server.
   assert.equal(server.chatRequests(), CALLBACKS.length * 2);
+});
+
+test("a 307 redirect is an http error with its location, and the POST never reaches the second server; followRedirects: true follows it", quick, async (ctx) => {
+  const target = await rawServer((req, res) => {
+    res.writeHead(200, SSE_HEADERS);
+    res.end(head("Re", "sent") + done(2));
+  });
+  ctx.after(() => target.close());
+  const redirector = await rawServer((req, res) => {
+    res.writeHead(307, { location: target.url });
+    res.end();
+  });
+  ctx.after(() => redirector.close());
+
+  const t = track({ url: redirector.url, body: { question } });
+  const result = await t.finished;
+  assert.equal(result.status, "error");
+  assertStreamError(result.error, "http", StreamError);
+  assert.equal(result.error.status, 307);
+  assert.equal(result.error.location, target.url);
+  assert.match(result.error.message, /redirect/);
+  assert.deepEqual(t.names(), ["onError"]);
+  assert.equal(redirector.chatRequests(), 1);
+  // A probe sent after the stream is over: nothing came before it.
+  const probe = await fetch(`${target.base}/probe`);
+  await probe.text();
+  assert.equal(target.chatRequests(), 0, "no POST reached the redirect's target");
+
+  const followed = await track({ url: redirector.url, body: { question }, followRedirects: true }).finished;
+  assert.equal(followed.status, "done");
+  assert.equal(followed.text, "Resent");
+  assert.equal(target.chatRequests(), 1);
+  assert.equal(target.requests.find((r) => r.url === "/api/chat").method, "POST");
+
+  assert.throws(() => streamChat({ url: redirector.url, body: {}, followRedirects: "yes" }), TypeError);
 });
