@@ -133,9 +133,9 @@ const CALLBACKS = {
  * through `onError` and `finished`, which never rejects.
  */
 export function streamChat(options) {
-  // Events are queued only once someone iterates, so a caller who only uses
-  // callbacks keeps nothing in memory.
-  let queue = null;
+  // Events are queued from the call, so that one arriving before the
+  // iteration starts is not lost; the queue goes with the returned object.
+  const queue = [];
   let wake = null;
   let ended = false;
   const notify = () => {
@@ -164,17 +164,13 @@ export function streamChat(options) {
     wrapped[name] =
       toEvent.length === 1
         ? function (a) {
-            if (queue) {
-              queue.push(toEvent(a));
-              notify();
-            }
+            queue.push(toEvent(a));
+            notify();
             if (user) return settled(name, user.call(options, a));
           }
         : function (a, b) {
-            if (queue) {
-              queue.push(toEvent(a, b));
-              notify();
-            }
+            queue.push(toEvent(a, b));
+            notify();
             if (user) return settled(name, user.call(options, a, b));
           };
   }
@@ -190,7 +186,6 @@ export function streamChat(options) {
     },
     finished,
     [Symbol.asyncIterator]() {
-      queue ??= [];
       return {
         next: async () => {
           for (;;) {

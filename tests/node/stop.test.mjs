@@ -266,6 +266,29 @@ test("stop() then the caller's signal: the first reason wins, status stopped", q
 
 // ---------------------------------------------------------- async iterator
 
+test("for await started only after the stream is over still yields every event, in order", quick, async (ctx) => {
+  const server = await rawServer((req, res) => {
+    res.writeHead(200, SSE_HEADERS);
+    res.end(head("All ", "[1:02, Zoë]", " of it") + sse("citations", JSON.stringify({ citations: [] })) + done(3));
+  });
+  ctx.after(() => server.close());
+  const seen = [];
+  const chat = streamChat({ url: server.url, body: { question }, onSegment: (s) => seen.push(s) });
+  // Every event has arrived and been delivered before the iteration starts.
+  const result = await chat.finished;
+  assert.equal(result.status, "done");
+  const events = [];
+  for await (const event of chat) events.push(event);
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ["session", "status", ...seen.map(() => "segment"), "citations", "done"],
+  );
+  assert.deepEqual({ ...events[0], type: undefined }, { type: undefined, ...SESSION });
+  assert.deepEqual(events.filter((e) => e.type === "segment").map((e) => e.segment), seen);
+  assert.equal(joined(seen), "All [1:02, Zoë] of it");
+  assert.equal(events.at(-1).messageId, SESSION.messageId);
+});
+
 test("for await yields session, status…, segment…, citations, done, as the callbacks see them", quick, async () => {
   const t = track({ url, headers, body: { question } });
   const events = [];
