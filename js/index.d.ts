@@ -84,6 +84,13 @@ export type StreamErrorCode =
   | "callback"
   | "aborted";
 
+/**
+ * What a `protocol` error is about: a line or an event over `maxEventBytes`,
+ * a known event whose data is not the protocol's JSON, or an event stream
+ * that ended without a `session` event (another protocol).
+ */
+export type ProtocolErrorDetail = "line-too-long" | "event-too-large" | "malformed-payload" | "no-session";
+
 /** Every failure; `code` is stable. */
 export declare class StreamError extends Error {
   constructor(code: StreamErrorCode, message: string, details?: Record<string, unknown>);
@@ -107,6 +114,10 @@ export declare class StreamError extends Error {
   readonly cause?: unknown;
   /** `aborted`: the caller's `signal.reason`, unchanged. */
   readonly reason?: unknown;
+  /** `protocol`: the rule the stream broke. */
+  readonly detail?: ProtocolErrorDetail;
+  /** `protocol`: the type of the event concerned, such as `"session"`, when one is. */
+  readonly event?: string;
 }
 
 export interface CitationOptions<P extends CitationPattern = CitationPattern> {

@@ -83,10 +83,7 @@ impl RawEventStreamParser {
         match self.core.feed(bytes, &mut packer) {
             Ok(()) => Ok(self.packed.len()),
             Err(error) => {
-                let js: JsValue = StreamError::Protocol {
-                    message: error.to_string(),
-                }
-                .into();
+                let js: JsValue = StreamError::from(error).into();
                 let _ = Reflect::set(&js, &"packedLength".into(), &self.packed.len().into());
                 Err(js)
             }
@@ -104,11 +101,9 @@ impl RawEventStreamParser {
         let mut packer = Packer {
             packed: &mut self.packed,
         };
-        self.core.finish(&mut packer).map_err(|error| {
-            JsValue::from(StreamError::Protocol {
-                message: error.to_string(),
-            })
-        })
+        self.core
+            .finish(&mut packer)
+            .map_err(|error| JsValue::from(StreamError::from(error)))
     }
 
     /// Back to a fresh state, also after an error.

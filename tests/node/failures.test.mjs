@@ -693,6 +693,47 @@ test("an OpenAI-format event stream: protocol error saying a session event was e
   assert.deepEqual(t.late, []);
 });
 
+test("protocol errors keep their structure: detail names the rule broken, event the event type concerned", quick, async (ctx) => {
+  const bodies = {
+    malformed: sse("session", "{not json"),
+    large: sse("session", JSON.stringify(SESSION)) + sse("token", `${"x".repeat(60)}\n${"x".repeat(60)}`),
+    foreign: `data: ${JSON.stringify({ choices: [] })}\n\ndata: [DONE]\n\n`,
+  };
+  const server = await rawServer((req, res) => {
+    res.writeHead(200, SSE_HEADERS);
+    res.end(bodies[new URL(req.url, server.base).searchParams.get("case")]);
+  });
+  ctx.after(() => server.close());
+  const expected = {
+    malformed: { detail: "malformed-payload", event: "session" },
+    large: { detail: "event-too-large", event: undefined },
+    foreign: { detail: "no-session", event: undefined },
+  };
+  for (const [name, fields] of Object.entries(expected)) {
+    const t = track({ url: `${server.url}?case=${name}`, body: { question }, maxEventBytes: 100 });
+    const { error } = await t.finished;
+    assertStreamError(error, "protocol", StreamError);
+    assert.deepEqual({ code: error.code, detail: error.detail, event: error.event }, { code: "protocol", ...fields }, name);
+    assert.equal(t.errors()[0].detail, fields.detail, name);
+  }
+});
+
+test("a comment line longer than maxEventBytes is skipped, not counted against the limit", {
+  ...quick,
+  todo: "the core's event-stream parser (src/core/sse/mod.rs, EventStreamParser::feed) checks every line's length, comments included",
+}, async (ctx) => {
+  const server = await rawServer((req, res) => {
+    res.writeHead(200, SSE_HEADERS);
+    res.end(`: ${"keep-alive ".repeat(20)}\n` + head("Fine") + done(1));
+  });
+  ctx.after(() => server.close());
+  const t = track({ url: server.url, body: { question }, maxEventBytes: 100 });
+  const result = await t.finished;
+  assert.equal(result.error, undefined);
+  assert.equal(result.status, "done");
+  assert.equal(result.text, "Fine");
+});
+
 test("anything after done is ignored", quick, async (ctx) => {
   const server = await rawServer((req, res) => {
     res.writeHead(200, SSE_HEADERS);

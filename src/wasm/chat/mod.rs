@@ -279,6 +279,8 @@ impl Shared {
             // stream (an OpenAI-format one, say), not a cut connection.
             Ok(_) if self.pipeline.borrow().transcript().session.is_none() => {
                 Err(StreamError::Protocol {
+                    detail: "no-session",
+                    event: None,
                     message: "the event stream is not this protocol: expected a `session` event first"
                         .to_owned(),
                 })
