@@ -133,9 +133,9 @@ const CALLBACKS = {
  * through `onError` and `finished`, which never rejects.
  */
 export function streamChat(options) {
-  // Events are queued only once someone iterates, so a caller who only uses
-  // callbacks keeps nothing in memory.
-  let queue = null;
+  // Events are queued from the call, so that one arriving before the
+  // iteration starts is not lost; the queue goes with the returned object.
+  const queue = [];
   let wake = null;
   let ended = false;
   const notify = () => {
@@ -145,28 +145,36 @@ export function streamChat(options) {
       w();
     }
   };
+  let stream;
+  // A callback's promise that rejects is a callback that threw: the stream
+  // stops with a `callback` error instead of an unhandled rejection.
+  const settled = (name, value) => {
+    if (value !== null && typeof value === "object" && typeof value.then === "function") {
+      Promise.resolve(value).catch((error) => stream.callbackRejected(name, error));
+    }
+    return value;
+  };
   const wrapped = { ...options };
   for (const [name, toEvent] of Object.entries(CALLBACKS)) {
-    const user = typeof options?.[name] === "function" ? options[name] : undefined;
+    const user = options?.[name] ?? undefined;
+    if (user !== undefined && typeof user !== "function") {
+      throw new TypeError(`streamChat: \`${name}\` must be a function`);
+    }
     // Fixed arity: onSegment runs once per chunk, so no rest array.
     wrapped[name] =
       toEvent.length === 1
         ? function (a) {
-            if (queue) {
-              queue.push(toEvent(a));
-              notify();
-            }
-            if (user) return user.call(options, a);
+            queue.push(toEvent(a));
+            notify();
+            if (user) return settled(name, user.call(options, a));
           }
         : function (a, b) {
-            if (queue) {
-              queue.push(toEvent(a, b));
-              notify();
-            }
-            if (user) return user.call(options, a, b);
+            queue.push(toEvent(a, b));
+            notify();
+            if (user) return settled(name, user.call(options, a, b));
           };
   }
-  const stream = new ChatStream(wrapped);
+  stream = new ChatStream(wrapped);
   const finished = stream.finished.then((result) => {
     ended = true;
     notify();
@@ -178,7 +186,6 @@ export function streamChat(options) {
     },
     finished,
     [Symbol.asyncIterator]() {
-      queue ??= [];
       return {
         next: async () => {
           for (;;) {

@@ -84,6 +84,13 @@ export type StreamErrorCode =
   | "callback"
   | "aborted";
 
+/**
+ * What a `protocol` error is about: a line or an event over `maxEventBytes`,
+ * a known event whose data is not the protocol's JSON, or an event stream
+ * that ended without a `session` event (another protocol).
+ */
+export type ProtocolErrorDetail = "line-too-long" | "event-too-large" | "malformed-payload" | "no-session";
+
 /** Every failure; `code` is stable. */
 export declare class StreamError extends Error {
   constructor(code: StreamErrorCode, message: string, details?: Record<string, unknown>);
@@ -93,6 +100,8 @@ export declare class StreamError extends Error {
   readonly status?: number;
   /** `http`: the server's JSON error body, when it sent one. */
   readonly body?: unknown;
+  /** `http` for a redirect that was not followed: its `Location`, where the environment shows it (not in browsers, whose status is then 0). */
+  readonly location?: string;
   /** `content-type`: the Content-Type that was received. */
   readonly contentType?: string;
   /** `server`: the code of the `error` event, such as `"llm_failed"`. */
@@ -105,6 +114,10 @@ export declare class StreamError extends Error {
   readonly cause?: unknown;
   /** `aborted`: the caller's `signal.reason`, unchanged. */
   readonly reason?: unknown;
+  /** `protocol`: the rule the stream broke. */
+  readonly detail?: ProtocolErrorDetail;
+  /** `protocol`: the type of the event concerned, such as `"session"`, when one is. */
+  readonly event?: string;
 }
 
 export interface CitationOptions<P extends CitationPattern = CitationPattern> {
@@ -129,6 +142,11 @@ export interface StreamChatOptions<P extends CitationPattern = "timestamp-speake
   idleTimeoutMs?: number;
   /** A line or an event larger than this is a `protocol` error. Default 1 MiB. */
   maxEventBytes?: number;
+  /**
+   * Follow redirects, re-sending the POST to the new location. Default
+   * `false`: a redirect is an `http` error and the POST is never re-sent.
+   */
+  followRedirects?: boolean;
   onSession?(info: SessionInfo): void;
   onStatus?(info: StatusInfo): void;
   /**

@@ -6,7 +6,8 @@ use js_sys::{Error, Reflect};
 use wasm_bindgen::JsValue;
 
 use crate::core::pipeline::PipelineError;
-use crate::core::protocol::ServerErrorInfo;
+use crate::core::protocol::{ProtocolError, ServerErrorInfo};
+use crate::core::sse::SseError;
 
 /// Why a stream ended without `done`.
 #[derive(Debug, Clone)]
@@ -15,14 +16,21 @@ pub(crate) enum StreamError {
     Http {
         status: u16,
         body: Option<JsValue>,
+        /// A redirect's `Location`, when it was visible.
+        location: Option<JsValue>,
         message: String,
     },
     /// A 2xx response that is not `text/event-stream`.
     ContentType { found: String },
     /// The request or the response body failed.
     Network { cause: JsValue },
-    /// The stream broke the event-stream rules or the protocol.
-    Protocol { message: String },
+    /// The stream broke the event-stream rules or the protocol: `detail`
+    /// names the rule, `event` the event type concerned, if one is.
+    Protocol {
+        detail: &'static str,
+        event: Option<&'static str>,
+        message: String,
+    },
     /// An `error` event from the server.
     Server(ServerErrorInfo),
     /// No byte arrived for this many milliseconds.
@@ -65,7 +73,7 @@ impl StreamError {
                 Some(error) => format!("network error: {}", String::from(error.message())),
                 None => "network error".to_owned(),
             },
-            StreamError::Protocol { message } => message.clone(),
+            StreamError::Protocol { message, .. } => message.clone(),
             StreamError::Server(info) => info.message.clone(),
             StreamError::IdleTimeout { ms } => {
                 // Whole milliseconds, without pulling float formatting into
@@ -84,10 +92,31 @@ impl StreamError {
     }
 }
 
+impl From<SseError> for StreamError {
+    fn from(error: SseError) -> Self {
+        let detail = match error {
+            SseError::LineTooLong { .. } => "line-too-long",
+            SseError::EventTooLarge { .. } => "event-too-large",
+        };
+        StreamError::Protocol {
+            detail,
+            event: None,
+            message: error.to_string(),
+        }
+    }
+}
+
 impl From<PipelineError> for StreamError {
     fn from(error: PipelineError) -> Self {
-        StreamError::Protocol {
-            message: error.to_string(),
+        match error {
+            PipelineError::Sse(error) => error.into(),
+            PipelineError::Protocol(ProtocolError::MalformedPayload(kind)) => {
+                StreamError::Protocol {
+                    detail: "malformed-payload",
+                    event: Some(kind.as_str()),
+                    message: error.to_string(),
+                }
+            }
         }
     }
 }
@@ -104,10 +133,18 @@ impl From<StreamError> for JsValue {
         };
         set("code", &JsValue::from_str(error.code()));
         match error {
-            StreamError::Http { status, body, .. } => {
+            StreamError::Http {
+                status,
+                body,
+                location,
+                ..
+            } => {
                 set("status", &JsValue::from(status));
                 if let Some(body) = body {
                     set("body", &body);
+                }
+                if let Some(location) = location {
+                    set("location", &location);
                 }
             }
             StreamError::ContentType { found } => set("contentType", &JsValue::from(found)),
@@ -122,7 +159,12 @@ impl From<StreamError> for JsValue {
             }
             StreamError::Aborted { reason } => set("reason", &reason),
             StreamError::IdleTimeout { ms } => set("idleTimeoutMs", &JsValue::from(ms)),
-            StreamError::Protocol { .. } => {}
+            StreamError::Protocol { detail, event, .. } => {
+                set("detail", &JsValue::from_str(detail));
+                if let Some(event) = event {
+                    set("event", &JsValue::from_str(event));
+                }
+            }
         }
         js.into()
     }

@@ -83,10 +83,7 @@ impl RawEventStreamParser {
         match self.core.feed(bytes, &mut packer) {
             Ok(()) => Ok(self.packed.len()),
             Err(error) => {
-                let js: JsValue = StreamError::Protocol {
-                    message: error.to_string(),
-                }
-                .into();
+                let js: JsValue = StreamError::from(error).into();
                 let _ = Reflect::set(&js, &"packedLength".into(), &self.packed.len().into());
                 Err(js)
             }
@@ -101,11 +98,9 @@ impl RawEventStreamParser {
     /// The end of the stream: an unfinished event is discarded, as the
     /// spec says, so no event comes out of it.
     pub fn finish(&mut self) -> Result<(), JsValue> {
-        self.core.finish().map_err(|error| {
-            JsValue::from(StreamError::Protocol {
-                message: error.to_string(),
-            })
-        })
+        self.core
+            .finish()
+            .map_err(|error| JsValue::from(StreamError::from(error)))
     }
 
     /// Back to a fresh state, also after an error.

@@ -33,6 +33,9 @@ pub(crate) struct ChatOptions {
     pub citations: CitationOptions,
     pub idle_timeout_ms: f64,
     pub max_event_bytes: usize,
+    /// `followRedirects`: let `fetch` follow a redirect, re-sending the
+    /// POST; by default a redirect is an `http` error.
+    pub follow_redirects: bool,
     pub callbacks: Callbacks,
     /// The options object, used as `this` for callbacks.
     pub this: JsValue,
@@ -75,6 +78,17 @@ fn number(object: &JsValue, key: &str, default: f64) -> Result<f64, JsValue> {
             "`{key}` must be a non-negative number"
         ))),
     }
+}
+
+/// Reads `followRedirects`.
+fn follow_redirects(object: &JsValue) -> Result<bool, JsValue> {
+    let value = get(object, "followRedirects")?;
+    if !present(&value) {
+        return Ok(false);
+    }
+    value
+        .as_bool()
+        .ok_or_else(|| type_error("streamChat: `followRedirects` must be a boolean"))
 }
 
 /// Reads `{ timeoutMs, maxLength, pattern }`.
@@ -148,6 +162,7 @@ impl ChatOptions {
             citations: citation_options(&get(&options, "citations")?)?,
             idle_timeout_ms: number(&options, "idleTimeoutMs", DEFAULT_IDLE_TIMEOUT_MS)?,
             max_event_bytes: max_event_bytes(&options)?,
+            follow_redirects: follow_redirects(&options)?,
             callbacks: Callbacks {
                 on_session: callback(&options, "onSession")?,
                 on_status: callback(&options, "onStatus")?,

@@ -419,6 +419,62 @@ test("a callback that throws aborts the request: the server sees the connection 
   assert.deepEqual(t.late, []);
 });
 
+test("a callback whose promise rejects: callback error with the rejection as cause, request aborted, no unhandled rejection", quick, async (ctx) => {
+  const unhandled = watchUnhandledRejections(ctx);
+  const server = await rawServer((req, res) => {
+    res.writeHead(200, SSE_HEADERS);
+    // Left open: only the client can end this response.
+    res.write(head("One "));
+  });
+  ctx.after(() => server.close());
+  const rejected = new Error("async render failed");
+  const t = track({
+    url: server.url,
+    body: { question },
+    async onSegment() {
+      throw rejected;
+    },
+  });
+  const [result, close] = await Promise.all([t.finished, server.closed(1)]);
+  await turn();
+  assert.equal(close.ended, false, "the client hung up while the server was still writing");
+  assert.equal(result.status, "error");
+  assertStreamError(result.error, "callback", StreamError);
+  assert.equal(result.error.cause, rejected);
+  assert.equal(result.error.callback, "onSegment");
+  assert.deepEqual(t.names(), ["onSession", "onStatus", "onSegment", "onError"]);
+  assert.equal(t.errors()[0].cause, rejected);
+  assert.equal(result.text, "One ");
+  assert.deepEqual(t.late, []);
+  assert.deepEqual(unhandled.map(String), []);
+});
+
+test("onDone returning a rejected promise: status error with a callback error; onError's own rejection is not unhandled", quick, async (ctx) => {
+  const unhandled = watchUnhandledRejections(ctx);
+  const server = await rawServer((req, res) => {
+    res.writeHead(200, SSE_HEADERS);
+    res.end(head("One ", "two") + done(2));
+  });
+  ctx.after(() => server.close());
+  const rejected = { reason: "saving the answer failed" };
+  const t = track({
+    url: server.url,
+    body: { question },
+    onDone: () => Promise.reject(rejected),
+    onError: () => Promise.reject(new Error("onError failed too")),
+  });
+  const result = await t.finished;
+  await turn();
+  assert.equal(result.status, "error");
+  assertStreamError(result.error, "callback", StreamError);
+  assert.equal(result.error.callback, "onDone");
+  assert.equal(result.error.cause, rejected);
+  assert.deepEqual(t.names(), ["onSession", "onStatus", "onSegment", "onDone", "onError"]);
+  assert.equal(result.text, "One two");
+  assert.deepEqual(t.late, []);
+  assert.deepEqual(unhandled.map(String), []);
+});
+
 test("onError itself throwing does not loop, reject finished or call anything more", quick, async (ctx) => {
   const server = await rawServer((req, res) => {
     res.writeHead(200, SSE_HEADERS);
@@ -618,6 +674,67 @@ test("an event over maxEventBytes: protocol error, earlier text kept, request ab
   assertStreamError(result.error, "protocol", StreamError);
   assert.equal(result.text, "Before");
   assert.deepEqual(t.names(), ["onSession", "onStatus", "onSegment", "onError"]);
+});
+
+test("an OpenAI-format event stream: protocol error saying a session event was expected, not a network error", quick, async (ctx) => {
+  const chunk = (content) => `data: ${JSON.stringify({ id: "chatcmpl-1", object: "chat.completion.chunk", choices: [{ index: 0, delta: { content } }] })}\n\n`;
+  const server = await rawServer((req, res) => {
+    res.writeHead(200, SSE_HEADERS);
+    res.end(chunk("Hello") + chunk(" world") + "data: [DONE]\n\n");
+  });
+  ctx.after(() => server.close());
+  const t = track({ url: server.url, body: { question } });
+  const result = await t.finished;
+  assert.equal(result.status, "error");
+  assertStreamError(result.error, "protocol", StreamError);
+  assert.match(result.error.message, /expected a `session` event first/);
+  assert.deepEqual(t.names(), ["onError"]);
+  assert.equal(t.errors()[0].code, "protocol");
+  assert.equal(result.text, "");
+  assert.equal(result.sessionId, null);
+  await turn();
+  assert.deepEqual(t.late, []);
+});
+
+test("protocol errors keep their structure: detail names the rule broken, event the event type concerned", quick, async (ctx) => {
+  const bodies = {
+    malformed: sse("session", "{not json"),
+    large: sse("session", JSON.stringify(SESSION)) + sse("token", `${"x".repeat(60)}\n${"x".repeat(60)}`),
+    foreign: `data: ${JSON.stringify({ choices: [] })}\n\ndata: [DONE]\n\n`,
+  };
+  const server = await rawServer((req, res) => {
+    res.writeHead(200, SSE_HEADERS);
+    res.end(bodies[new URL(req.url, server.base).searchParams.get("case")]);
+  });
+  ctx.after(() => server.close());
+  const expected = {
+    malformed: { detail: "malformed-payload", event: "session" },
+    large: { detail: "event-too-large", event: undefined },
+    foreign: { detail: "no-session", event: undefined },
+  };
+  for (const [name, fields] of Object.entries(expected)) {
+    const t = track({ url: `${server.url}?case=${name}`, body: { question }, maxEventBytes: 100 });
+    const { error } = await t.finished;
+    assertStreamError(error, "protocol", StreamError);
+    assert.deepEqual({ code: error.code, detail: error.detail, event: error.event }, { code: "protocol", ...fields }, name);
+    assert.equal(t.errors()[0].detail, fields.detail, name);
+  }
+});
+
+test("a comment line longer than maxEventBytes is skipped, not counted against the limit", {
+  ...quick,
+  todo: "the core's event-stream parser (src/core/sse/mod.rs, EventStreamParser::feed) checks every line's length, comments included",
+}, async (ctx) => {
+  const server = await rawServer((req, res) => {
+    res.writeHead(200, SSE_HEADERS);
+    res.end(`: ${"keep-alive ".repeat(20)}\n` + head("Fine") + done(1));
+  });
+  ctx.after(() => server.close());
+  const t = track({ url: server.url, body: { question }, maxEventBytes: 100 });
+  const result = await t.finished;
+  assert.equal(result.error, undefined);
+  assert.equal(result.status, "done");
+  assert.equal(result.text, "Fine");
 });
 
 test("anything after done is ignored", quick, async (ctx) => {

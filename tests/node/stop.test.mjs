@@ -216,6 +216,34 @@ test("stop() after done: does not throw, finished stays done", quick, async (ctx
   assert.deepEqual(t.late, []);
 });
 
+test("stop() inside onDone, and the caller's signal aborted there: finished stays done, no error, nothing after", quick, async (ctx) => {
+  const server = await rawServer((req, res) => {
+    res.writeHead(200, SSE_HEADERS);
+    res.end(head("All ", "of it") + done(2));
+  });
+  ctx.after(() => server.close());
+  for (const how of ["stop", "signal"]) {
+    const controller = new AbortController();
+    const t = track({
+      url: server.url,
+      body: { question },
+      signal: controller.signal,
+      onDone() {
+        if (how === "stop") t.chat.stop();
+        else controller.abort(new Error("left the page"));
+      },
+    });
+    const result = await t.finished;
+    await turn();
+    assert.equal(result.status, "done", how);
+    assert.equal(result.error, undefined, how);
+    assert.equal(result.text, "All of it", how);
+    assert.equal(t.names().at(-1), "onDone", how);
+    assert.equal(t.count("onError"), 0, how);
+    assert.deepEqual(t.late, [], how);
+  }
+});
+
 test("stop() after an error: does not throw, finished stays error", quick, async () => {
   const t = track({ url, headers, body: { question, fault: { failAfterTokens: 2 } } });
   const result = await t.finished;
@@ -240,6 +268,29 @@ test("stop() then the caller's signal: the first reason wins, status stopped", q
 });
 
 // ---------------------------------------------------------- async iterator
+
+test("for await started only after the stream is over still yields every event, in order", quick, async (ctx) => {
+  const server = await rawServer((req, res) => {
+    res.writeHead(200, SSE_HEADERS);
+    res.end(head("All ", "[1:02, Zoë]", " of it") + sse("citations", JSON.stringify({ citations: [] })) + done(3));
+  });
+  ctx.after(() => server.close());
+  const seen = [];
+  const chat = streamChat({ url: server.url, body: { question }, onSegment: (s) => seen.push(s) });
+  // Every event has arrived and been delivered before the iteration starts.
+  const result = await chat.finished;
+  assert.equal(result.status, "done");
+  const events = [];
+  for await (const event of chat) events.push(event);
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ["session", "status", ...seen.map(() => "segment"), "citations", "done"],
+  );
+  assert.deepEqual({ ...events[0], type: undefined }, { type: undefined, ...SESSION });
+  assert.deepEqual(events.filter((e) => e.type === "segment").map((e) => e.segment), seen);
+  assert.equal(joined(seen), "All [1:02, Zoë] of it");
+  assert.equal(events.at(-1).messageId, SESSION.messageId);
+});
 
 test("for await yields session, status…, segment…, citations, done, as the callbacks see them", quick, async () => {
   const t = track({ url, headers, body: { question } });

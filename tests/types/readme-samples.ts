@@ -34,6 +34,7 @@ import {
   type StatusInfo,
   type StreamChatOptions,
   type StreamErrorCode,
+  type ProtocolErrorDetail,
   type TextSegment,
   type TimestampCitation,
   type UnbackedCitation,
@@ -258,6 +259,11 @@ assertType<Equal<StreamError["retryable"], boolean | undefined>>();
 assertType<Equal<StreamError["callback"], string | undefined>>();
 assertType<Equal<StreamError["contentType"], string | undefined>>();
 assertType<StreamError extends Error ? true : false>();
+assertType<Equal<StreamError["location"], string | undefined>>();
+assertType<Equal<ProtocolErrorDetail, "line-too-long" | "event-too-large" | "malformed-payload" | "no-session">>();
+assertType<Equal<StreamError["detail"], ProtocolErrorDetail | undefined>>();
+assertType<Equal<StreamError["event"], string | undefined>>();
+assertType<Equal<StreamChatOptions["followRedirects"], boolean | undefined>>();
 
 function explain(error: unknown): string {
   if (!(error instanceof StreamError)) return String(error);
@@ -327,6 +333,10 @@ declare const error: StreamError;
 
 // @ts-expect-error -- `url` is required
 streamChat({ body: { question } });
+// @ts-expect-error -- `followRedirects` is a boolean
+streamChat({ url: "/api/chat", body: { question }, followRedirects: "follow" });
+// @ts-expect-error -- a callback is a function
+streamChat({ url: "/api/chat", body: { question }, onDone: "done" });
 // @ts-expect-error -- `body` is required
 streamChat({ url: "/api/chat" });
 streamChat({

@@ -50,7 +50,10 @@ impl Shared {
                         vec![sources.into(), resolution],
                     )
                 }
-                Output::Done(info) => (&callbacks.on_done, "onDone", vec![done_to_js(&info)]),
+                Output::Done(info) => {
+                    self.answered.set(true);
+                    (&callbacks.on_done, "onDone", vec![done_to_js(&info)])
+                }
                 Output::ServerError(info) => return Err(StreamError::Server(info)),
             };
             self.call(callback, name, &args);

@@ -64,6 +64,9 @@ struct Shared {
     closed_js: Object,
     /// Set once `finished` has its value.
     settled: Cell<bool>,
+    /// Set as `done` is delivered: from then on a stop or the caller's
+    /// signal changes nothing (a failing `onDone` still does).
+    answered: Cell<bool>,
     abort_listener: RefCell<Option<Closure<dyn FnMut()>>>,
     /// The timer that releases a held citation candidate at its deadline,
     /// with the deadline it was armed for.
@@ -105,6 +108,7 @@ impl ChatStream {
             closed: Cell::new(false),
             closed_js: Object::new(),
             settled: Cell::new(false),
+            answered: Cell::new(false),
             abort_listener: RefCell::new(None),
             citation_timer: RefCell::new(None),
             chunk_error: RefCell::new(None),
@@ -129,6 +133,26 @@ impl ChatStream {
         self.shared.halt(Halt::Stopped);
     }
 
+    /// The promise a callback returned rejected: the stream fails as if
+    /// the callback had thrown, unless it is over already or failing for
+    /// another reason. A rejection of `onError`'s promise is ignored, as
+    /// its throw is.
+    #[wasm_bindgen(js_name = callbackRejected)]
+    pub fn callback_rejected(&self, callback: &str, cause: JsValue) {
+        let name = match callback {
+            "onSession" => "onSession",
+            "onStatus" => "onStatus",
+            "onSegment" => "onSegment",
+            "onCitations" => "onCitations",
+            "onDone" => "onDone",
+            _ => return,
+        };
+        if self.shared.closed.get() || self.shared.halted() {
+            return;
+        }
+        self.shared.callback_threw(name, cause);
+    }
+
     /// Resolves with the result once the stream is over; never rejects.
     #[wasm_bindgen(getter)]
     pub fn finished(&self) -> Promise {
@@ -141,7 +165,7 @@ impl Shared {
     /// fetch. A stop or a throwing callback also ends callbacks at once; a
     /// failure of the stream itself still reports through `onError`.
     fn halt(&self, halt: Halt) {
-        if self.settled.get() {
+        if self.settled.get() || (self.answered.get() && !matches!(halt, Halt::Failed(_))) {
             return;
         }
         let silent =
@@ -250,6 +274,16 @@ impl Shared {
             Ok(_) if self.pipeline.borrow().ended() => {
                 settle_quietly(reader.cancel());
                 Ok(())
+            }
+            // A clean end without even a `session`: some other event
+            // stream (an OpenAI-format one, say), not a cut connection.
+            Ok(_) if self.pipeline.borrow().transcript().session.is_none() => {
+                Err(StreamError::Protocol {
+                    detail: "no-session",
+                    event: None,
+                    message: "the event stream is not this protocol: expected a `session` event first"
+                        .to_owned(),
+                })
             }
             Ok(_) => Err(network("the connection closed before the answer was done")),
         }

@@ -60,6 +60,13 @@ impl Shared {
         init.set_headers(&headers);
         init.set_body(&JsValue::from_str(&options.body));
         init.set_signal(Some(&self.controller.signal()));
+        // Following a 307 or 308 would send the POST again, to wherever the
+        // server said: only when the caller asks. "manual" rather than
+        // "error" so that the redirect itself is reported, as an `http`
+        // error (a browser shows it as an opaque response of status 0).
+        if !options.follow_redirects {
+            let _ = js_sys::Reflect::set(&init, &"redirect".into(), &"manual".into());
+        }
         let promise =
             global_fetch(&options.url, &init).map_err(|cause| StreamError::Network { cause })?;
         let response: Response = JsFuture::from(promise)
@@ -120,13 +127,16 @@ async fn http_error(response: &Response) -> StreamError {
         .and_then(|body| get(body, "error").ok())
         .and_then(|error| get(&error, "message").ok())
         .and_then(|message| message.as_string());
-    let message = match detail {
-        Some(detail) => format!("HTTP {status}: {detail}"),
-        None => format!("HTTP {status} {}", response.status_text()),
+    let location = response.headers().get("location").ok().flatten();
+    let message = match (detail, &location) {
+        (Some(detail), _) => format!("HTTP {status}: {detail}"),
+        (None, Some(location)) => format!("HTTP {status}: a redirect to {location}, not followed"),
+        (None, None) => format!("HTTP {status} {}", response.status_text()),
     };
     StreamError::Http {
         status,
         body,
+        location: location.map(JsValue::from),
         message,
     }
 }

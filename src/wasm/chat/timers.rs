@@ -8,6 +8,10 @@ use gloo_timers::callback::Timeout;
 use super::{Halt, Shared};
 use crate::wasm::error::StreamError;
 
+/// The longest delay `setTimeout` honours: a longer one (or `Infinity`)
+/// overflows to 1 ms in browsers and Node alike.
+const MAX_TIMER_DELAY_MS: f64 = i32::MAX as f64;
+
 impl Shared {
     /// Keeps a timer armed for the held citation candidate's deadline, so
     /// the candidate is released even when no further token arrives.
@@ -21,6 +25,10 @@ impl Shared {
         let Some(deadline) = self.pipeline.borrow().deadline() else {
             return;
         };
+        // `timeoutMs: Infinity`: the candidate waits for text, never a timer.
+        if !deadline.is_finite() {
+            return;
+        }
         let mut timer = self.citation_timer.borrow_mut();
         if matches!(&*timer, Some((armed, _)) if *armed <= deadline) {
             return;
@@ -34,7 +42,9 @@ impl Shared {
         };
         *timer = Some((
             deadline,
-            Timeout::new(delay.min(f64::from(u32::MAX)) as u32, fire),
+            // A deadline further off than the limit fires early, finds
+            // nothing due and arms again.
+            Timeout::new(delay.min(MAX_TIMER_DELAY_MS) as u32, fire),
         ));
     }
 
@@ -55,7 +65,7 @@ impl Shared {
                 shared.arm_idle_timer(limit - quiet);
             }
         };
-        let delay = delay.max(0.0).ceil().min(f64::from(i32::MAX as u32)) as u32;
+        let delay = delay.max(0.0).ceil().min(MAX_TIMER_DELAY_MS) as u32;
         *self.idle_timer.borrow_mut() = Some(Timeout::new(delay, check));
     }
 
