@@ -281,8 +281,9 @@ impl Shared {
                 Err(StreamError::Protocol {
                     detail: "no-session",
                     event: None,
-                    message: "the event stream is not this protocol: expected a `session` event first"
-                        .to_owned(),
+                    message:
+                        "the event stream is not this protocol: expected a `session` event first"
+                            .to_owned(),
                 })
             }
             Ok(_) => Err(network("the connection closed before the answer was done")),
