@@ -721,10 +721,7 @@ test("protocol errors keep their structure: detail names the rule broken, event 
   }
 });
 
-test("a comment line longer than maxEventBytes is skipped, not counted against the limit", {
-  ...quick,
-  todo: "the core's event-stream parser (src/core/sse/mod.rs, EventStreamParser::feed) checks every line's length, comments included",
-}, async (ctx) => {
+test("a comment line longer than maxEventBytes is skipped, not counted against the limit", quick, async (ctx) => {
   const server = await rawServer((req, res) => {
     res.writeHead(200, SSE_HEADERS);
     res.end(`: ${"keep-alive ".repeat(20)}\n` + head("Fine") + done(1));

@@ -140,6 +140,11 @@ pub struct EventStreamParser {
     /// The previous chunk ended with CR: an LF that starts this one belongs
     /// to the same CRLF line ending.
     after_cr: bool,
+    /// The line being read is a comment ("If the line starts with a U+003A
+    /// COLON character (:) — Ignore the line"): its bytes are dropped as
+    /// they come, never buffered nor counted against the limit, up to its
+    /// line ending.
+    in_comment: bool,
     /// The event being built, and what outlives it.
     event: EventBuffer,
     max_event_bytes: usize,
@@ -159,6 +164,7 @@ impl EventStreamParser {
             bom_seen: Some(0),
             line: Vec::new(),
             after_cr: false,
+            in_comment: false,
             event: EventBuffer::default(),
             max_event_bytes,
             failed: None,
@@ -210,6 +216,7 @@ impl EventStreamParser {
         self.line.clear();
         self.event.discard();
         self.after_cr = false;
+        self.in_comment = false;
         Ok(())
     }
 
@@ -293,7 +300,11 @@ impl EventStreamParser {
                     None => self.after_cr = true,
                 }
             }
-            if self.line.is_empty() {
+            if std::mem::take(&mut self.in_comment)
+                || (self.line.is_empty() && piece.first() == Some(&b':'))
+            {
+                // A comment, or the end of one: ignored, whatever its length.
+            } else if self.line.is_empty() {
                 self.check_line(piece.len())?;
                 self.event
                     .line(piece, held, self.max_event_bytes, on_event)?;
@@ -316,10 +327,15 @@ impl EventStreamParser {
             }
             rest = &rest[next..];
         }
-        if !rest.is_empty() {
-            self.check_line(self.line.len() + rest.len())?;
-            self.line.extend_from_slice(rest);
+        if self.in_comment || rest.is_empty() {
+            return Ok(());
         }
+        if self.line.is_empty() && rest[0] == b':' {
+            self.in_comment = true;
+            return Ok(());
+        }
+        self.check_line(self.line.len() + rest.len())?;
+        self.line.extend_from_slice(rest);
         Ok(())
     }
 

@@ -307,6 +307,42 @@ fn oversized_line_is_refused_even_when_it_arrives_in_small_chunks() {
 }
 
 #[test]
+fn a_comment_longer_than_the_limit_is_ignored_at_every_split() {
+    // A keep-alive or padding comment is not an event: it takes no memory
+    // and counts against no limit, however it is cut into chunks.
+    let comment = format!(": {}\r\n", "p".repeat(40));
+    let input = format!("data: a\n\n{comment}:\n:{}\ndata: b\n\n", "q".repeat(30));
+    let bytes = input.as_bytes();
+    let expected = vec![ev("message", "a", ""), ev("message", "b", "")];
+    for cut in 0..=bytes.len() {
+        for second in cut..=bytes.len() {
+            let mut parser = EventStreamParser::new(16);
+            let mut events = Vec::new();
+            for chunk in [&bytes[..cut], &bytes[cut..second], &bytes[second..]] {
+                parser
+                    .feed(chunk, &mut |e| events.push(e))
+                    .unwrap_or_else(|e| panic!("cut at {cut}/{second}: {e:?}"));
+            }
+            parser.finish().expect("finish");
+            assert_eq!(events, expected, "cut at {cut}/{second}");
+        }
+    }
+    // Byte by byte, too; and a data line over the limit is still refused.
+    let mut parser = EventStreamParser::new(16);
+    let mut events = Vec::new();
+    for byte in bytes {
+        parser
+            .feed(std::slice::from_ref(byte), &mut |e| events.push(e))
+            .expect("comments never count");
+    }
+    assert_eq!(events, expected);
+    assert_eq!(
+        parser.feed(b"data: 0123456789abcdef", &mut |_| {}),
+        Err(SseError::LineTooLong { limit: 16 })
+    );
+}
+
+#[test]
 fn oversized_event_of_short_lines_is_an_error() {
     let mut parser = EventStreamParser::new(32);
     let error = parser
