@@ -100,24 +100,6 @@ export class EventStreamParser {
   }
 }
 
-/**
- * The error type of every failure. Errors are created inside the wasm
- * module as plain `Error`s named "StreamError" (so they carry a stack in
- * every engine); `instanceof StreamError` recognises them.
- */
-export class StreamError extends Error {
-  constructor(code, message, details = {}) {
-    super(message);
-    this.name = "StreamError";
-    this.code = code;
-    Object.assign(this, details);
-  }
-
-  static [Symbol.hasInstance](value) {
-    return value instanceof Error && value.name === "StreamError" && typeof value.code === "string";
-  }
-}
-
 const CALLBACKS = {
   onSession: (info) => ({ type: "session", ...info }),
   onStatus: (info) => ({ type: "status", ...info }),

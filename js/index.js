@@ -1,6 +1,6 @@
 // Browser and bundler entry: the module initialises itself from the .wasm
 // file next to it (bundlers resolve and copy it through `import.meta.url`).
-import initWasm from "./cite_stream.js";
+import initWasm, { streamErrorClass } from "./cite_stream.js";
 
 await initWasm({ module_or_path: new URL("./cite_stream_bg.wasm", import.meta.url) });
 
@@ -8,5 +8,8 @@ await initWasm({ module_or_path: new URL("./cite_stream_bg.wasm", import.meta.ur
 export function init() {
   return initWasm({ module_or_path: new URL("./cite_stream_bg.wasm", import.meta.url) }).then(() => undefined);
 }
+
+/** The error type of every failure: a subclass of `Error`, defined in the module's shell. */
+export const StreamError = streamErrorClass();
 
 export * from "./api.js";

@@ -319,3 +319,52 @@ async fn a_pause_shorter_than_the_timeout_does_not_break_a_citation() {
         .count();
     assert_eq!(cited, expected.matches('[').count(), "every citation whole");
 }
+
+/// `instanceof` as the page's own JavaScript evaluates it.
+fn instance_of(value: &JsValue, class: &JsValue) -> bool {
+    Function::new_with_args("value, Class", "return value instanceof Class")
+        .call2(&JsValue::NULL, value, class)
+        .expect("instanceof evaluates")
+        .is_truthy()
+}
+
+#[wasm_bindgen_test]
+async fn a_refused_request_reports_an_instance_of_the_stream_error_class() {
+    // An empty question: the server answers 400 before streaming.
+    let options = options("");
+    let reported = Rc::new(RefCell::new(JsValue::UNDEFINED));
+    let sink = Rc::clone(&reported);
+    set_callback(&options, "onError", move |error| *sink.borrow_mut() = error);
+    let stream = ChatStream::new(options.into()).expect("valid options");
+    let result = JsFuture::from(stream.finished())
+        .await
+        .expect("never rejects");
+    assert_eq!(string(&result, "status"), "error");
+
+    let class = cite_stream::wasm::stream_error_class();
+    let error_class: JsValue = js_sys::global()
+        .dyn_into::<Object>()
+        .map(|global| get(&global, "Error"))
+        .expect("the global object");
+    let own_has_instance =
+        Function::new_with_args("Class", "return Object.hasOwn(Class, Symbol.hasInstance)")
+            .call1(&JsValue::NULL, &class)
+            .expect("evaluates");
+    assert!(
+        !own_has_instance.is_truthy(),
+        "no Symbol.hasInstance of its own"
+    );
+    for error in [get(&result, "error"), reported.borrow().clone()] {
+        assert!(instance_of(&error, &class), "instanceof StreamError");
+        assert!(instance_of(&error, &error_class), "instanceof Error");
+        assert_eq!(string(&error, "name"), "StreamError");
+        assert_eq!(string(&error, "code"), "http");
+        assert_eq!(get(&error, "status").as_f64(), Some(400.0));
+        assert!(!string(&error, "stack").is_empty(), "a stack");
+    }
+    // A look-alike is not one.
+    let lookalike: JsValue = js_sys::Error::new("no").into();
+    Reflect::set(&lookalike, &"name".into(), &"StreamError".into()).unwrap();
+    Reflect::set(&lookalike, &"code".into(), &"http".into()).unwrap();
+    assert!(!instance_of(&lookalike, &class));
+}

@@ -1,9 +1,26 @@
 //! `StreamError`: one error type for everything that can go wrong with a
-//! stream, with a stable `code`, turned into a JS `Error` whose `name` is
-//! `"StreamError"`.
+//! stream, with a stable `code`, turned into an instance of the JS class
+//! `StreamError` (`js/stream-error.js`, a subclass of `Error`).
 
 use js_sys::{Error, Reflect};
+use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsValue;
+
+#[wasm_bindgen(module = "/js/stream-error.js")]
+extern "C" {
+    /// `new StreamError(code, message)`.
+    #[wasm_bindgen(js_name = streamError)]
+    fn new_stream_error(code: &str, message: &str) -> JsValue;
+    #[wasm_bindgen(js_name = streamErrorClass)]
+    fn class() -> JsValue;
+}
+
+/// The JS class of every error this package reports, for its entry points
+/// to export (and for tests of the shell alone).
+#[wasm_bindgen(js_name = streamErrorClass)]
+pub fn stream_error_class() -> JsValue {
+    class()
+}
 
 use crate::core::pipeline::PipelineError;
 use crate::core::protocol::{ProtocolError, ServerErrorInfo};
@@ -125,10 +142,9 @@ use wasm_bindgen::JsCast;
 
 impl From<StreamError> for JsValue {
     fn from(error: StreamError) -> JsValue {
-        let js = Error::new(&error.message());
-        js.set_name("StreamError");
+        let js = new_stream_error(error.code(), &error.message());
         let set = |key: &str, value: &JsValue| {
-            // Setting a property on a fresh Error object cannot fail.
+            // Setting a property on a fresh error object cannot fail.
             let _ = Reflect::set(&js, &JsValue::from_str(key), value);
         };
         set("code", &JsValue::from_str(error.code()));
@@ -166,6 +182,6 @@ impl From<StreamError> for JsValue {
                 }
             }
         }
-        js.into()
+        js
     }
 }

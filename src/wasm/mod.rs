@@ -9,6 +9,7 @@ mod lowlevel;
 mod options;
 
 pub use chat::ChatStream;
+pub use error::stream_error_class;
 pub use lowlevel::{wasm_memory, CitationBuffer, RawEventStreamParser};
 
 #[global_allocator]

@@ -6,7 +6,7 @@
 // Run: bash .ci/with-server --token-delay-ms 5 --test-mode -- node --test tests/node/
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { StreamError } from "cite-stream";
+import { StreamError, EventStreamParser } from "cite-stream";
 import {
   track,
   joined,
@@ -34,6 +34,42 @@ const headers = referenceHeaders();
 // (434 tokens, 5 ms apart) takes about 2.8 s on its own here, and some tests
 // read it twice at once.
 const quick = { timeout: 10_000 };
+
+// ------------------------------------------------------------ StreamError
+
+test("StreamError is a real subclass of Error: the errors the package reports are its instances, with a stack", quick, async (ctx) => {
+  const server = await rawServer((req, res) => {
+    res.writeHead(503, { "content-type": "text/plain" });
+    res.end("down");
+  });
+  ctx.after(() => server.close());
+  const { error } = await track({ url: server.url, body: { question } }).finished;
+  const parserError = (() => {
+    try {
+      new EventStreamParser({ maxEventBytes: 8 }).feed(new TextEncoder().encode("data: too long\n\n"));
+    } catch (e) {
+      return e;
+    }
+  })();
+  // instanceof is the plain prototype-chain check: no Symbol.hasInstance.
+  assert.equal(Object.hasOwn(StreamError, Symbol.hasInstance), false);
+  assert.equal(StreamError[Symbol.hasInstance], Function.prototype[Symbol.hasInstance]);
+  assert.equal(Object.getPrototypeOf(StreamError.prototype), Error.prototype);
+  for (const [e, code] of [[error, "http"], [parserError, "protocol"]]) {
+    assert.equal(Object.getPrototypeOf(e), StreamError.prototype, code);
+    assert.ok(e instanceof StreamError, code);
+    assert.ok(e instanceof Error, code);
+    assert.equal(e.name, "StreamError", code);
+    assert.equal(e.code, code);
+    assert.equal(typeof e.stack, "string", code);
+    assert.ok(e.stack.length > 0, code);
+    assert.equal(Object.prototype.toString.call(e), "[object Error]", code);
+  }
+  assert.equal(error.status, 503);
+  // A look-alike is not one.
+  const lookalike = Object.assign(new Error("no"), { name: "StreamError", code: "http" });
+  assert.equal(lookalike instanceof StreamError, false);
+});
 
 // ---------------------------------------------------------------- 1. http
 

@@ -12,14 +12,7 @@ use super::Shared;
 use crate::wasm::error::StreamError;
 use crate::wasm::options::get;
 
-#[wasm_bindgen(inline_js = "
-export async function pump(reader, onChunk) {
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done || !onChunk(value)) return done;
-  }
-}
-")]
+#[wasm_bindgen(module = "/js/read-body.js")]
 extern "C" {
     /// Reads `reader` to its end, calling `on_chunk` with each chunk until
     /// it returns false; resolves to whether the body ended, rejects with
