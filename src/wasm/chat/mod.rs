@@ -7,6 +7,7 @@
 //! controller, so nothing can panic however callbacks and stop interleave.
 
 mod delivery;
+mod lifecycle;
 mod request;
 mod timers;
 
@@ -21,22 +22,12 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, ReadableStreamDefaultReader};
 
+use self::lifecycle::{Lifecycle, Reason};
 use self::request::{network, pump, settle_quietly};
 use super::convert::{sources_to_js, transcript_segments_to_js, EngineJson};
 use super::error::StreamError;
-use super::options::{Callbacks, ChatOptions};
+use super::options::{Callback, Callbacks, ChatOptions};
 use crate::core::pipeline::ChatPipeline;
-
-/// Why the stream is over, before it is over.
-#[derive(Debug, Clone)]
-enum Halt {
-    /// `stop()` was called.
-    Stopped,
-    /// The caller's signal fired with this reason.
-    Aborted(JsValue),
-    /// A callback threw, or the stream failed.
-    Failed(StreamError),
-}
 
 /// The caller's own JS objects that the stream holds. It gives them up when
 /// it settles: the JS side holds the stream, and a callback that refers to
@@ -57,22 +48,11 @@ struct Shared {
     caller: RefCell<CallerRefs>,
     controller: AbortController,
     pipeline: RefCell<ChatPipeline>,
-    halt: RefCell<Option<Halt>>,
-    /// Set once no callback may be called any more.
-    closed: Cell<bool>,
-    /// The same fact for JS code that loops over callbacks: `{ closed }`.
-    closed_js: Object,
-    /// Set once `finished` has its value.
-    settled: Cell<bool>,
-    /// Set as `done` is delivered: from then on a stop or the caller's
-    /// signal changes nothing (a failing `onDone` still does).
-    answered: Cell<bool>,
+    lifecycle: Lifecycle,
     abort_listener: RefCell<Option<Closure<dyn FnMut()>>>,
     /// The timer that releases a held citation candidate at its deadline,
     /// with the deadline it was armed for.
     citation_timer: RefCell<Option<(f64, Timeout)>>,
-    /// Why the last chunk ended the stream, if it failed.
-    chunk_error: RefCell<Option<StreamError>>,
     /// When a byte last arrived (or the request started), and the timer
     /// that checks it against `idleTimeoutMs`.
     last_byte_at: Cell<f64>,
@@ -104,14 +84,9 @@ impl ChatStream {
             caller: RefCell::new(caller),
             controller,
             pipeline: RefCell::new(pipeline),
-            halt: RefCell::new(None),
-            closed: Cell::new(false),
-            closed_js: Object::new(),
-            settled: Cell::new(false),
-            answered: Cell::new(false),
+            lifecycle: Lifecycle::new(),
             abort_listener: RefCell::new(None),
             citation_timer: RefCell::new(None),
-            chunk_error: RefCell::new(None),
             last_byte_at: Cell::new(js_sys::Date::now()),
             idle_timer: RefCell::new(None),
         });
@@ -119,9 +94,8 @@ impl ChatStream {
         let task = Rc::clone(&shared);
         let finished = wasm_bindgen_futures::future_to_promise(async move {
             task.run().await;
-            let result = task.result();
-            task.settle();
-            Ok(result)
+            let outcome = task.settle();
+            Ok(task.result(outcome))
         });
         Ok(ChatStream { shared, finished })
     }
@@ -130,7 +104,7 @@ impl ChatStream {
     /// and resolves `finished` with status `"stopped"`. Safe at any time and
     /// any number of times.
     pub fn stop(&self) {
-        self.shared.halt(Halt::Stopped);
+        self.shared.halt(Reason::Stopped);
     }
 
     /// The promise a callback returned rejected: the stream fails as if
@@ -138,19 +112,15 @@ impl ChatStream {
     /// another reason. A rejection of `onError`'s promise is ignored, as
     /// its throw is.
     #[wasm_bindgen(js_name = callbackRejected)]
-    pub fn callback_rejected(&self, callback: &str, cause: JsValue) {
-        let name = match callback {
-            "onSession" => "onSession",
-            "onStatus" => "onStatus",
-            "onSegment" => "onSegment",
-            "onCitations" => "onCitations",
-            "onDone" => "onDone",
-            _ => return,
+    pub fn callback_rejected(&self, callback: u32, cause: JsValue) {
+        let which = match Callback::at(callback) {
+            Some(Callback::Error) | None => return,
+            Some(which) => which,
         };
-        if self.shared.closed.get() || self.shared.halted() {
+        if self.shared.lifecycle.halted() {
             return;
         }
-        self.shared.callback_threw(name, cause);
+        self.shared.callback_threw(which, cause);
     }
 
     /// Resolves with the result once the stream is over; never rejects.
@@ -161,39 +131,12 @@ impl ChatStream {
 }
 
 impl Shared {
-    /// Records why the stream ends (the first reason wins) and aborts the
-    /// fetch. A stop or a throwing callback also ends callbacks at once; a
-    /// failure of the stream itself still reports through `onError`.
-    fn halt(&self, halt: Halt) {
-        if self.settled.get() || (self.answered.get() && !matches!(halt, Halt::Failed(_))) {
-            return;
+    /// Ends the stream for `reason` (see [`Lifecycle::halt`]) and aborts
+    /// the fetch, unless that changed nothing.
+    fn halt(&self, reason: Reason) {
+        if self.lifecycle.halt(reason) {
+            self.controller.abort();
         }
-        let silent =
-            !matches!(halt, Halt::Failed(ref e) if !matches!(e, StreamError::Callback { .. }));
-        {
-            let mut current = self.halt.borrow_mut();
-            if current.is_none() {
-                *current = Some(halt);
-            }
-        }
-        if silent {
-            self.close();
-        }
-        self.controller.abort();
-    }
-
-    /// No callback may be called any more (but `onError` for a failure).
-    fn close(&self) {
-        self.closed.set(true);
-        let _ = Reflect::set(
-            &self.closed_js,
-            &JsValue::from_str("closed"),
-            &JsValue::TRUE,
-        );
-    }
-
-    fn halted(&self) -> bool {
-        self.halt.borrow().is_some()
     }
 
     fn listen_to_caller_signal(self: &Rc<Self>) {
@@ -201,14 +144,14 @@ impl Shared {
             return;
         };
         if signal.aborted() {
-            self.halt(Halt::Aborted(signal.reason()));
+            self.halt(Reason::Aborted(signal.reason()));
             return;
         }
         let weak = Rc::downgrade(self);
         let fired = signal.clone();
         let listener = Closure::<dyn FnMut()>::new(move || {
             if let Some(shared) = weak.upgrade() {
-                shared.halt(Halt::Aborted(fired.reason()));
+                shared.halt(Reason::Aborted(fired.reason()));
             }
         });
         let _ = signal.add_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
@@ -216,29 +159,22 @@ impl Shared {
     }
 
     async fn run(self: &Rc<Self>) {
-        if self.halted() {
+        if self.lifecycle.halted() {
             return;
         }
         if let Err(error) = self.stream().await {
-            self.halt(Halt::Failed(error));
+            self.halt(Reason::Failed(error));
         }
         // Release what the buffer still holds: with callbacks when the
         // stream failed on its own, silently (into the result) after a stop.
         let mut out = Vec::new();
         self.pipeline.borrow_mut().finish(&mut out);
-        let failure = match self.halt.borrow().as_ref() {
-            Some(Halt::Failed(error)) => Some(error.clone()),
-            _ => None,
-        };
+        let failure = self.lifecycle.failure_to_report();
         // Only segments come out of `finish`, so this cannot fail.
         let _ = self.deliver(out);
         if let Some(error) = failure {
-            if !matches!(error, StreamError::Callback { .. }) {
-                let on_error = self.caller.borrow().callbacks.on_error.clone();
-                self.call(&on_error, "onError", &[error.into()]);
-            }
+            self.call(Callback::Error, &[error.into()]);
         }
-        self.close();
     }
 
     /// Sends the request and reads the response to its end. `Ok` means the
@@ -253,6 +189,7 @@ impl Shared {
                     .unchecked_into::<ReadableStreamDefaultReader>()
             })
             .ok_or_else(|| network("the response has no body"))?;
+        self.lifecycle.streaming();
         // A JS loop reads the body and hands each chunk to one Rust
         // closure: no future, no closures and no property reads per chunk.
         let weak = Rc::downgrade(self);
@@ -263,10 +200,7 @@ impl Shared {
         });
         let pumped = JsFuture::from(pump(&reader, &on_chunk)).await;
         drop(on_chunk);
-        if let Some(error) = self.chunk_error.borrow_mut().take() {
-            return Err(error);
-        }
-        if self.halted() {
+        if self.lifecycle.halted() {
             return Ok(());
         }
         match pumped {
@@ -292,9 +226,9 @@ impl Shared {
 
     /// One chunk of the body: through the pipeline and out to the
     /// callbacks. `false` tells the reading loop to stop: the stream was
-    /// halted, ended, or failed (the failure kept for `stream`).
+    /// halted, ended, or failed (which halts it).
     fn take_chunk(self: &Rc<Self>, bytes: &[u8]) -> bool {
-        if self.halted() {
+        if self.lifecycle.halted() {
             return false;
         }
         let now = js_sys::Date::now();
@@ -306,21 +240,21 @@ impl Shared {
             .feed::<EngineJson>(bytes, now, &mut out);
         let failure = self.deliver(out).err().or(fed.err().map(StreamError::from));
         if let Some(error) = failure {
-            *self.chunk_error.borrow_mut() = Some(error);
+            self.halt(Reason::Failed(error));
             return false;
         }
         self.arm_citation_timer();
-        !self.pipeline.borrow().ended() && !self.halted()
+        !self.pipeline.borrow().ended() && !self.lifecycle.halted()
     }
 
-    /// The value `finished` resolves to.
-    fn result(&self) -> JsValue {
+    /// The value `finished` resolves to, for the stream's outcome.
+    fn result(&self, outcome: Option<Reason>) -> JsValue {
         let transcript = self.pipeline.borrow_mut().take_transcript();
-        let (status, error) = match self.halt.borrow().clone() {
+        let (status, error) = match outcome {
             None => ("done", None),
-            Some(Halt::Stopped) => ("stopped", None),
-            Some(Halt::Aborted(reason)) => ("stopped", Some(StreamError::Aborted { reason })),
-            Some(Halt::Failed(error)) => ("error", Some(error)),
+            Some(Reason::Stopped) => ("stopped", None),
+            Some(Reason::Aborted(reason)) => ("stopped", Some(StreamError::Aborted { reason })),
+            Some(Reason::Failed(error)) => ("error", Some(error)),
         };
         let result = Object::new();
         let set = |key: &str, value: JsValue| {
@@ -350,17 +284,17 @@ impl Shared {
     }
 
     /// `finished` has its value: no callback, no listener, and no reference
-    /// to the caller's objects any more (see [`CallerRefs`]).
-    fn settle(&self) {
-        self.close();
-        self.settled.set(true);
+    /// to the caller's objects any more (see [`CallerRefs`]). Gives back
+    /// the stream's outcome.
+    fn settle(&self) -> Option<Reason> {
+        let outcome = self.lifecycle.settle();
         self.citation_timer.borrow_mut().take();
         self.idle_timer.borrow_mut().take();
         // Nothing else borrows `caller` now: callbacks run only from
         // delivery, which is over once the stream is closed.
         let caller = match self.caller.try_borrow_mut() {
             Ok(mut caller) => std::mem::take(&mut *caller),
-            Err(_) => return,
+            Err(_) => return outcome,
         };
         if let (Some(signal), Some(listener)) =
             (&caller.signal, self.abort_listener.borrow_mut().take())
@@ -368,5 +302,6 @@ impl Shared {
             let _ = signal
                 .remove_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
         }
+        outcome
     }
 }

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
 
-use super::{Halt, Shared};
+use super::{Reason, Shared};
 use crate::wasm::error::StreamError;
 
 /// The longest delay `setTimeout` honours: a longer one (or `Infinity`)
@@ -54,13 +54,13 @@ impl Shared {
         let weak = Rc::downgrade(self);
         let check = move || {
             let Some(shared) = weak.upgrade() else { return };
-            if shared.settled.get() {
+            if shared.lifecycle.settled() {
                 return;
             }
             let limit = shared.options.idle_timeout_ms;
             let quiet = js_sys::Date::now() - shared.last_byte_at.get();
             if quiet >= limit {
-                shared.halt(Halt::Failed(StreamError::IdleTimeout { ms: limit }));
+                shared.halt(Reason::Failed(StreamError::IdleTimeout { ms: limit }));
             } else {
                 shared.arm_idle_timer(limit - quiet);
             }
@@ -74,7 +74,7 @@ impl Shared {
     pub(super) fn release_timed_out(self: &Rc<Self>) {
         // This timer has fired: whatever comes next needs a new one.
         self.citation_timer.borrow_mut().take();
-        if self.closed.get() {
+        if self.lifecycle.closed() {
             return;
         }
         let mut out = Vec::new();
