@@ -2,61 +2,49 @@
 //! chunk into the core pipeline, and the pipeline's output delivered to the
 //! caller's callbacks.
 //!
-//! Re-entrancy: a callback may call `stop()`. No `RefCell` borrow is held
-//! while a callback runs, and `stop()` only touches `Cell`s and the abort
-//! controller, so nothing can panic however callbacks and stop interleave.
+//! Re-entrancy: a callback may call `stop()`. No mutable `RefCell` borrow
+//! is held while a callback runs, and `stop()` only moves the lifecycle
+//! (a borrow that calls no JS) and aborts the controller, so nothing can
+//! panic however callbacks and stop interleave.
 
-mod delivery;
+mod callbacks;
 mod lifecycle;
 mod request;
+mod result;
 mod timers;
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 
-use gloo_timers::callback::Timeout;
-use js_sys::{Object, Promise, Reflect};
+use js_sys::Promise;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, ReadableStreamDefaultReader};
 
+use self::callbacks::Caller;
 use self::lifecycle::{Lifecycle, Reason};
 use self::request::{network, pump, settle_quietly};
-use super::convert::{sources_to_js, transcript_segments_to_js, EngineJson};
+use self::timers::Timers;
+use super::convert::EngineJson;
 use super::error::StreamError;
-use super::options::{Callback, Callbacks, ChatOptions};
+use super::options::{Callback, ChatOptions};
 use crate::core::pipeline::ChatPipeline;
 
-/// The caller's own JS objects that the stream holds. It gives them up when
-/// it settles: the JS side holds the stream, and a callback that refers to
-/// its own stream (or a listener on the caller's signal that does) would
-/// otherwise keep the stream, its answer and its result alive for ever,
-/// since the garbage collector cannot see the cycle through wasm.
-#[derive(Default)]
-struct CallerRefs {
-    callbacks: Callbacks,
-    /// The options object, `this` for callbacks.
-    this: JsValue,
-    signal: Option<web_sys::AbortSignal>,
-}
-
+/// One stream, by responsibility: the request (`options`, `controller`,
+/// sent by `request.rs`), the pipeline and what it makes of the bytes (the
+/// result, built by `result.rs`), the caller's callbacks (`callbacks.rs`),
+/// the timers (`timers.rs`), and the lifecycle that orders them all
+/// (`lifecycle.rs`).
 struct Shared {
     /// With its callbacks, `this` and signal moved to `caller`.
     options: ChatOptions,
-    caller: RefCell<CallerRefs>,
     controller: AbortController,
     pipeline: RefCell<ChatPipeline>,
+    caller: Caller,
+    timers: Timers,
     lifecycle: Lifecycle,
-    abort_listener: RefCell<Option<Closure<dyn FnMut()>>>,
-    /// The timer that releases a held citation candidate at its deadline,
-    /// with the deadline it was armed for.
-    citation_timer: RefCell<Option<(f64, Timeout)>>,
-    /// When a byte last arrived (or the request started), and the timer
-    /// that checks it against `idleTimeoutMs`.
-    last_byte_at: Cell<f64>,
-    idle_timer: RefCell<Option<Timeout>>,
 }
 
 /// A running stream, as the JS facade sees it.
@@ -72,23 +60,16 @@ impl ChatStream {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<ChatStream, JsValue> {
         let mut options = ChatOptions::read(options)?;
-        let caller = CallerRefs {
-            callbacks: std::mem::take(&mut options.callbacks),
-            this: std::mem::replace(&mut options.this, JsValue::UNDEFINED),
-            signal: options.signal.take(),
-        };
+        let caller = Caller::take_from(&mut options);
         let controller = AbortController::new()?;
         let pipeline = ChatPipeline::new(options.max_event_bytes, options.citations);
         let shared = Rc::new(Shared {
             options,
-            caller: RefCell::new(caller),
             controller,
             pipeline: RefCell::new(pipeline),
+            caller,
+            timers: Timers::new(),
             lifecycle: Lifecycle::new(),
-            abort_listener: RefCell::new(None),
-            citation_timer: RefCell::new(None),
-            last_byte_at: Cell::new(js_sys::Date::now()),
-            idle_timer: RefCell::new(None),
         });
         shared.listen_to_caller_signal();
         let task = Rc::clone(&shared);
@@ -137,25 +118,6 @@ impl Shared {
         if self.lifecycle.halt(reason) {
             self.controller.abort();
         }
-    }
-
-    fn listen_to_caller_signal(self: &Rc<Self>) {
-        let Some(signal) = self.caller.borrow().signal.clone() else {
-            return;
-        };
-        if signal.aborted() {
-            self.halt(Reason::Aborted(signal.reason()));
-            return;
-        }
-        let weak = Rc::downgrade(self);
-        let fired = signal.clone();
-        let listener = Closure::<dyn FnMut()>::new(move || {
-            if let Some(shared) = weak.upgrade() {
-                shared.halt(Reason::Aborted(fired.reason()));
-            }
-        });
-        let _ = signal.add_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
-        *self.abort_listener.borrow_mut() = Some(listener);
     }
 
     async fn run(self: &Rc<Self>) {
@@ -232,7 +194,7 @@ impl Shared {
             return false;
         }
         let now = js_sys::Date::now();
-        self.last_byte_at.set(now);
+        self.timers.last_byte_at.set(now);
         let mut out = Vec::new();
         let fed = self
             .pipeline
@@ -247,61 +209,13 @@ impl Shared {
         !self.pipeline.borrow().ended() && !self.lifecycle.halted()
     }
 
-    /// The value `finished` resolves to, for the stream's outcome.
-    fn result(&self, outcome: Option<Reason>) -> JsValue {
-        let transcript = self.pipeline.borrow_mut().take_transcript();
-        let (status, error) = match outcome {
-            None => ("done", None),
-            Some(Reason::Stopped) => ("stopped", None),
-            Some(Reason::Aborted(reason)) => ("stopped", Some(StreamError::Aborted { reason })),
-            Some(Reason::Failed(error)) => ("error", Some(error)),
-        };
-        let result = Object::new();
-        let set = |key: &str, value: JsValue| {
-            let _ = Reflect::set(&result, &JsValue::from_str(key), &value);
-        };
-        let (session_id, message_id) = match &transcript.session {
-            Some(session) => (
-                JsValue::from_str(&session.session_id),
-                JsValue::from_str(&session.message_id),
-            ),
-            None => (JsValue::NULL, JsValue::NULL),
-        };
-        set("sessionId", session_id);
-        set("messageId", message_id);
-        let text = JsValue::from_str(&transcript.text);
-        set("text", text.clone());
-        set(
-            "segments",
-            transcript_segments_to_js(&transcript, &text).into(),
-        );
-        set("citations", sources_to_js(&transcript.citations).into());
-        set("status", JsValue::from_str(status));
-        if let Some(error) = error {
-            set("error", error.into());
-        }
-        result.into()
-    }
-
     /// `finished` has its value: no callback, no listener, and no reference
-    /// to the caller's objects any more (see [`CallerRefs`]). Gives back
-    /// the stream's outcome.
+    /// to the caller's objects any more (see [`Caller`]). Gives back the
+    /// stream's outcome.
     fn settle(&self) -> Option<Reason> {
         let outcome = self.lifecycle.settle();
-        self.citation_timer.borrow_mut().take();
-        self.idle_timer.borrow_mut().take();
-        // Nothing else borrows `caller` now: callbacks run only from
-        // delivery, which is over once the stream is closed.
-        let caller = match self.caller.try_borrow_mut() {
-            Ok(mut caller) => std::mem::take(&mut *caller),
-            Err(_) => return outcome,
-        };
-        if let (Some(signal), Some(listener)) =
-            (&caller.signal, self.abort_listener.borrow_mut().take())
-        {
-            let _ = signal
-                .remove_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
-        }
+        self.timers.clear();
+        self.caller.give_up();
         outcome
     }
 }

@@ -1,7 +1,13 @@
-//! Handing the pipeline's output to the caller's callbacks.
+//! The caller's callbacks and signal: holding them, listening to the
+//! signal, handing the pipeline's output to the callbacks, and giving them
+//! all up when the stream settles.
+
+use std::cell::RefCell;
+use std::rc::Rc;
 
 use js_sys::Array;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 
 use super::{Reason, Shared};
 use crate::core::pipeline::Output;
@@ -10,9 +16,81 @@ use crate::wasm::convert::{
     status_to_js, take_thrown,
 };
 use crate::wasm::error::StreamError;
-use crate::wasm::options::Callback;
+use crate::wasm::options::{Callback, Callbacks, ChatOptions};
+
+/// The caller's own JS objects that the stream holds. It gives them up when
+/// it settles: the JS side holds the stream, and a callback that refers to
+/// its own stream (or a listener on the caller's signal that does) would
+/// otherwise keep the stream, its answer and its result alive for ever,
+/// since the garbage collector cannot see the cycle through wasm.
+#[derive(Default)]
+struct CallerRefs {
+    callbacks: Callbacks,
+    /// The options object, `this` for callbacks.
+    this: JsValue,
+    signal: Option<web_sys::AbortSignal>,
+}
+
+/// The caller's objects, and the listener this stream put on its signal.
+pub(super) struct Caller {
+    refs: RefCell<CallerRefs>,
+    abort_listener: RefCell<Option<Closure<dyn FnMut()>>>,
+}
+
+impl Caller {
+    /// Moves the callbacks, `this` and the signal out of the options.
+    pub(super) fn take_from(options: &mut ChatOptions) -> Caller {
+        let refs = CallerRefs {
+            callbacks: std::mem::take(&mut options.callbacks),
+            this: std::mem::replace(&mut options.this, JsValue::UNDEFINED),
+            signal: options.signal.take(),
+        };
+        Caller {
+            refs: RefCell::new(refs),
+            abort_listener: RefCell::new(None),
+        }
+    }
+
+    /// Drops every reference to the caller's objects and takes the
+    /// listener off its signal.
+    pub(super) fn give_up(&self) {
+        // Nothing else borrows `refs` now: callbacks run only from
+        // delivery, which is over once the stream is closed.
+        let refs = match self.refs.try_borrow_mut() {
+            Ok(mut refs) => std::mem::take(&mut *refs),
+            Err(_) => return,
+        };
+        if let (Some(signal), Some(listener)) =
+            (&refs.signal, self.abort_listener.borrow_mut().take())
+        {
+            let _ = signal
+                .remove_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
+        }
+    }
+}
 
 impl Shared {
+    /// Halts the stream when the caller's signal fires (at once, if it
+    /// has fired already).
+    pub(super) fn listen_to_caller_signal(self: &Rc<Self>) {
+        let Some(signal) = self.caller.refs.borrow().signal.clone() else {
+            return;
+        };
+        if signal.aborted() {
+            self.halt(Reason::Aborted(signal.reason()));
+            return;
+        }
+        let weak = Rc::downgrade(self);
+        let fired = signal.clone();
+        let listener = Closure::<dyn FnMut()>::new(move || {
+            if let Some(shared) = weak.upgrade() {
+                shared.halt(Reason::Aborted(fired.reason()));
+            }
+        });
+        let _ = signal.add_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
+        *self.caller.abort_listener.borrow_mut() = Some(listener);
+    }
+
     /// Calls the callback for each output, in order, until the stream is
     /// closed. A throwing callback halts it with a `callback` error.
     pub(super) fn deliver(&self, outputs: Vec<Output>) -> Result<(), StreamError> {
@@ -24,7 +102,7 @@ impl Shared {
                 // these are short-lived.
                 Output::Segments(batch) => {
                     let threw = {
-                        let caller = self.caller.borrow();
+                        let caller = self.caller.refs.borrow();
                         match caller.callbacks.get(Callback::Segment) {
                             Some(callback) if !self.lifecycle.closed() => {
                                 let closed_js = self.lifecycle.closed_js();
@@ -67,7 +145,7 @@ impl Shared {
         }
         // Only shared borrows of `caller` are held while the callback runs;
         // nothing but `settle`, after the last callback, borrows it mutably.
-        let caller = self.caller.borrow();
+        let caller = self.caller.refs.borrow();
         let Some(callback) = caller.callbacks.get(which) else {
             return true;
         };
