@@ -17,18 +17,12 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::Promise;
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, ReadableStreamDefaultReader};
+use web_sys::AbortController;
 
 use self::callbacks::Caller;
 use self::lifecycle::{Lifecycle, Reason};
-use self::request::{network, pump, settle_quietly};
 use self::timers::Timers;
-use super::convert::EngineJson;
-use super::error::StreamError;
 use super::options::{Callback, ChatOptions};
 use crate::core::pipeline::ChatPipeline;
 
@@ -137,76 +131,6 @@ impl Shared {
         if let Some(error) = failure {
             self.call(Callback::Error, &[error.into()]);
         }
-    }
-
-    /// Sends the request and reads the response to its end. `Ok` means the
-    /// `done` event arrived.
-    async fn stream(self: &Rc<Self>) -> Result<(), StreamError> {
-        self.arm_idle_timer(self.options.idle_timeout_ms);
-        let response = self.send().await?;
-        let reader = response
-            .body()
-            .map(|body| {
-                body.get_reader()
-                    .unchecked_into::<ReadableStreamDefaultReader>()
-            })
-            .ok_or_else(|| network("the response has no body"))?;
-        self.lifecycle.streaming();
-        // A JS loop reads the body and hands each chunk to one Rust
-        // closure: no future, no closures and no property reads per chunk.
-        let weak = Rc::downgrade(self);
-        // The glue copies each chunk into wasm memory on the way in.
-        let on_chunk = Closure::<dyn FnMut(Vec<u8>) -> bool>::new(move |bytes: Vec<u8>| {
-            weak.upgrade()
-                .is_some_and(|shared| shared.take_chunk(&bytes))
-        });
-        let pumped = JsFuture::from(pump(&reader, &on_chunk)).await;
-        drop(on_chunk);
-        if self.lifecycle.halted() {
-            return Ok(());
-        }
-        match pumped {
-            Err(cause) => Err(StreamError::Network { cause }),
-            Ok(_) if self.pipeline.borrow().ended() => {
-                settle_quietly(reader.cancel());
-                Ok(())
-            }
-            // A clean end without even a `session`: some other event
-            // stream (an OpenAI-format one, say), not a cut connection.
-            Ok(_) if self.pipeline.borrow().transcript().session.is_none() => {
-                Err(StreamError::Protocol {
-                    detail: "no-session",
-                    event: None,
-                    message:
-                        "the event stream is not this protocol: expected a `session` event first"
-                            .to_owned(),
-                })
-            }
-            Ok(_) => Err(network("the connection closed before the answer was done")),
-        }
-    }
-
-    /// One chunk of the body: through the pipeline and out to the
-    /// callbacks. `false` tells the reading loop to stop: the stream was
-    /// halted, ended, or failed (which halts it).
-    fn take_chunk(self: &Rc<Self>, bytes: &[u8]) -> bool {
-        if self.lifecycle.halted() {
-            return false;
-        }
-        let now = js_sys::Date::now();
-        self.timers.last_byte_at.set(now);
-        let mut out = Vec::new();
-        let fed = self
-            .pipeline
-            .borrow_mut()
-            .feed::<EngineJson>(bytes, now, &mut out);
-        let failure = self.deliver(out).err().or(fed.err().map(StreamError::from));
-        if let Some(error) = failure {
-            self.halt(Reason::Failed(error));
-            return false;
-        }
-        self.arm_citation_timer();
-        !self.pipeline.borrow().ended() && !self.lifecycle.halted()
     }
 
     /// `finished` has its value: no callback, no listener, and no reference
