@@ -100,6 +100,8 @@ export class EventStreamParser {
   }
 }
 
+// In the order of the shell's `Callback` enum: a callback is named to it by
+// its position here.
 const CALLBACKS = {
   onSession: (info) => ({ type: "session", ...info }),
   onStatus: (info) => ({ type: "status", ...info }),
@@ -130,14 +132,16 @@ export function streamChat(options) {
   let stream;
   // A callback's promise that rejects is a callback that threw: the stream
   // stops with a `callback` error instead of an unhandled rejection.
-  const settled = (name, value) => {
+  const settled = (index, value) => {
     if (value !== null && typeof value === "object" && typeof value.then === "function") {
-      Promise.resolve(value).catch((error) => stream.callbackRejected(name, error));
+      Promise.resolve(value).catch((error) => stream.callbackRejected(index, error));
     }
     return value;
   };
   const wrapped = { ...options };
+  let index = -1;
   for (const [name, toEvent] of Object.entries(CALLBACKS)) {
+    const which = ++index;
     const user = options?.[name] ?? undefined;
     if (user !== undefined && typeof user !== "function") {
       throw new TypeError(`streamChat: \`${name}\` must be a function`);
@@ -148,12 +152,12 @@ export function streamChat(options) {
         ? function (a) {
             queue.push(toEvent(a));
             notify();
-            if (user) return settled(name, user.call(options, a));
+            if (user) return settled(which, user.call(options, a));
           }
         : function (a, b) {
             queue.push(toEvent(a, b));
             notify();
-            if (user) return settled(name, user.call(options, a, b));
+            if (user) return settled(which, user.call(options, a, b));
           };
   }
   stream = new ChatStream(wrapped);

@@ -25,6 +25,7 @@ pub fn stream_error_class() -> JsValue {
 use crate::core::pipeline::PipelineError;
 use crate::core::protocol::{ProtocolError, ServerErrorInfo};
 use crate::core::sse::SseError;
+use crate::wasm::options::Callback;
 
 /// Why a stream ended without `done`.
 #[derive(Debug, Clone)]
@@ -53,10 +54,7 @@ pub(crate) enum StreamError {
     /// No byte arrived for this many milliseconds.
     IdleTimeout { ms: f64 },
     /// A callback threw.
-    Callback {
-        callback: &'static str,
-        cause: JsValue,
-    },
+    Callback { callback: Callback, cause: JsValue },
     /// The caller's own signal fired.
     Aborted { reason: JsValue },
 }
@@ -103,7 +101,9 @@ impl StreamError {
                 ]
                 .concat()
             }
-            StreamError::Callback { callback, .. } => format!("the {callback} callback threw"),
+            StreamError::Callback { callback, .. } => {
+                format!("the {} callback threw", callback.name())
+            }
             StreamError::Aborted { .. } => "the caller's signal aborted the stream".to_owned(),
         }
     }
@@ -170,7 +170,7 @@ impl From<StreamError> for JsValue {
                 set("retryable", &JsValue::from(info.retryable));
             }
             StreamError::Callback { callback, cause } => {
-                set("callback", &JsValue::from_str(callback));
+                set("callback", &JsValue::from_str(callback.name()));
                 set("cause", &cause);
             }
             StreamError::Aborted { reason } => set("reason", &reason),

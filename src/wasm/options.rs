@@ -11,15 +11,59 @@ use crate::core::sse::DEFAULT_MAX_EVENT_BYTES;
 /// The default `idleTimeoutMs`: 45 s.
 pub(crate) const DEFAULT_IDLE_TIMEOUT_MS: f64 = 45_000.0;
 
-/// The callbacks of `streamChat`, each optional.
+/// One of the callbacks of `streamChat`: the typed name the shell uses, so
+/// that a misspelt callback is a compile error rather than a silent no-op.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Callback {
+    Session,
+    Status,
+    Segment,
+    Citations,
+    Done,
+    Error,
+}
+
+impl Callback {
+    /// Every callback, in the order of the [`Callbacks`] slots and of the
+    /// JS facade's `CALLBACKS`.
+    const ALL: [Callback; 6] = [
+        Callback::Session,
+        Callback::Status,
+        Callback::Segment,
+        Callback::Citations,
+        Callback::Done,
+        Callback::Error,
+    ];
+
+    /// The option's name, as the caller spells it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Callback::Session => "onSession",
+            Callback::Status => "onStatus",
+            Callback::Segment => "onSegment",
+            Callback::Citations => "onCitations",
+            Callback::Done => "onDone",
+            Callback::Error => "onError",
+        }
+    }
+
+    /// The callback at this position of [`Callback::ALL`], if any: the JS
+    /// facade lists the callbacks in the same order and names the one whose
+    /// promise rejected by its position, so that no name is compared.
+    pub(crate) fn at(index: u32) -> Option<Callback> {
+        Callback::ALL.get(index as usize).copied()
+    }
+}
+
+/// The callbacks of `streamChat`, each optional, one slot per [`Callback`].
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Callbacks {
-    pub on_session: Option<Function>,
-    pub on_status: Option<Function>,
-    pub on_segment: Option<Function>,
-    pub on_citations: Option<Function>,
-    pub on_done: Option<Function>,
-    pub on_error: Option<Function>,
+pub(crate) struct Callbacks([Option<Function>; 6]);
+
+impl Callbacks {
+    /// The caller's function for this callback, if it gave one.
+    pub(crate) fn get(&self, callback: Callback) -> Option<&Function> {
+        self.0[callback as usize].as_ref()
+    }
 }
 
 /// Everything `streamChat` was asked to do.
@@ -154,6 +198,10 @@ impl ChatOptions {
         } else {
             None
         };
+        let mut callbacks = Callbacks::default();
+        for (slot, which) in callbacks.0.iter_mut().zip(Callback::ALL) {
+            *slot = callback(&options, which.name())?;
+        }
         Ok(ChatOptions {
             url,
             body,
@@ -163,14 +211,7 @@ impl ChatOptions {
             idle_timeout_ms: number(&options, "idleTimeoutMs", DEFAULT_IDLE_TIMEOUT_MS)?,
             max_event_bytes: max_event_bytes(&options)?,
             follow_redirects: follow_redirects(&options)?,
-            callbacks: Callbacks {
-                on_session: callback(&options, "onSession")?,
-                on_status: callback(&options, "onStatus")?,
-                on_segment: callback(&options, "onSegment")?,
-                on_citations: callback(&options, "onCitations")?,
-                on_done: callback(&options, "onDone")?,
-                on_error: callback(&options, "onError")?,
-            },
+            callbacks,
             this: options,
         })
     }

@@ -2,81 +2,43 @@
 //! chunk into the core pipeline, and the pipeline's output delivered to the
 //! caller's callbacks.
 //!
-//! Re-entrancy: a callback may call `stop()`. No `RefCell` borrow is held
-//! while a callback runs, and `stop()` only touches `Cell`s and the abort
-//! controller, so nothing can panic however callbacks and stop interleave.
+//! Re-entrancy: a callback may call `stop()`. No mutable `RefCell` borrow
+//! is held while a callback runs, and `stop()` only moves the lifecycle
+//! (a borrow that calls no JS) and aborts the controller, so nothing can
+//! panic however callbacks and stop interleave.
 
-mod delivery;
+mod callbacks;
+mod lifecycle;
 mod request;
+mod result;
 mod timers;
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 
-use gloo_timers::callback::Timeout;
-use js_sys::{Object, Promise, Reflect};
-use wasm_bindgen::closure::Closure;
+use js_sys::Promise;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, ReadableStreamDefaultReader};
+use web_sys::AbortController;
 
-use self::request::{network, pump, settle_quietly};
-use super::convert::{sources_to_js, transcript_segments_to_js, EngineJson};
-use super::error::StreamError;
-use super::options::{Callbacks, ChatOptions};
+use self::callbacks::Caller;
+use self::lifecycle::{Lifecycle, Reason};
+use self::timers::Timers;
+use super::options::{Callback, ChatOptions};
 use crate::core::pipeline::ChatPipeline;
 
-/// Why the stream is over, before it is over.
-#[derive(Debug, Clone)]
-enum Halt {
-    /// `stop()` was called.
-    Stopped,
-    /// The caller's signal fired with this reason.
-    Aborted(JsValue),
-    /// A callback threw, or the stream failed.
-    Failed(StreamError),
-}
-
-/// The caller's own JS objects that the stream holds. It gives them up when
-/// it settles: the JS side holds the stream, and a callback that refers to
-/// its own stream (or a listener on the caller's signal that does) would
-/// otherwise keep the stream, its answer and its result alive for ever,
-/// since the garbage collector cannot see the cycle through wasm.
-#[derive(Default)]
-struct CallerRefs {
-    callbacks: Callbacks,
-    /// The options object, `this` for callbacks.
-    this: JsValue,
-    signal: Option<web_sys::AbortSignal>,
-}
-
+/// One stream, by responsibility: the request (`options`, `controller`,
+/// sent by `request.rs`), the pipeline and what it makes of the bytes (the
+/// result, built by `result.rs`), the caller's callbacks (`callbacks.rs`),
+/// the timers (`timers.rs`), and the lifecycle that orders them all
+/// (`lifecycle.rs`).
 struct Shared {
     /// With its callbacks, `this` and signal moved to `caller`.
     options: ChatOptions,
-    caller: RefCell<CallerRefs>,
     controller: AbortController,
     pipeline: RefCell<ChatPipeline>,
-    halt: RefCell<Option<Halt>>,
-    /// Set once no callback may be called any more.
-    closed: Cell<bool>,
-    /// The same fact for JS code that loops over callbacks: `{ closed }`.
-    closed_js: Object,
-    /// Set once `finished` has its value.
-    settled: Cell<bool>,
-    /// Set as `done` is delivered: from then on a stop or the caller's
-    /// signal changes nothing (a failing `onDone` still does).
-    answered: Cell<bool>,
-    abort_listener: RefCell<Option<Closure<dyn FnMut()>>>,
-    /// The timer that releases a held citation candidate at its deadline,
-    /// with the deadline it was armed for.
-    citation_timer: RefCell<Option<(f64, Timeout)>>,
-    /// Why the last chunk ended the stream, if it failed.
-    chunk_error: RefCell<Option<StreamError>>,
-    /// When a byte last arrived (or the request started), and the timer
-    /// that checks it against `idleTimeoutMs`.
-    last_byte_at: Cell<f64>,
-    idle_timer: RefCell<Option<Timeout>>,
+    caller: Caller,
+    timers: Timers,
+    lifecycle: Lifecycle,
 }
 
 /// A running stream, as the JS facade sees it.
@@ -92,36 +54,23 @@ impl ChatStream {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<ChatStream, JsValue> {
         let mut options = ChatOptions::read(options)?;
-        let caller = CallerRefs {
-            callbacks: std::mem::take(&mut options.callbacks),
-            this: std::mem::replace(&mut options.this, JsValue::UNDEFINED),
-            signal: options.signal.take(),
-        };
+        let caller = Caller::take_from(&mut options);
         let controller = AbortController::new()?;
         let pipeline = ChatPipeline::new(options.max_event_bytes, options.citations);
         let shared = Rc::new(Shared {
             options,
-            caller: RefCell::new(caller),
             controller,
             pipeline: RefCell::new(pipeline),
-            halt: RefCell::new(None),
-            closed: Cell::new(false),
-            closed_js: Object::new(),
-            settled: Cell::new(false),
-            answered: Cell::new(false),
-            abort_listener: RefCell::new(None),
-            citation_timer: RefCell::new(None),
-            chunk_error: RefCell::new(None),
-            last_byte_at: Cell::new(js_sys::Date::now()),
-            idle_timer: RefCell::new(None),
+            caller,
+            timers: Timers::new(),
+            lifecycle: Lifecycle::new(),
         });
         shared.listen_to_caller_signal();
         let task = Rc::clone(&shared);
         let finished = wasm_bindgen_futures::future_to_promise(async move {
             task.run().await;
-            let result = task.result();
-            task.settle();
-            Ok(result)
+            let outcome = task.settle();
+            Ok(task.result(outcome))
         });
         Ok(ChatStream { shared, finished })
     }
@@ -130,7 +79,7 @@ impl ChatStream {
     /// and resolves `finished` with status `"stopped"`. Safe at any time and
     /// any number of times.
     pub fn stop(&self) {
-        self.shared.halt(Halt::Stopped);
+        self.shared.halt(Reason::Stopped);
     }
 
     /// The promise a callback returned rejected: the stream fails as if
@@ -138,19 +87,15 @@ impl ChatStream {
     /// another reason. A rejection of `onError`'s promise is ignored, as
     /// its throw is.
     #[wasm_bindgen(js_name = callbackRejected)]
-    pub fn callback_rejected(&self, callback: &str, cause: JsValue) {
-        let name = match callback {
-            "onSession" => "onSession",
-            "onStatus" => "onStatus",
-            "onSegment" => "onSegment",
-            "onCitations" => "onCitations",
-            "onDone" => "onDone",
-            _ => return,
+    pub fn callback_rejected(&self, callback: u32, cause: JsValue) {
+        let which = match Callback::at(callback) {
+            Some(Callback::Error) | None => return,
+            Some(which) => which,
         };
-        if self.shared.closed.get() || self.shared.halted() {
+        if self.shared.lifecycle.halted() {
             return;
         }
-        self.shared.callback_threw(name, cause);
+        self.shared.callback_threw(which, cause);
     }
 
     /// Resolves with the result once the stream is over; never rejects.
@@ -161,212 +106,40 @@ impl ChatStream {
 }
 
 impl Shared {
-    /// Records why the stream ends (the first reason wins) and aborts the
-    /// fetch. A stop or a throwing callback also ends callbacks at once; a
-    /// failure of the stream itself still reports through `onError`.
-    fn halt(&self, halt: Halt) {
-        if self.settled.get() || (self.answered.get() && !matches!(halt, Halt::Failed(_))) {
-            return;
+    /// Ends the stream for `reason` (see [`Lifecycle::halt`]) and aborts
+    /// the fetch, unless that changed nothing.
+    fn halt(&self, reason: Reason) {
+        if self.lifecycle.halt(reason) {
+            self.controller.abort();
         }
-        let silent =
-            !matches!(halt, Halt::Failed(ref e) if !matches!(e, StreamError::Callback { .. }));
-        {
-            let mut current = self.halt.borrow_mut();
-            if current.is_none() {
-                *current = Some(halt);
-            }
-        }
-        if silent {
-            self.close();
-        }
-        self.controller.abort();
-    }
-
-    /// No callback may be called any more (but `onError` for a failure).
-    fn close(&self) {
-        self.closed.set(true);
-        let _ = Reflect::set(
-            &self.closed_js,
-            &JsValue::from_str("closed"),
-            &JsValue::TRUE,
-        );
-    }
-
-    fn halted(&self) -> bool {
-        self.halt.borrow().is_some()
-    }
-
-    fn listen_to_caller_signal(self: &Rc<Self>) {
-        let Some(signal) = self.caller.borrow().signal.clone() else {
-            return;
-        };
-        if signal.aborted() {
-            self.halt(Halt::Aborted(signal.reason()));
-            return;
-        }
-        let weak = Rc::downgrade(self);
-        let fired = signal.clone();
-        let listener = Closure::<dyn FnMut()>::new(move || {
-            if let Some(shared) = weak.upgrade() {
-                shared.halt(Halt::Aborted(fired.reason()));
-            }
-        });
-        let _ = signal.add_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
-        *self.abort_listener.borrow_mut() = Some(listener);
     }
 
     async fn run(self: &Rc<Self>) {
-        if self.halted() {
+        if self.lifecycle.halted() {
             return;
         }
         if let Err(error) = self.stream().await {
-            self.halt(Halt::Failed(error));
+            self.halt(Reason::Failed(error));
         }
         // Release what the buffer still holds: with callbacks when the
         // stream failed on its own, silently (into the result) after a stop.
         let mut out = Vec::new();
         self.pipeline.borrow_mut().finish(&mut out);
-        let failure = match self.halt.borrow().as_ref() {
-            Some(Halt::Failed(error)) => Some(error.clone()),
-            _ => None,
-        };
+        let failure = self.lifecycle.failure_to_report();
         // Only segments come out of `finish`, so this cannot fail.
         let _ = self.deliver(out);
         if let Some(error) = failure {
-            if !matches!(error, StreamError::Callback { .. }) {
-                let on_error = self.caller.borrow().callbacks.on_error.clone();
-                self.call(&on_error, "onError", &[error.into()]);
-            }
+            self.call(Callback::Error, &[error.into()]);
         }
-        self.close();
-    }
-
-    /// Sends the request and reads the response to its end. `Ok` means the
-    /// `done` event arrived.
-    async fn stream(self: &Rc<Self>) -> Result<(), StreamError> {
-        self.arm_idle_timer(self.options.idle_timeout_ms);
-        let response = self.send().await?;
-        let reader = response
-            .body()
-            .map(|body| {
-                body.get_reader()
-                    .unchecked_into::<ReadableStreamDefaultReader>()
-            })
-            .ok_or_else(|| network("the response has no body"))?;
-        // A JS loop reads the body and hands each chunk to one Rust
-        // closure: no future, no closures and no property reads per chunk.
-        let weak = Rc::downgrade(self);
-        // The glue copies each chunk into wasm memory on the way in.
-        let on_chunk = Closure::<dyn FnMut(Vec<u8>) -> bool>::new(move |bytes: Vec<u8>| {
-            weak.upgrade()
-                .is_some_and(|shared| shared.take_chunk(&bytes))
-        });
-        let pumped = JsFuture::from(pump(&reader, &on_chunk)).await;
-        drop(on_chunk);
-        if let Some(error) = self.chunk_error.borrow_mut().take() {
-            return Err(error);
-        }
-        if self.halted() {
-            return Ok(());
-        }
-        match pumped {
-            Err(cause) => Err(StreamError::Network { cause }),
-            Ok(_) if self.pipeline.borrow().ended() => {
-                settle_quietly(reader.cancel());
-                Ok(())
-            }
-            // A clean end without even a `session`: some other event
-            // stream (an OpenAI-format one, say), not a cut connection.
-            Ok(_) if self.pipeline.borrow().transcript().session.is_none() => {
-                Err(StreamError::Protocol {
-                    detail: "no-session",
-                    event: None,
-                    message:
-                        "the event stream is not this protocol: expected a `session` event first"
-                            .to_owned(),
-                })
-            }
-            Ok(_) => Err(network("the connection closed before the answer was done")),
-        }
-    }
-
-    /// One chunk of the body: through the pipeline and out to the
-    /// callbacks. `false` tells the reading loop to stop: the stream was
-    /// halted, ended, or failed (the failure kept for `stream`).
-    fn take_chunk(self: &Rc<Self>, bytes: &[u8]) -> bool {
-        if self.halted() {
-            return false;
-        }
-        let now = js_sys::Date::now();
-        self.last_byte_at.set(now);
-        let mut out = Vec::new();
-        let fed = self
-            .pipeline
-            .borrow_mut()
-            .feed::<EngineJson>(bytes, now, &mut out);
-        let failure = self.deliver(out).err().or(fed.err().map(StreamError::from));
-        if let Some(error) = failure {
-            *self.chunk_error.borrow_mut() = Some(error);
-            return false;
-        }
-        self.arm_citation_timer();
-        !self.pipeline.borrow().ended() && !self.halted()
-    }
-
-    /// The value `finished` resolves to.
-    fn result(&self) -> JsValue {
-        let transcript = self.pipeline.borrow_mut().take_transcript();
-        let (status, error) = match self.halt.borrow().clone() {
-            None => ("done", None),
-            Some(Halt::Stopped) => ("stopped", None),
-            Some(Halt::Aborted(reason)) => ("stopped", Some(StreamError::Aborted { reason })),
-            Some(Halt::Failed(error)) => ("error", Some(error)),
-        };
-        let result = Object::new();
-        let set = |key: &str, value: JsValue| {
-            let _ = Reflect::set(&result, &JsValue::from_str(key), &value);
-        };
-        let (session_id, message_id) = match &transcript.session {
-            Some(session) => (
-                JsValue::from_str(&session.session_id),
-                JsValue::from_str(&session.message_id),
-            ),
-            None => (JsValue::NULL, JsValue::NULL),
-        };
-        set("sessionId", session_id);
-        set("messageId", message_id);
-        let text = JsValue::from_str(&transcript.text);
-        set("text", text.clone());
-        set(
-            "segments",
-            transcript_segments_to_js(&transcript, &text).into(),
-        );
-        set("citations", sources_to_js(&transcript.citations).into());
-        set("status", JsValue::from_str(status));
-        if let Some(error) = error {
-            set("error", error.into());
-        }
-        result.into()
     }
 
     /// `finished` has its value: no callback, no listener, and no reference
-    /// to the caller's objects any more (see [`CallerRefs`]).
-    fn settle(&self) {
-        self.close();
-        self.settled.set(true);
-        self.citation_timer.borrow_mut().take();
-        self.idle_timer.borrow_mut().take();
-        // Nothing else borrows `caller` now: callbacks run only from
-        // delivery, which is over once the stream is closed.
-        let caller = match self.caller.try_borrow_mut() {
-            Ok(mut caller) => std::mem::take(&mut *caller),
-            Err(_) => return,
-        };
-        if let (Some(signal), Some(listener)) =
-            (&caller.signal, self.abort_listener.borrow_mut().take())
-        {
-            let _ = signal
-                .remove_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
-        }
+    /// to the caller's objects any more (see [`Caller`]). Gives back the
+    /// stream's outcome.
+    fn settle(&self) -> Option<Reason> {
+        let outcome = self.lifecycle.settle();
+        self.timers.clear();
+        self.caller.give_up();
+        outcome
     }
 }

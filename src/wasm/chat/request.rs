@@ -1,5 +1,8 @@
-//! The request: the POST through the global `fetch`, the checks of the
-//! response, and the loop that reads its body.
+//! The transport: the POST through the global `fetch`, the checks of the
+//! response, and the loop that reads its body chunk by chunk into the
+//! pipeline.
+
+use std::rc::Rc;
 
 use js_sys::Promise;
 use wasm_bindgen::closure::Closure;
@@ -8,7 +11,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, ReadableStreamDefaultReader, RequestInit, Response};
 
-use super::Shared;
+use super::{Reason, Shared};
+use crate::wasm::convert::EngineJson;
 use crate::wasm::error::StreamError;
 use crate::wasm::options::get;
 
@@ -17,7 +21,7 @@ extern "C" {
     /// Reads `reader` to its end, calling `on_chunk` with each chunk until
     /// it returns false; resolves to whether the body ended, rejects with
     /// the read error.
-    pub(super) fn pump(
+    fn pump(
         reader: &ReadableStreamDefaultReader,
         on_chunk: &Closure<dyn FnMut(Vec<u8>) -> bool>,
     ) -> Promise;
@@ -27,10 +31,80 @@ extern "C" {
 extern "C" {
     /// The global `fetch`, so one build runs in windows, workers and Node.
     #[wasm_bindgen(catch, js_name = fetch)]
-    pub(super) fn global_fetch(url: &str, init: &RequestInit) -> Result<Promise, JsValue>;
+    fn global_fetch(url: &str, init: &RequestInit) -> Result<Promise, JsValue>;
 }
 
 impl Shared {
+    /// Sends the request and reads the response to its end. `Ok` means the
+    /// `done` event arrived.
+    pub(super) async fn stream(self: &Rc<Self>) -> Result<(), StreamError> {
+        self.arm_idle_timer(self.options.idle_timeout_ms);
+        let response = self.send().await?;
+        let reader = response
+            .body()
+            .map(|body| {
+                body.get_reader()
+                    .unchecked_into::<ReadableStreamDefaultReader>()
+            })
+            .ok_or_else(|| network("the response has no body"))?;
+        self.lifecycle.streaming();
+        // A JS loop reads the body and hands each chunk to one Rust
+        // closure: no future, no closures and no property reads per chunk.
+        let weak = Rc::downgrade(self);
+        // The glue copies each chunk into wasm memory on the way in.
+        let on_chunk = Closure::<dyn FnMut(Vec<u8>) -> bool>::new(move |bytes: Vec<u8>| {
+            weak.upgrade()
+                .is_some_and(|shared| shared.take_chunk(&bytes))
+        });
+        let pumped = JsFuture::from(pump(&reader, &on_chunk)).await;
+        drop(on_chunk);
+        if self.lifecycle.halted() {
+            return Ok(());
+        }
+        match pumped {
+            Err(cause) => Err(StreamError::Network { cause }),
+            Ok(_) if self.pipeline.borrow().ended() => {
+                settle_quietly(reader.cancel());
+                Ok(())
+            }
+            // A clean end without even a `session`: some other event
+            // stream (an OpenAI-format one, say), not a cut connection.
+            Ok(_) if self.pipeline.borrow().transcript().session.is_none() => {
+                Err(StreamError::Protocol {
+                    detail: "no-session",
+                    event: None,
+                    message:
+                        "the event stream is not this protocol: expected a `session` event first"
+                            .to_owned(),
+                })
+            }
+            Ok(_) => Err(network("the connection closed before the answer was done")),
+        }
+    }
+
+    /// One chunk of the body: through the pipeline and out to the
+    /// callbacks. `false` tells the reading loop to stop: the stream was
+    /// halted, ended, or failed (which halts it).
+    fn take_chunk(self: &Rc<Self>, bytes: &[u8]) -> bool {
+        if self.lifecycle.halted() {
+            return false;
+        }
+        let now = js_sys::Date::now();
+        self.timers.last_byte_at.set(now);
+        let mut out = Vec::new();
+        let fed = self
+            .pipeline
+            .borrow_mut()
+            .feed::<EngineJson>(bytes, now, &mut out);
+        let failure = self.deliver(out).err().or(fed.err().map(StreamError::from));
+        if let Some(error) = failure {
+            self.halt(Reason::Failed(error));
+            return false;
+        }
+        self.arm_citation_timer();
+        !self.pipeline.borrow().ended() && !self.lifecycle.halted()
+    }
+
     /// POSTs the body and checks the response's status and content type.
     pub(super) async fn send(&self) -> Result<Response, StreamError> {
         let options = &self.options;
@@ -90,13 +164,13 @@ impl Shared {
 
 /// Lets a promise settle with its rejection handled: cancelling the body of
 /// an aborted fetch rejects, and an unhandled rejection ends a Node process.
-pub(super) fn settle_quietly(promise: Promise) {
+fn settle_quietly(promise: Promise) {
     wasm_bindgen_futures::spawn_local(async move {
         let _ = JsFuture::from(promise).await;
     });
 }
 
-pub(super) fn network(message: &str) -> StreamError {
+fn network(message: &str) -> StreamError {
     StreamError::Network {
         cause: js_sys::Error::new(message).into(),
     }
