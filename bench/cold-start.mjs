@@ -18,21 +18,12 @@ import { createServer } from "node:http";
 import { extname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { CHROMIUM_ARGS } from "../tests/chromium.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const LOADS = Number(process.env.BENCH_LOADS ?? 20);
 const HELD_RUNS = 10;
 const CHUNK_BYTES = 620_000;
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const TYPES = { ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".html": "text/html" };
 // URL prefix → folder served under it.
 const FOLDERS = {

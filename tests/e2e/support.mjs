@@ -3,19 +3,10 @@
 // (started by .ci/with-server with --test-mode). Not a test file itself.
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
+import { CHROMIUM_ARGS } from "../chromium.mjs";
 
 export const SERVER = process.env.CITE_STREAM_SERVER;
 
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 /** A question whose answer (about 180 fragments) cites five passages, non-Latin names and an hour-long call included. */
 export const QUESTION = "Which customers are at risk of churning?";
