@@ -2,6 +2,7 @@
 //! written as a server-sent event.
 
 use axum::response::sse::Event;
+use cite_stream::core::citation::{CitationBuffer, CitationOptions, CitationRef, Segment};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
@@ -121,6 +122,37 @@ fn token_data(fragment: &str) -> Cow<'_, str> {
     } else {
         Cow::Borrowed(fragment)
     }
+}
+
+/// The `(seconds, speaker)` of every complete inline citation in `text`, in
+/// order, read with the client's own grammar and buffer (the core's
+/// [`CitationBuffer`]), so that what the server counts as a citation is
+/// what a reader sees as one. An unfinished bracket at the end (a stopped
+/// answer's `[1:08:45, Nadia`) is held, not released, so it cites nothing;
+/// a bracket the client shows as text backs nothing either.
+pub fn inline_citations(text: &str) -> Vec<(u32, String)> {
+    // No timeout (time never passes) and room for any bracket the model
+    // writes: the whole text is here, nothing is waited for.
+    let mut buffer = CitationBuffer::new(CitationOptions {
+        max_length: usize::MAX,
+        ..CitationOptions::default()
+    });
+    let mut segments: Vec<Segment> = Vec::new();
+    buffer.push(text, 0.0, &mut segments);
+    segments
+        .into_iter()
+        .filter_map(|segment| match segment {
+            Segment::Citation { citations, .. } => Some(citations),
+            Segment::Text { .. } => None,
+        })
+        .flatten()
+        .filter_map(|entry| match entry {
+            CitationRef::Timestamp {
+                seconds, speaker, ..
+            } => Some((seconds, speaker)),
+            CitationRef::Number { .. } => None,
+        })
+        .collect()
 }
 
 /// `fragments` with every line break as `\n` (`\r\n` and a lone `\r`,

@@ -15,10 +15,9 @@
 //! stored, which the save fills in; a server that dies before leaves that.
 
 use crate::monitor::{Monitor, Saved};
-use crate::protocol::Citation;
+use crate::protocol::{inline_citations, Citation};
 use crate::store::{AnswerError, AnswerRecord, Exchange, Store, StoreError};
 use crate::streams::StreamSlot;
-use cite_stream::core::citation::{CitationBuffer, CitationOptions, CitationRef, Segment};
 use std::sync::Arc;
 
 /// How an answer's stream ended.
@@ -206,37 +205,17 @@ fn saved_of(record: &AnswerRecord, stored: bool) -> Saved {
 }
 
 /// The citations `text` got as far as citing: those of its complete
-/// inline citations, read with the client's own grammar and buffer, so an
-/// unfinished `[1:08:45, Nadia` at the end of a stopped answer cites
-/// nothing, and a bracket the client shows as text backs nothing either.
+/// inline citations ([`inline_citations`]), so an unfinished
+/// `[1:08:45, Nadia` at the end of a stopped answer cites nothing.
 fn cited_in(text: &str, citations: &[Citation]) -> Vec<Citation> {
-    // No timeout (time never passes) and room for any bracket the model
-    // writes: the whole text is here, nothing is waited for.
-    let mut buffer = CitationBuffer::new(CitationOptions {
-        max_length: usize::MAX,
-        ..CitationOptions::default()
-    });
-    let mut segments: Vec<Segment> = Vec::new();
-    buffer.push(text, 0.0, &mut segments);
-    // What is still held is an unfinished citation: not `finish`ed, so it
-    // is not released as text either; it simply cites nothing.
-    let cited: Vec<(&str, &str)> = segments
-        .iter()
-        .filter_map(|segment| match segment {
-            Segment::Citation { citations, .. } => Some(citations),
-            Segment::Text { .. } => None,
-        })
-        .flatten()
-        .filter_map(|entry| match entry {
-            CitationRef::Timestamp {
-                timestamp, speaker, ..
-            } => Some((timestamp.as_str(), speaker.as_str())),
-            CitationRef::Number { .. } => None,
-        })
-        .collect();
+    let cited = inline_citations(text);
     citations
         .iter()
-        .filter(|c| cited.contains(&(c.timestamp.as_str(), c.speaker.as_str())))
+        .filter(|c| {
+            cited
+                .iter()
+                .any(|(seconds, speaker)| *seconds == c.seconds && *speaker == c.speaker)
+        })
         .cloned()
         .collect()
 }
@@ -253,7 +232,8 @@ mod tests {
             conversation_id: "c_x".into(),
             conversation_title: "X".into(),
             timestamp: timestamp.into(),
-            seconds: 0,
+            // As the model writes them: the same instant as the timestamp.
+            seconds: crate::corpus::parse_timestamp(timestamp).unwrap_or(0),
             speaker: speaker.into(),
             quote: "q".into(),
         }

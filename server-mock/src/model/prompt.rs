@@ -13,8 +13,11 @@
 use super::reference::{Context, Reference, Referent, Resolution, Unresolved};
 use super::retrieval::{self, Hit};
 use super::{Role, Turn};
-use crate::corpus::{format_timestamp, is_citable_speaker, parse_timestamp, Conversation, Corpus};
+use crate::corpus::{format_timestamp, Conversation, Corpus};
 use std::fmt::Write as _;
+
+/// Read from the answers' text with the client's own grammar.
+pub use crate::protocol::inline_citations;
 
 /// How many of the most recent messages of the session go into the prompt.
 pub const HISTORY_WINDOW: usize = 10;
@@ -190,31 +193,6 @@ fn by_cited_speakers<'a>(hits: Vec<Hit<'a>>, focus: &Focus<'_>) -> Vec<Hit<'a>> 
         .zip(keep)
         .filter_map(|(h, keep)| keep.then_some(h))
         .collect()
-}
-
-/// The `(seconds, speaker)` of every inline citation in `text`, in order:
-/// `[12:45, Sarah Johnson]` and each part of `[12:45, A; 1:02:03, B]`.
-/// Brackets that are not citations are skipped, as a client would.
-pub fn inline_citations(text: &str) -> Vec<(u32, String)> {
-    let mut found = Vec::new();
-    let mut rest = text;
-    while let Some(open) = rest.find('[') {
-        rest = &rest[open + 1..];
-        let Some(close) = rest.find(']') else { break };
-        let parts: Option<Vec<(u32, String)>> = rest[..close]
-            .split("; ")
-            .map(|part| {
-                let (time, speaker) = part.split_once(", ")?;
-                let seconds = parse_timestamp(time)?;
-                is_citable_speaker(speaker).then(|| (seconds, speaker.to_owned()))
-            })
-            .collect();
-        if let Some(parts) = parts {
-            found.extend(parts);
-            rest = &rest[close + 1..];
-        }
-    }
-    found
 }
 
 #[cfg(test)]
