@@ -81,7 +81,7 @@ fn check_path(path: &str) -> Result<(), &'static str> {
     // whatever layer decodes it next, it never becomes a parent directory.
     let mut current = path.as_bytes().to_vec();
     for _ in 0..4 {
-        let decoded = percent_decode(&current);
+        let decoded: Vec<u8> = percent_encoding::percent_decode(&current).collect();
         let text = std::str::from_utf8(&decoded).map_err(|_| "the path is not UTF-8")?;
         if text.chars().any(char::is_control) {
             return Err("the path holds a control character");
@@ -104,30 +104,6 @@ fn check_path(path: &str) -> Result<(), &'static str> {
         current = decoded;
     }
     Err("the path is encoded too many times")
-}
-
-/// `bytes` with each `%XX` replaced by its byte; a `%` not followed by two
-/// hex digits stays as it is.
-fn percent_decode(bytes: &[u8]) -> Vec<u8> {
-    let hex = |b: u8| char::from(b).to_digit(16);
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            if let (Some(hi), Some(lo)) = (
-                bytes.get(i + 1).copied().and_then(hex),
-                bytes.get(i + 2).copied().and_then(hex),
-            ) {
-                // Two hex digits make at most 0xff.
-                out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'%'));
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    out
 }
 
 #[cfg(test)]
