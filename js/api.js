@@ -1,9 +1,33 @@
 // The public API over the wasm module. Environment-specific entry points
 // (index.js for browsers and bundlers, node.js for Node) initialise the
 // module and re-export everything from here.
-import { ChatStream, RawEventStreamParser, CitationBuffer, wasmMemory } from "./cite_stream.js";
+import { startChat, RawEventStreamParser, RawCitationBuffer, wasmMemory } from "./cite_stream.js";
 
-export { CitationBuffer };
+// Options are read and checked here; the shell takes them as plain
+// values, `undefined` for a default. A wrong option is a programming error,
+// reported at once as a TypeError naming it.
+const present = (value) => value !== undefined && value !== null;
+
+/** A number option: `undefined` when absent; `integer` asks for 1 or more, whole. */
+function number(object, key, integer = false) {
+  const value = object?.[key];
+  if (!present(value)) return undefined;
+  if (integer) {
+    if (!Number.isInteger(value) || value < 1) throw new TypeError(`\`${key}\` must be a positive integer`);
+  } else if (typeof value !== "number" || !(value >= 0)) {
+    throw new TypeError(`\`${key}\` must be a non-negative number`);
+  }
+  return value;
+}
+
+/** `{ timeoutMs, maxLength, pattern }` as the shell takes them. */
+function citationOptions(options) {
+  const pattern = options?.pattern;
+  if (present(pattern) && pattern !== "timestamp-speaker" && pattern !== "numeric") {
+    throw new TypeError(`\`pattern\` must be "timestamp-speaker" or "numeric", not ${JSON.stringify(pattern)}`);
+  }
+  return [number(options, "timeoutMs"), number(options, "maxLength", true), pattern === "numeric"];
+}
 
 // The module's Memory object never changes; its buffer is replaced when it
 // grows. Read lazily: this module is evaluated before the wasm is ready.
@@ -39,7 +63,7 @@ export class EventStreamParser {
   #capacity = -1;
 
   constructor(options = {}) {
-    this.#raw = new RawEventStreamParser(options);
+    this.#raw = new RawEventStreamParser(number(options, "maxEventBytes", true));
   }
 
   #view() {
@@ -100,6 +124,73 @@ export class EventStreamParser {
   }
 }
 
+/** The citation buffer: text in, segments out, citations held until whole. */
+export class CitationBuffer {
+  #raw;
+
+  constructor(options = {}) {
+    this.#raw = new RawCitationBuffer(...citationOptions(options));
+  }
+
+  /** The segments ready to render after this text arrived at `nowMs`. */
+  push(text, nowMs) {
+    return this.#raw.push(text, nowMs);
+  }
+
+  /** The segments released by the timeout at `nowMs`. */
+  poll(nowMs) {
+    return this.#raw.poll(nowMs);
+  }
+
+  /** Everything still held, as text. */
+  finish() {
+    return this.#raw.finish();
+  }
+
+  /** When `poll()` would release the held candidate. */
+  get deadline() {
+    return this.#raw.deadline;
+  }
+
+  /** Releases the wasm memory now rather than at garbage collection. */
+  free() {
+    this.#raw.free();
+  }
+}
+
+/** Starts the shell's stream for `options` and the wrapped callbacks. */
+function start(options, callbacks) {
+  if (options === null || typeof options !== "object") throw new TypeError("streamChat: options must be an object");
+  const { url, signal } = options;
+  if (typeof url !== "string" && !(url !== null && typeof url === "object")) {
+    throw new TypeError("streamChat: `url` is required");
+  }
+  let body;
+  try {
+    body = JSON.stringify(options.body);
+  } catch {}
+  if (typeof body !== "string") throw new TypeError("streamChat: `body` cannot be serialised as JSON");
+  if (present(signal) && !(signal instanceof AbortSignal)) {
+    throw new TypeError("streamChat: `signal` must be an AbortSignal");
+  }
+  const follow = options.followRedirects;
+  if (present(follow) && typeof follow !== "boolean") {
+    throw new TypeError("streamChat: `followRedirects` must be a boolean");
+  }
+  return startChat(
+    String(url),
+    body,
+    options.headers,
+    present(signal) ? signal : undefined,
+    ...citationOptions(options.citations),
+    number(options, "idleTimeoutMs"),
+    number(options, "maxEventBytes", true),
+    follow === true,
+    callbacks,
+    options,
+  );
+}
+
 // In the order of the shell's `Callback` enum: a callback is named to it by
 // its position here.
 const CALLBACKS = {
@@ -138,7 +229,7 @@ export function streamChat(options) {
     }
     return value;
   };
-  const wrapped = { ...options };
+  const wrapped = [];
   let index = -1;
   for (const [name, toEvent] of Object.entries(CALLBACKS)) {
     const which = ++index;
@@ -147,7 +238,7 @@ export function streamChat(options) {
       throw new TypeError(`streamChat: \`${name}\` must be a function`);
     }
     // Fixed arity: onSegment runs once per chunk, so no rest array.
-    wrapped[name] =
+    wrapped[which] =
       toEvent.length === 1
         ? function (a) {
             queue.push(toEvent(a));
@@ -160,7 +251,7 @@ export function streamChat(options) {
             if (user) return settled(which, user.call(options, a, b));
           };
   }
-  stream = new ChatStream(wrapped);
+  stream = start(options, wrapped);
   const finished = stream.finished.then((result) => {
     ended = true;
     notify();

@@ -1,6 +1,8 @@
-// The error type of every failure (src/wasm/error.rs imports it). The wasm
-// shell creates every instance through `streamError`, so there is one
-// class, and `instanceof StreamError` is the plain prototype check.
+// The error type of every failure, and the one place its instances are made
+// (src/wasm/error.rs and transport.js call `streamError` and `httpError`),
+// so there is one class and `instanceof StreamError` is the plain
+// prototype check. The message of each code is written here, from the same
+// details the error carries.
 
 /** A failure of a stream, with a stable `code` and the details of that code. */
 export class StreamError extends Error {
@@ -12,12 +14,70 @@ export class StreamError extends Error {
   }
 }
 
-/** A new StreamError; its other properties are set by the caller. */
-export function streamError(code, message) {
-  return new StreamError(code, message);
-}
-
 /** The class itself, for the package's entry points to export. */
 export function streamErrorClass() {
   return StreamError;
+}
+
+const PROTOCOL = {
+  "line-too-long": (limit) => `an event-stream line is longer than ${limit} bytes`,
+  "event-too-large": (limit) => `an event is larger than ${limit} bytes`,
+  "malformed-payload": (_, event) => `the data of a \`${event}\` event is not valid JSON of the protocol's shape`,
+  "no-session": () => "the event stream is not this protocol: expected a `session` event first",
+};
+
+// For each code, from the arguments of `streamError`: the message and the
+// details. An absent detail (undefined) is left out.
+const KINDS = {
+  "content-type": (found) => [
+    `expected a text/event-stream response, got ${found || "no Content-Type"}`,
+    { contentType: found },
+  ],
+  // `cause` is what failed, or a description of it.
+  network: (cause) => {
+    if (typeof cause === "string") cause = new Error(cause);
+    const message = cause instanceof Error ? `network error: ${cause.message}` : "network error";
+    return [message, { cause }];
+  },
+  protocol: (detail, event, limit) => [PROTOCOL[detail](limit, event), { detail, event }],
+  server: (serverCode, message, retryable) => [message, { serverCode, retryable }],
+  "idle-timeout": (idleTimeoutMs) => [
+    `no data arrived for ${Math.floor(idleTimeoutMs)} ms; the request was aborted`,
+    { idleTimeoutMs },
+  ],
+  callback: (callback, cause) => [`the ${callback} callback threw`, { callback, cause }],
+  aborted: (reason) => ["the caller's signal aborted the stream", { reason }],
+};
+
+/** A StreamError of `code` (any but `http`), from that code's details. */
+export function streamError(code, a, b, c) {
+  const [message, details] = KINDS[code](a, b, c);
+  for (const key in details) if (details[key] === undefined) delete details[key];
+  return new StreamError(code, message, details);
+}
+
+/**
+ * The `http` error of a response that is not 2xx, with the server's JSON
+ * error body when `text` is one and a redirect's `location` when visible.
+ */
+export function httpError(response, text) {
+  const { status } = response;
+  let body;
+  if (text !== null) {
+    try {
+      body = JSON.parse(text);
+    } catch {}
+  }
+  const detail = body?.error?.message;
+  const location = response.headers.get("location") ?? undefined;
+  const message =
+    typeof detail === "string"
+      ? `HTTP ${status}: ${detail}`
+      : location !== undefined
+        ? `HTTP ${status}: a redirect to ${location}, not followed`
+        : `HTTP ${status} ${response.statusText}`;
+  const details = { status };
+  if (body !== undefined) details.body = body;
+  if (location !== undefined) details.location = location;
+  return new StreamError("http", message, details);
 }

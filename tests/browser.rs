@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use cite_stream::wasm::ChatStream;
+use cite_stream::wasm::{Callback, ChatConfig, ChatStream};
 use futures::channel::oneshot;
 use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::closure::Closure;
@@ -41,37 +41,28 @@ fn string(value: &JsValue, key: &str) -> String {
     get(value, key).as_string().unwrap_or_default()
 }
 
-fn options(question: &str) -> Object {
+fn options(question: &str) -> ChatConfig {
     options_with_fault(question, None)
 }
 
 /// Options whose request asks the test-mode server for a fault, given as
 /// JSON (`{"pauseInCitationMs": 1500}`).
-fn options_with_fault(question: &str, fault: Option<&str>) -> Object {
-    let options = Object::new();
-    let body = Object::new();
-    Reflect::set(&body, &"question".into(), &question.into()).unwrap();
-    if let Some(fault) = fault {
-        let fault = js_sys::JSON::parse(fault).expect("fault JSON");
-        Reflect::set(&body, &"fault".into(), &fault).unwrap();
-    }
-    Reflect::set(
-        &options,
-        &"url".into(),
-        &format!("{}/api/chat", server()).into(),
-    )
-    .unwrap();
-    Reflect::set(&options, &"body".into(), &body).unwrap();
+fn options_with_fault(question: &str, fault: Option<&str>) -> ChatConfig {
+    let body = match fault {
+        Some(fault) => format!("{{\"question\":{question:?},\"fault\":{fault}}}"),
+        None => format!("{{\"question\":{question:?}}}"),
+    };
+    let mut config = ChatConfig::new(format!("{}/api/chat", server()), body);
     let headers = Object::new();
     Reflect::set(&headers, &"Authorization".into(), &authorization().into()).unwrap();
-    Reflect::set(&options, &"headers".into(), &headers).unwrap();
-    options
+    config.headers = headers.into();
+    config
 }
 
-fn set_callback(options: &Object, name: &str, f: impl FnMut(JsValue) + 'static) {
+fn set_callback(config: &mut ChatConfig, which: Callback, f: impl FnMut(JsValue) + 'static) {
     let closure = Closure::<dyn FnMut(JsValue)>::new(f);
-    let function: &Function = closure.as_ref().unchecked_ref();
-    Reflect::set(options, &name.into(), function).unwrap();
+    let function: Function = closure.as_ref().clone().unchecked_into();
+    config.callbacks.set(which, function);
     closure.forget();
 }
 
@@ -125,25 +116,34 @@ async fn a_full_answer_streams_with_each_citation_as_one_segment() {
         "the answer cites: {expected}"
     );
 
-    let options = options(QUESTION);
+    let mut options = options(QUESTION);
     let segments = Rc::new(RefCell::new(Vec::new()));
     let sink = Rc::clone(&segments);
-    set_callback(&options, "onSegment", move |s| sink.borrow_mut().push(s));
+    set_callback(&mut options, Callback::Segment, move |s| {
+        sink.borrow_mut().push(s)
+    });
     let session = Rc::new(RefCell::new(None));
     let sink = Rc::clone(&session);
-    set_callback(&options, "onSession", move |s| *sink.borrow_mut() = Some(s));
+    set_callback(&mut options, Callback::Session, move |s| {
+        *sink.borrow_mut() = Some(s)
+    });
     let done = Rc::new(RefCell::new(None));
     let sink = Rc::clone(&done);
-    set_callback(&options, "onDone", move |d| *sink.borrow_mut() = Some(d));
+    set_callback(&mut options, Callback::Done, move |d| {
+        *sink.borrow_mut() = Some(d)
+    });
     let citations = Rc::new(RefCell::new(None));
     let sink = Rc::clone(&citations);
     let on_citations = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |c, r| {
         *sink.borrow_mut() = Some((c, r));
     });
-    Reflect::set(&options, &"onCitations".into(), on_citations.as_ref()).unwrap();
+    options.callbacks.set(
+        Callback::Citations,
+        on_citations.as_ref().clone().unchecked_into(),
+    );
     on_citations.forget();
 
-    let stream = ChatStream::new(options.into()).expect("valid options");
+    let stream = ChatStream::start(options);
     let result = JsFuture::from(stream.finished())
         .await
         .expect("never rejects");
@@ -196,12 +196,12 @@ async fn a_full_answer_streams_with_each_citation_as_one_segment() {
 async fn stop_mid_answer_keeps_the_partial_text() {
     let expected = expected_answer(QUESTION).await;
 
-    let options = options(QUESTION);
+    let mut options = options(QUESTION);
     let (first_tx, first_rx) = oneshot::channel::<()>();
     let first_tx = RefCell::new(Some(first_tx));
     let calls = Rc::new(RefCell::new(0usize));
     let counter = Rc::clone(&calls);
-    set_callback(&options, "onSegment", move |_| {
+    set_callback(&mut options, Callback::Segment, move |_| {
         *counter.borrow_mut() += 1;
         if let Some(tx) = first_tx.borrow_mut().take() {
             let _ = tx.send(());
@@ -209,9 +209,11 @@ async fn stop_mid_answer_keeps_the_partial_text() {
     });
     let errors = Rc::new(RefCell::new(0usize));
     let sink = Rc::clone(&errors);
-    set_callback(&options, "onError", move |_| *sink.borrow_mut() += 1);
+    set_callback(&mut options, Callback::Error, move |_| {
+        *sink.borrow_mut() += 1
+    });
 
-    let stream = ChatStream::new(options.into()).expect("valid options");
+    let stream = ChatStream::start(options);
     first_rx.await.expect("a first segment arrives");
     stream.stop();
     let calls_at_stop = *calls.borrow();
@@ -244,17 +246,15 @@ async fn stop_mid_answer_keeps_the_partial_text() {
     assert_eq!(string(&again, "status"), "stopped");
 }
 
-fn citation_options(options: &Object, timeout_ms: f64) {
-    let citations = Object::new();
-    Reflect::set(&citations, &"timeoutMs".into(), &timeout_ms.into()).unwrap();
-    Reflect::set(options, &"citations".into(), &citations).unwrap();
+fn citation_options(options: &mut ChatConfig, timeout_ms: f64) {
+    options.citations.timeout_ms = timeout_ms;
 }
 
 /// Each segment with the time (ms) it was delivered.
-fn record_segments(options: &Object) -> Rc<RefCell<Vec<(f64, JsValue)>>> {
+fn record_segments(options: &mut ChatConfig) -> Rc<RefCell<Vec<(f64, JsValue)>>> {
     let segments = Rc::new(RefCell::new(Vec::new()));
     let sink = Rc::clone(&segments);
-    set_callback(options, "onSegment", move |s| {
+    set_callback(options, Callback::Segment, move |s| {
         sink.borrow_mut().push((js_sys::Date::now(), s));
     });
     segments
@@ -265,10 +265,10 @@ async fn a_real_timer_releases_a_stalled_citation_before_the_next_token() {
     // The server pauses 1500 ms inside the first citation; the buffer's
     // timeout is 300 ms, so the timer must release the held text as text
     // long before the next token arrives.
-    let options = options_with_fault(QUESTION, Some(r#"{"pauseInCitationMs":1500}"#));
-    citation_options(&options, 300.0);
-    let segments = record_segments(&options);
-    let stream = ChatStream::new(options.into()).expect("valid options");
+    let mut options = options_with_fault(QUESTION, Some(r#"{"pauseInCitationMs":1500}"#));
+    citation_options(&mut options, 300.0);
+    let segments = record_segments(&mut options);
+    let stream = ChatStream::start(options);
     let result = JsFuture::from(stream.finished())
         .await
         .expect("never rejects");
@@ -304,10 +304,10 @@ async fn a_real_timer_releases_a_stalled_citation_before_the_next_token() {
 #[wasm_bindgen_test]
 async fn a_pause_shorter_than_the_timeout_does_not_break_a_citation() {
     let expected = expected_answer(QUESTION).await;
-    let options = options_with_fault(QUESTION, Some(r#"{"pauseInCitationMs":300}"#));
-    citation_options(&options, 2000.0);
-    let segments = record_segments(&options);
-    let stream = ChatStream::new(options.into()).expect("valid options");
+    let mut options = options_with_fault(QUESTION, Some(r#"{"pauseInCitationMs":300}"#));
+    citation_options(&mut options, 2000.0);
+    let segments = record_segments(&mut options);
+    let stream = ChatStream::start(options);
     let result = JsFuture::from(stream.finished())
         .await
         .expect("never rejects");
@@ -331,11 +331,13 @@ fn instance_of(value: &JsValue, class: &JsValue) -> bool {
 #[wasm_bindgen_test]
 async fn a_refused_request_reports_an_instance_of_the_stream_error_class() {
     // An empty question: the server answers 400 before streaming.
-    let options = options("");
+    let mut options = options("");
     let reported = Rc::new(RefCell::new(JsValue::UNDEFINED));
     let sink = Rc::clone(&reported);
-    set_callback(&options, "onError", move |error| *sink.borrow_mut() = error);
-    let stream = ChatStream::new(options.into()).expect("valid options");
+    set_callback(&mut options, Callback::Error, move |error| {
+        *sink.borrow_mut() = error
+    });
+    let stream = ChatStream::start(options);
     let result = JsFuture::from(stream.finished())
         .await
         .expect("never rejects");

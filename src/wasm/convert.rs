@@ -11,13 +11,12 @@
 use js_sys::{Array, Reflect};
 use wasm_bindgen::prelude::*;
 
-use crate::core::citation::{CitationRef, Resolution, Segment};
+use crate::core::citation::{CitationRef, Resolution};
 use crate::core::pipeline::{SegmentBatch, SegmentLog, Transcript};
 use crate::core::protocol::{Citation, DoneInfo, Json, SessionInfo, StatusInfo};
 
 #[wasm_bindgen(module = "/js/objects.js")]
 extern "C" {
-    fn segment(citation: bool, text: &str, entries: JsValue) -> JsValue;
     #[wasm_bindgen(js_name = stampEntry)]
     fn stamp_entry(timestamp: &str, seconds: u32, speaker: &str) -> JsValue;
     #[wasm_bindgen(js_name = numberEntry)]
@@ -37,12 +36,22 @@ extern "C" {
     fn done(message_id: &str, processing_ms: f64, token_count: f64) -> JsValue;
     fn unbacked(segment_index: u32, entry: JsValue) -> JsValue;
     fn resolution(matches: Array, unbacked: Array) -> JsValue;
+    #[allow(clippy::too_many_arguments)]
+    fn result(
+        session_id: JsValue,
+        message_id: JsValue,
+        text: &JsValue,
+        segments: Array,
+        citations: Array,
+        status: &str,
+        error: JsValue,
+    ) -> JsValue;
     #[wasm_bindgen(js_name = segmentsOf)]
     fn segments_of(
         text: &JsValue,
         ends: &[u32],
         citation_at: &[u32],
-        citation_entries: Array,
+        citation_entries: Option<Array>,
     ) -> Array;
     /// Makes the segments of a batch and calls `callback` with each, in JS
     /// (one boundary crossing per batch), until `state.closed` is set;
@@ -110,20 +119,13 @@ fn entry_to_js(entry: &CitationRef) -> JsValue {
     }
 }
 
-/// `{ kind: "text", text }` or `{ kind: "citation", text, citations }`.
-pub(crate) fn segment_to_js(value: &Segment) -> JsValue {
-    match value {
-        Segment::Text { text } => segment(false, text, JsValue::UNDEFINED),
-        Segment::Citation { text, citations } => {
-            let entries: Array = citations.iter().map(entry_to_js).collect();
-            segment(true, text, entries.into())
-        }
-    }
-}
-
 /// The citation segments of a batch or a log: their indexes, and for each
 /// the array of its entries.
-fn citations_to_js(citations: &[(usize, Vec<CitationRef>)]) -> (Vec<u32>, Array) {
+/// Most batches cite nothing: no array is made for them.
+fn citations_to_js(citations: &[(usize, Vec<CitationRef>)]) -> (Vec<u32>, Option<Array>) {
+    if citations.is_empty() {
+        return (Vec::new(), None);
+    }
     let at = citations.iter().map(|(at, _)| *at as u32).collect();
     let entries = citations
         .iter()
@@ -131,7 +133,7 @@ fn citations_to_js(citations: &[(usize, Vec<CitationRef>)]) -> (Vec<u32>, Array)
             entries.iter().map(entry_to_js).collect::<Array>().into()
         })
         .collect();
-    (at, entries)
+    (at, Some(entries))
 }
 
 /// Hands a batch of segments to `callback` in one crossing (see
@@ -142,13 +144,7 @@ pub(crate) fn deliver_segment_batch(
     this: &JsValue,
     state: &js_sys::Object,
 ) -> i32 {
-    // Most batches cite nothing: no array is made for them.
-    let (citation_at, citation_entries) = if batch.log.citations.is_empty() {
-        (Vec::new(), None)
-    } else {
-        let (at, entries) = citations_to_js(&batch.log.citations);
-        (at, Some(entries))
-    };
+    let (citation_at, citation_entries) = citations_to_js(&batch.log.citations);
     deliver_batch(
         &batch.text,
         &utf16_ends(&batch.text, &batch.log),
@@ -193,9 +189,39 @@ fn utf16_len(text: &str) -> u32 {
         .sum()
 }
 
-/// An array of segments.
-pub(crate) fn segments_to_js(segments: &[Segment]) -> JsValue {
-    segments.iter().map(segment_to_js).collect::<Array>().into()
+/// The segments of a batch, as an array.
+pub(crate) fn batch_to_js(batch: &SegmentBatch) -> JsValue {
+    let (citation_at, citation_entries) = citations_to_js(&batch.log.citations);
+    segments_of(
+        &JsValue::from_str(&batch.text),
+        &utf16_ends(&batch.text, &batch.log),
+        &citation_at,
+        citation_entries,
+    )
+    .into()
+}
+
+/// The value `finished` resolves to: the answer so far, its `status`, and
+/// the error it ended with, if any.
+pub(crate) fn result_to_js(transcript: &Transcript, status: &str, error: JsValue) -> JsValue {
+    let (session_id, message_id) = match &transcript.session {
+        Some(session) => (
+            JsValue::from_str(&session.session_id),
+            JsValue::from_str(&session.message_id),
+        ),
+        None => (JsValue::NULL, JsValue::NULL),
+    };
+    let text = JsValue::from_str(&transcript.text);
+    let segments = transcript_segments_to_js(transcript, &text);
+    result(
+        session_id,
+        message_id,
+        &text,
+        segments,
+        sources_to_js(&transcript.citations),
+        status,
+        error,
+    )
 }
 
 pub(crate) fn session_to_js(info: &SessionInfo) -> JsValue {

@@ -1,16 +1,21 @@
 //! `StreamError`: one error type for everything that can go wrong with a
-//! stream, with a stable `code`, turned into an instance of the JS class
-//! `StreamError` (`js/stream-error.js`, a subclass of `Error`).
+//! stream, with a stable `code`. Each is made once, where it happens, as an
+//! instance of the JS class `StreamError` (`js/stream-error.js`, a subclass
+//! of `Error`, which also writes its message from its details), so the
+//! shell converts nothing afterwards and formats no text.
 
-use js_sys::{Error, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsValue;
+
+use crate::core::pipeline::PipelineError;
+use crate::core::protocol::{ProtocolError, ServerErrorInfo};
+use crate::core::sse::SseError;
 
 #[wasm_bindgen(module = "/js/stream-error.js")]
 extern "C" {
-    /// `new StreamError(code, message)`.
+    /// `streamError(code, a, b, c)`: a StreamError of `code` from that
+    /// code's details, in the order `js/stream-error.js` lists them.
     #[wasm_bindgen(js_name = streamError)]
-    fn new_stream_error(code: &str, message: &str) -> JsValue;
+    fn make(code: &str, a: JsValue, b: JsValue, c: JsValue) -> JsValue;
     #[wasm_bindgen(js_name = streamErrorClass)]
     fn class() -> JsValue;
 }
@@ -22,104 +27,118 @@ pub fn stream_error_class() -> JsValue {
     class()
 }
 
-use crate::core::pipeline::PipelineError;
-use crate::core::protocol::{ProtocolError, ServerErrorInfo};
-use crate::core::sse::SseError;
-use crate::wasm::options::Callback;
+/// Why a stream ended without `done`: the JS error, and whether a callback
+/// threw it (which silences the other callbacks at once).
+#[derive(Clone)]
+pub(crate) struct StreamError {
+    value: JsValue,
+    from_callback: bool,
+}
 
-/// Why a stream ended without `done`.
-#[derive(Debug, Clone)]
-pub(crate) enum StreamError {
-    /// A non-2xx response; `body` is the server's JSON error body, if any.
-    Http {
-        status: u16,
-        body: Option<JsValue>,
-        /// A redirect's `Location`, when it was visible.
-        location: Option<JsValue>,
-        message: String,
-    },
-    /// A 2xx response that is not `text/event-stream`.
-    ContentType { found: String },
-    /// The request or the response body failed.
-    Network { cause: JsValue },
-    /// The stream broke the event-stream rules or the protocol: `detail`
-    /// names the rule, `event` the event type concerned, if one is.
-    Protocol {
-        detail: &'static str,
-        event: Option<&'static str>,
-        message: String,
-    },
-    /// An `error` event from the server.
-    Server(ServerErrorInfo),
-    /// No byte arrived for this many milliseconds.
-    IdleTimeout { ms: f64 },
-    /// A callback threw.
-    Callback { callback: Callback, cause: JsValue },
-    /// The caller's own signal fired.
-    Aborted { reason: JsValue },
+fn string(value: &str) -> JsValue {
+    JsValue::from_str(value)
 }
 
 impl StreamError {
-    pub(crate) fn code(&self) -> &'static str {
-        match self {
-            StreamError::Http { .. } => "http",
-            StreamError::ContentType { .. } => "content-type",
-            StreamError::Network { .. } => "network",
-            StreamError::Protocol { .. } => "protocol",
-            StreamError::Server(_) => "server",
-            StreamError::IdleTimeout { .. } => "idle-timeout",
-            StreamError::Callback { .. } => "callback",
-            StreamError::Aborted { .. } => "aborted",
+    fn new(code: &str, a: JsValue, b: JsValue, c: JsValue) -> StreamError {
+        StreamError {
+            value: make(code, a, b, c),
+            from_callback: false,
         }
     }
 
-    fn message(&self) -> String {
-        match self {
-            StreamError::Http { message, .. } => message.clone(),
-            StreamError::ContentType { found } => format!(
-                "expected a text/event-stream response, got {}",
-                if found.is_empty() {
-                    "no Content-Type"
-                } else {
-                    found
-                }
-            ),
-            StreamError::Network { cause } => match cause.dyn_ref::<Error>() {
-                Some(error) => format!("network error: {}", String::from(error.message())),
-                None => "network error".to_owned(),
-            },
-            StreamError::Protocol { message, .. } => message.clone(),
-            StreamError::Server(info) => info.message.clone(),
-            StreamError::IdleTimeout { ms } => {
-                // Whole milliseconds, without pulling float formatting into
-                // the module.
-                let whole = ms.max(0.0).min(u32::MAX as f64) as u32;
-                [
-                    "no data arrived for ",
-                    &whole.to_string(),
-                    " ms; the request was aborted",
-                ]
-                .concat()
-            }
-            StreamError::Callback { callback, .. } => {
-                format!("the {} callback threw", callback.name())
-            }
-            StreamError::Aborted { .. } => "the caller's signal aborted the stream".to_owned(),
+    /// An error the JS side made already (`network` and `http` errors of
+    /// the transport).
+    pub(crate) fn made(value: JsValue) -> StreamError {
+        StreamError {
+            value,
+            from_callback: false,
         }
+    }
+
+    /// The request or the response body failed; `why` says how.
+    pub(crate) fn network(why: &str) -> StreamError {
+        Self::new(
+            "network",
+            string(why),
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+        )
+    }
+
+    /// A 2xx response that is not `text/event-stream`.
+    pub(crate) fn content_type(found: &str) -> StreamError {
+        Self::new(
+            "content-type",
+            string(found),
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+        )
+    }
+
+    /// The stream broke the event-stream rules or the protocol: `detail`
+    /// names the rule (`js/stream-error.js` has each one's message),
+    /// `event` the event type concerned, `limit` the size limit broken.
+    pub(crate) fn protocol(detail: &str, event: Option<&str>, limit: Option<usize>) -> StreamError {
+        Self::new(
+            "protocol",
+            string(detail),
+            event.map_or(JsValue::UNDEFINED, string),
+            limit.map_or(JsValue::UNDEFINED, |n| JsValue::from(n as f64)),
+        )
+    }
+
+    /// An `error` event from the server.
+    pub(crate) fn server(info: &ServerErrorInfo) -> StreamError {
+        Self::new(
+            "server",
+            string(&info.code),
+            string(&info.message),
+            JsValue::from_bool(info.retryable),
+        )
+    }
+
+    /// No byte arrived for `ms` milliseconds.
+    pub(crate) fn idle_timeout(ms: f64) -> StreamError {
+        Self::new(
+            "idle-timeout",
+            JsValue::from(ms),
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+        )
+    }
+
+    /// The callback named `name` threw `cause`.
+    pub(crate) fn callback(name: &str, cause: JsValue) -> StreamError {
+        StreamError {
+            from_callback: true,
+            ..Self::new("callback", string(name), cause, JsValue::UNDEFINED)
+        }
+    }
+
+    /// The caller's own signal fired with `reason`.
+    pub(crate) fn aborted(reason: JsValue) -> StreamError {
+        Self::new("aborted", reason, JsValue::UNDEFINED, JsValue::UNDEFINED)
+    }
+
+    pub(crate) fn thrown_by_callback(&self) -> bool {
+        self.from_callback
+    }
+}
+
+impl From<StreamError> for JsValue {
+    fn from(error: StreamError) -> JsValue {
+        error.value
     }
 }
 
 impl From<SseError> for StreamError {
     fn from(error: SseError) -> Self {
-        let detail = match error {
-            SseError::LineTooLong { .. } => "line-too-long",
-            SseError::EventTooLarge { .. } => "event-too-large",
+        let (detail, limit) = match error {
+            SseError::LineTooLong { limit } => ("line-too-long", limit),
+            SseError::EventTooLarge { limit } => ("event-too-large", limit),
         };
-        StreamError::Protocol {
-            detail,
-            event: None,
-            message: error.to_string(),
-        }
+        StreamError::protocol(detail, None, Some(limit))
     }
 }
 
@@ -128,60 +147,8 @@ impl From<PipelineError> for StreamError {
         match error {
             PipelineError::Sse(error) => error.into(),
             PipelineError::Protocol(ProtocolError::MalformedPayload(kind)) => {
-                StreamError::Protocol {
-                    detail: "malformed-payload",
-                    event: Some(kind.as_str()),
-                    message: error.to_string(),
-                }
+                StreamError::protocol("malformed-payload", Some(kind.as_str()), None)
             }
         }
-    }
-}
-
-use wasm_bindgen::JsCast;
-
-impl From<StreamError> for JsValue {
-    fn from(error: StreamError) -> JsValue {
-        let js = new_stream_error(error.code(), &error.message());
-        let set = |key: &str, value: &JsValue| {
-            // Setting a property on a fresh error object cannot fail.
-            let _ = Reflect::set(&js, &JsValue::from_str(key), value);
-        };
-        set("code", &JsValue::from_str(error.code()));
-        match error {
-            StreamError::Http {
-                status,
-                body,
-                location,
-                ..
-            } => {
-                set("status", &JsValue::from(status));
-                if let Some(body) = body {
-                    set("body", &body);
-                }
-                if let Some(location) = location {
-                    set("location", &location);
-                }
-            }
-            StreamError::ContentType { found } => set("contentType", &JsValue::from(found)),
-            StreamError::Network { cause } => set("cause", &cause),
-            StreamError::Server(info) => {
-                set("serverCode", &JsValue::from(info.code));
-                set("retryable", &JsValue::from(info.retryable));
-            }
-            StreamError::Callback { callback, cause } => {
-                set("callback", &JsValue::from_str(callback.name()));
-                set("cause", &cause);
-            }
-            StreamError::Aborted { reason } => set("reason", &reason),
-            StreamError::IdleTimeout { ms } => set("idleTimeoutMs", &JsValue::from(ms)),
-            StreamError::Protocol { detail, event, .. } => {
-                set("detail", &JsValue::from_str(detail));
-                if let Some(event) = event {
-                    set("event", &JsValue::from_str(event));
-                }
-            }
-        }
-        js
     }
 }

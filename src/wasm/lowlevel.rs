@@ -4,11 +4,13 @@
 use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 
-use super::convert::segments_to_js;
+use super::convert::batch_to_js;
 use super::error::StreamError;
-use super::options::{citation_options, max_event_bytes};
-use crate::core::citation::CitationBuffer as CoreBuffer;
-use crate::core::sse::{EventRef, EventSink, EventStreamParser as CoreParser};
+use crate::core::citation::{CitationBuffer as CoreBuffer, CitationOptions, Pattern};
+use crate::core::pipeline::SegmentBatch;
+use crate::core::sse::{
+    EventRef, EventSink, EventStreamParser as CoreParser, DEFAULT_MAX_EVENT_BYTES,
+};
 
 /// The WHATWG event-stream parser, shaped for speed across the wasm
 /// boundary; the facade's `EventStreamParser` wraps it.
@@ -45,14 +47,15 @@ impl EventSink for Packer<'_> {
 
 #[wasm_bindgen(js_class = RawEventStreamParser)]
 impl RawEventStreamParser {
-    /// A parser bounded by `options.maxEventBytes`.
+    /// A parser bounded by `maxEventBytes`, which the facade has checked
+    /// (`None` for the default).
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> Result<RawEventStreamParser, JsValue> {
-        Ok(RawEventStreamParser {
-            core: CoreParser::new(max_event_bytes(&options)?),
+    pub fn new(max_event_bytes: Option<f64>) -> RawEventStreamParser {
+        RawEventStreamParser {
+            core: CoreParser::new(max_event_bytes.map_or(DEFAULT_MAX_EVENT_BYTES, |n| n as usize)),
             input: Vec::new(),
             packed: Vec::new(),
-        })
+        }
     }
 
     /// The address of an input area of at least `len` bytes, for JS to
@@ -84,7 +87,11 @@ impl RawEventStreamParser {
             Ok(()) => Ok(self.packed.len()),
             Err(error) => {
                 let js: JsValue = StreamError::from(error).into();
-                let _ = Reflect::set(&js, &"packedLength".into(), &self.packed.len().into());
+                let _ = Reflect::set(
+                    &js,
+                    &JsValue::from_str("packedLength"),
+                    &JsValue::from(self.packed.len() as f64),
+                );
                 Err(js)
             }
         }
@@ -127,41 +134,62 @@ pub fn wasm_memory() -> JsValue {
     wasm_bindgen::memory()
 }
 
-/// The citation buffer for JS.
-#[wasm_bindgen(js_name = CitationBuffer)]
+/// The citations options the facade has checked: `timeoutMs` and
+/// `maxLength` (each `None` for the default), and whether the pattern is
+/// `"numeric"`.
+pub(crate) fn citation_options(
+    timeout_ms: Option<f64>,
+    max_length: Option<f64>,
+    numeric: bool,
+) -> CitationOptions {
+    let defaults = CitationOptions::default();
+    CitationOptions {
+        timeout_ms: timeout_ms.unwrap_or(defaults.timeout_ms),
+        max_length: max_length.map_or(defaults.max_length, |n| n as usize),
+        pattern: if numeric {
+            Pattern::Numeric
+        } else {
+            Pattern::TimestampSpeaker
+        },
+    }
+}
+
+/// The citation buffer, wrapped by the facade's `CitationBuffer`, which
+/// reads its options.
+#[wasm_bindgen(js_name = RawCitationBuffer)]
 pub struct CitationBuffer {
     core: CoreBuffer,
 }
 
-#[wasm_bindgen(js_class = CitationBuffer)]
+#[wasm_bindgen(js_class = RawCitationBuffer)]
 impl CitationBuffer {
-    /// `new CitationBuffer({ timeoutMs, maxLength, pattern })`.
+    /// A buffer with these options (see [`citation_options`]).
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> Result<CitationBuffer, JsValue> {
-        Ok(CitationBuffer {
-            core: CoreBuffer::new(citation_options(&options)?),
-        })
+    pub fn new(timeout_ms: Option<f64>, max_length: Option<f64>, numeric: bool) -> CitationBuffer {
+        CitationBuffer {
+            core: CoreBuffer::new(citation_options(timeout_ms, max_length, numeric)),
+        }
     }
 
     /// The segments ready to render after this text arrived at `now_ms`.
     pub fn push(&mut self, text: &str, now_ms: f64) -> JsValue {
-        let mut out = Vec::new();
+        let mut out = SegmentBatch::default();
         self.core.push(text, now_ms, &mut out);
-        segments_to_js(&out)
+        batch_to_js(&out)
     }
 
     /// The segments released by the timeout at `now_ms`.
     pub fn poll(&mut self, now_ms: f64) -> JsValue {
-        let mut out = Vec::new();
+        let mut out = SegmentBatch::default();
         self.core.poll(now_ms, &mut out);
-        segments_to_js(&out)
+        batch_to_js(&out)
     }
 
     /// Everything still held, as text.
     pub fn finish(&mut self) -> JsValue {
-        let mut out = Vec::new();
+        let mut out = SegmentBatch::default();
         self.core.finish(&mut out);
-        segments_to_js(&out)
+        batch_to_js(&out)
     }
 
     /// When `poll` would release the held candidate.

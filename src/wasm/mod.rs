@@ -1,14 +1,14 @@
 //! The WebAssembly shell: the only code that sees `JsValue`, `fetch`, the
 //! stream reader, timers and callbacks. Everything it decides is delegated
-//! to [`crate::core`].
+//! to [`crate::core`]; the JS facade (`js/api.js`) reads and checks the
+//! options before they reach it.
 
 mod chat;
 mod convert;
 mod error;
 mod lowlevel;
-mod options;
 
-pub use chat::ChatStream;
+pub use chat::{start_chat, Callback, Callbacks, ChatConfig, ChatStream};
 pub use error::stream_error_class;
 pub use lowlevel::{wasm_memory, CitationBuffer, RawEventStreamParser};
 

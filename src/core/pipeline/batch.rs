@@ -57,6 +57,19 @@ impl SegmentBatch {
     }
 }
 
+/// Segments exactly as a citation buffer releases them, each text piece a
+/// segment of its own (the low-level `CitationBuffer`'s output).
+impl SegmentSink for SegmentBatch {
+    fn text(&mut self, text: &str) {
+        self.log.break_text();
+        self.push_text(text);
+    }
+
+    fn citation(&mut self, text: String, entries: Vec<CitationRef>) {
+        self.push_citation(&text, entries);
+    }
+}
+
 /// The pipeline's sink for released segments: straight into the output's
 /// last batch (a new one when something else came last), and into the
 /// transcript's record of the same segments.

@@ -3,11 +3,11 @@
 //! all up when the stream settles.
 
 use std::cell::RefCell;
-use std::rc::Rc;
 
-use js_sys::Array;
-use wasm_bindgen::closure::Closure;
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::{Array, Function};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::AbortSignal;
 
 use super::{Reason, Shared};
 use crate::core::pipeline::Output;
@@ -16,7 +16,89 @@ use crate::wasm::convert::{
     status_to_js, take_thrown,
 };
 use crate::wasm::error::StreamError;
-use crate::wasm::options::{Callback, Callbacks, ChatOptions};
+
+#[wasm_bindgen(module = "/js/transport.js")]
+extern "C" {
+    /// Calls `port.onAbort(reason)` when `signal` fires; gives back the
+    /// listener.
+    fn listen(port: &JsValue, signal: &AbortSignal) -> JsValue;
+    fn unlisten(signal: &AbortSignal, listener: &JsValue);
+}
+
+/// One of the callbacks of `streamChat`: the typed name the shell uses, so
+/// that a misspelt callback is a compile error rather than a silent no-op.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Callback {
+    /// `onSession`.
+    Session,
+    /// `onStatus`.
+    Status,
+    /// `onSegment`.
+    Segment,
+    /// `onCitations`.
+    Citations,
+    /// `onDone`.
+    Done,
+    /// `onError`.
+    Error,
+}
+
+impl Callback {
+    /// Every callback, in the order of the [`Callbacks`] slots and of the
+    /// JS facade's `CALLBACKS`.
+    const ALL: [Callback; 6] = [
+        Callback::Session,
+        Callback::Status,
+        Callback::Segment,
+        Callback::Citations,
+        Callback::Done,
+        Callback::Error,
+    ];
+
+    /// The option's name, as the caller spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Callback::Session => "onSession",
+            Callback::Status => "onStatus",
+            Callback::Segment => "onSegment",
+            Callback::Citations => "onCitations",
+            Callback::Done => "onDone",
+            Callback::Error => "onError",
+        }
+    }
+
+    /// The callback at this position of [`Callback::ALL`], if any: the JS
+    /// facade lists the callbacks in the same order and names one by its
+    /// position, so that no name is compared.
+    pub(super) fn at(index: u32) -> Option<Callback> {
+        Callback::ALL.get(index as usize).copied()
+    }
+}
+
+/// The callbacks of `streamChat`, each optional, one slot per [`Callback`].
+#[derive(Clone, Default)]
+pub struct Callbacks([Option<Function>; 6]);
+
+impl Callbacks {
+    /// Sets the function for this callback.
+    pub fn set(&mut self, callback: Callback, function: Function) {
+        self.0[callback as usize] = Some(function);
+    }
+
+    /// From an array holding a function (or anything else, for none) at
+    /// each callback's position.
+    pub(super) fn from_array(array: &Array) -> Callbacks {
+        let mut callbacks = Callbacks::default();
+        for (slot, i) in callbacks.0.iter_mut().zip(0..) {
+            *slot = array.get(i).dyn_into::<Function>().ok();
+        }
+        callbacks
+    }
+
+    fn get(&self, callback: Callback) -> Option<&Function> {
+        self.0[callback as usize].as_ref()
+    }
+}
 
 /// The caller's own JS objects that the stream holds. It gives them up when
 /// it settles: the JS side holds the stream, and a callback that refers to
@@ -28,26 +110,25 @@ struct CallerRefs {
     callbacks: Callbacks,
     /// The options object, `this` for callbacks.
     this: JsValue,
-    signal: Option<web_sys::AbortSignal>,
+    signal: Option<AbortSignal>,
+    /// The listener this stream put on the signal.
+    listener: Option<JsValue>,
 }
 
-/// The caller's objects, and the listener this stream put on its signal.
+/// The caller's objects.
 pub(super) struct Caller {
     refs: RefCell<CallerRefs>,
-    abort_listener: RefCell<Option<Closure<dyn FnMut()>>>,
 }
 
 impl Caller {
-    /// Moves the callbacks, `this` and the signal out of the options.
-    pub(super) fn take_from(options: &mut ChatOptions) -> Caller {
-        let refs = CallerRefs {
-            callbacks: std::mem::take(&mut options.callbacks),
-            this: std::mem::replace(&mut options.this, JsValue::UNDEFINED),
-            signal: options.signal.take(),
-        };
+    pub(super) fn new(callbacks: Callbacks, this: JsValue, signal: Option<AbortSignal>) -> Caller {
         Caller {
-            refs: RefCell::new(refs),
-            abort_listener: RefCell::new(None),
+            refs: RefCell::new(CallerRefs {
+                callbacks,
+                this,
+                signal,
+                listener: None,
+            }),
         }
     }
 
@@ -60,11 +141,8 @@ impl Caller {
             Ok(mut refs) => std::mem::take(&mut *refs),
             Err(_) => return,
         };
-        if let (Some(signal), Some(listener)) =
-            (&refs.signal, self.abort_listener.borrow_mut().take())
-        {
-            let _ = signal
-                .remove_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
+        if let (Some(signal), Some(listener)) = (&refs.signal, &refs.listener) {
+            unlisten(signal, listener);
         }
     }
 }
@@ -72,7 +150,7 @@ impl Caller {
 impl Shared {
     /// Halts the stream when the caller's signal fires (at once, if it
     /// has fired already).
-    pub(super) fn listen_to_caller_signal(self: &Rc<Self>) {
+    pub(super) fn listen_to_caller_signal(&self) {
         let Some(signal) = self.caller.refs.borrow().signal.clone() else {
             return;
         };
@@ -80,15 +158,8 @@ impl Shared {
             self.halt(Reason::Aborted(signal.reason()));
             return;
         }
-        let weak = Rc::downgrade(self);
-        let fired = signal.clone();
-        let listener = Closure::<dyn FnMut()>::new(move || {
-            if let Some(shared) = weak.upgrade() {
-                shared.halt(Reason::Aborted(fired.reason()));
-            }
-        });
-        let _ = signal.add_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
-        *self.caller.abort_listener.borrow_mut() = Some(listener);
+        let listener = listen(&self.port.borrow(), &signal);
+        self.caller.refs.borrow_mut().listener = Some(listener);
     }
 
     /// Calls the callback for each output, in order, until the stream is
@@ -130,7 +201,7 @@ impl Shared {
                     self.lifecycle.answered();
                     (Callback::Done, vec![done_to_js(&info)])
                 }
-                Output::ServerError(info) => return Err(StreamError::Server(info)),
+                Output::ServerError(info) => return Err(StreamError::server(&info)),
             };
             self.call(which, &args);
         }
@@ -150,11 +221,11 @@ impl Shared {
             return true;
         };
         let this = &caller.this;
+        let undefined = JsValue::UNDEFINED;
         let result = match args {
-            [] => callback.call0(this),
             [a] => callback.call1(this, a),
             [a, b] => callback.call2(this, a, b),
-            _ => callback.apply(this, &args.iter().collect::<Array>()),
+            _ => callback.call1(this, &undefined),
         };
         drop(caller);
         match result {
@@ -170,10 +241,7 @@ impl Shared {
 
     /// A callback threw: the stream stops, and `onError` hears why.
     pub(super) fn callback_threw(&self, which: Callback, cause: JsValue) {
-        let error = StreamError::Callback {
-            callback: which,
-            cause,
-        };
+        let error = StreamError::callback(which.name(), cause);
         self.halt(Reason::Failed(error.clone()));
         self.call(Callback::Error, &[error.into()]);
     }

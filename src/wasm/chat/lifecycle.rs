@@ -19,7 +19,7 @@ use wasm_bindgen::JsValue;
 use crate::wasm::error::StreamError;
 
 /// Why a stream is ending without its answer.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(super) enum Reason {
     /// `stop()` was called.
     Stopped,
@@ -34,12 +34,12 @@ impl Reason {
     /// caller's signal and a throwing callback do; a failure of the stream
     /// itself is still reported through `onError`.
     fn quiet(&self) -> bool {
-        !matches!(self, Reason::Failed(e) if !matches!(e, StreamError::Callback { .. }))
+        !matches!(self, Reason::Failed(e) if !e.thrown_by_callback())
     }
 }
 
 /// Where the stream is in its life.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(super) enum State {
     /// The request is on its way; no byte of the body has been read.
     Starting,

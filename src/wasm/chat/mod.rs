@@ -2,43 +2,103 @@
 //! chunk into the core pipeline, and the pipeline's output delivered to the
 //! caller's callbacks.
 //!
+//! There is no future here. Each platform call (the fetch, each read of the
+//! body, a timer, the caller's signal) goes through `js/transport.js`,
+//! which reports its outcome with one synchronous call on the stream's own
+//! JS object, its `port`: one of the `on…` methods below. So every step is a
+//! plain function of the lifecycle, and the module carries no executor.
+//!
 //! Re-entrancy: a callback may call `stop()`. No mutable `RefCell` borrow
-//! is held while a callback runs, and `stop()` only moves the lifecycle
-//! (a borrow that calls no JS) and aborts the controller, so nothing can
-//! panic however callbacks and stop interleave.
+//! is held while a callback or any other JS runs, and `stop()` only moves
+//! the lifecycle (a borrow that calls no JS) and aborts the fetch, so
+//! nothing can panic however callbacks and stop interleave.
 
 mod callbacks;
 mod lifecycle;
-mod request;
 mod result;
 mod timers;
+mod transport;
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::Promise;
+use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
-use web_sys::AbortController;
+use wasm_bindgen::JsCast;
+use web_sys::AbortSignal;
 
 use self::callbacks::Caller;
+pub use self::callbacks::{Callback, Callbacks};
 use self::lifecycle::{Lifecycle, Reason};
 use self::timers::Timers;
-use super::options::{Callback, ChatOptions};
+use self::transport::Transport;
+use crate::core::citation::CitationOptions;
 use crate::core::pipeline::ChatPipeline;
+use crate::core::sse::DEFAULT_MAX_EVENT_BYTES;
+use crate::wasm::error::StreamError;
+use crate::wasm::lowlevel::citation_options;
 
-/// One stream, by responsibility: the request (`options`, `controller`,
-/// sent by `request.rs`), the pipeline and what it makes of the bytes (the
-/// result, built by `result.rs`), the caller's callbacks (`callbacks.rs`),
-/// the timers (`timers.rs`), and the lifecycle that orders them all
+/// Everything one stream is asked to do, checked already (the facade's
+/// `streamChat` reads and checks the options).
+pub struct ChatConfig {
+    /// Where to POST.
+    pub url: String,
+    /// The request body, serialised already.
+    pub body: String,
+    /// Anything `new Headers()` takes, or undefined.
+    pub headers: JsValue,
+    /// The caller's own signal.
+    pub signal: Option<AbortSignal>,
+    /// How the citation buffer holds candidates.
+    pub citations: CitationOptions,
+    /// `idleTimeoutMs`.
+    pub idle_timeout_ms: f64,
+    /// `maxEventBytes`.
+    pub max_event_bytes: usize,
+    /// `followRedirects`: let `fetch` follow a redirect, re-sending the
+    /// POST; by default a redirect is an `http` error.
+    pub follow_redirects: bool,
+    /// The caller's callbacks.
+    pub callbacks: Callbacks,
+    /// `this` for the callbacks: the caller's options object.
+    pub this: JsValue,
+}
+
+impl ChatConfig {
+    /// The defaults of every option, for a POST of `body` to `url`.
+    pub fn new(url: String, body: String) -> ChatConfig {
+        ChatConfig {
+            url,
+            body,
+            headers: JsValue::UNDEFINED,
+            signal: None,
+            citations: CitationOptions::default(),
+            idle_timeout_ms: 45_000.0,
+            max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
+            follow_redirects: false,
+            callbacks: Callbacks::default(),
+            this: JsValue::UNDEFINED,
+        }
+    }
+}
+
+/// One stream, by responsibility: the request and the body's reader
+/// (`transport.rs`), the pipeline and what it makes of the bytes (the
+/// result, `result.rs`), the caller's callbacks (`callbacks.rs`), the
+/// timers (`timers.rs`), and the lifecycle that orders them all
 /// (`lifecycle.rs`).
 struct Shared {
-    /// With its callbacks, `this` and signal moved to `caller`.
-    options: ChatOptions,
-    controller: AbortController,
     pipeline: RefCell<ChatPipeline>,
+    transport: Transport,
     caller: Caller,
     timers: Timers,
     lifecycle: Lifecycle,
+    idle_timeout_ms: f64,
+    /// The stream's own JS object, which the transport reports to, until
+    /// the stream settles (it refers back to this, so it is let go then).
+    port: RefCell<JsValue>,
+    /// Resolves `finished`, once.
+    resolve: RefCell<Option<Function>>,
 }
 
 /// A running stream, as the JS facade sees it.
@@ -48,33 +108,77 @@ pub struct ChatStream {
     finished: Promise,
 }
 
+/// `startChat(url, body, headers, signal, timeoutMs, maxLength, numeric,
+/// idleTimeoutMs, maxEventBytes, followRedirects, callbacks, this)`, for
+/// the facade, which has checked every option (an undefined number is the
+/// default): starts the request at once. `callbacks` holds a function or
+/// `undefined` for each [`Callback`], in order.
+#[wasm_bindgen(js_name = startChat)]
+#[allow(clippy::too_many_arguments)]
+pub fn start_chat(
+    url: String,
+    body: String,
+    headers: JsValue,
+    signal: JsValue,
+    timeout_ms: Option<f64>,
+    max_length: Option<f64>,
+    numeric: bool,
+    idle_timeout_ms: Option<f64>,
+    max_event_bytes: Option<f64>,
+    follow_redirects: bool,
+    callbacks: Array,
+    this: JsValue,
+) -> ChatStream {
+    let defaults = ChatConfig::new(url, body);
+    ChatStream::start(ChatConfig {
+        headers,
+        signal: (!signal.is_undefined()).then(|| signal.unchecked_into()),
+        citations: citation_options(timeout_ms, max_length, numeric),
+        idle_timeout_ms: idle_timeout_ms.unwrap_or(defaults.idle_timeout_ms),
+        max_event_bytes: max_event_bytes.map_or(defaults.max_event_bytes, |n| n as usize),
+        follow_redirects,
+        callbacks: Callbacks::from_array(&callbacks),
+        this,
+        ..defaults
+    })
+}
+
+impl ChatStream {
+    /// Starts the request at once.
+    pub fn start(config: ChatConfig) -> ChatStream {
+        let mut resolve = None;
+        let finished = Promise::new(&mut |found, _| resolve = Some(found));
+        let shared = Rc::new(Shared {
+            pipeline: RefCell::new(ChatPipeline::new(config.max_event_bytes, config.citations)),
+            transport: Transport::default(),
+            caller: Caller::new(config.callbacks, config.this, config.signal),
+            timers: Timers::default(),
+            lifecycle: Lifecycle::new(),
+            idle_timeout_ms: config.idle_timeout_ms,
+            port: RefCell::new(JsValue::UNDEFINED),
+            resolve: RefCell::new(resolve),
+        });
+        // The port is a second JS object of this same stream, held by the
+        // stream itself until it settles, and by the transport's pending
+        // promise.
+        let port: JsValue = ChatStream {
+            shared: Rc::clone(&shared),
+            finished: finished.clone(),
+        }
+        .into();
+        *shared.port.borrow_mut() = port;
+        shared.begin(
+            &config.url,
+            &config.body,
+            &config.headers,
+            config.follow_redirects,
+        );
+        ChatStream { shared, finished }
+    }
+}
+
 #[wasm_bindgen(js_class = ChatStream)]
 impl ChatStream {
-    /// Starts the request at once. Throws a `TypeError` for a wrong option.
-    #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> Result<ChatStream, JsValue> {
-        let mut options = ChatOptions::read(options)?;
-        let caller = Caller::take_from(&mut options);
-        let controller = AbortController::new()?;
-        let pipeline = ChatPipeline::new(options.max_event_bytes, options.citations);
-        let shared = Rc::new(Shared {
-            options,
-            controller,
-            pipeline: RefCell::new(pipeline),
-            caller,
-            timers: Timers::new(),
-            lifecycle: Lifecycle::new(),
-        });
-        shared.listen_to_caller_signal();
-        let task = Rc::clone(&shared);
-        let finished = wasm_bindgen_futures::future_to_promise(async move {
-            task.run().await;
-            let outcome = task.settle();
-            Ok(task.result(outcome))
-        });
-        Ok(ChatStream { shared, finished })
-    }
-
     /// Stops the stream: aborts the fetch, calls no callback after this,
     /// and resolves `finished` with status `"stopped"`. Safe at any time and
     /// any number of times.
@@ -96,6 +200,7 @@ impl ChatStream {
             return;
         }
         self.shared.callback_threw(which, cause);
+        self.shared.wrap_up_if_idle();
     }
 
     /// Resolves with the result once the stream is over; never rejects.
@@ -103,26 +208,90 @@ impl ChatStream {
     pub fn finished(&self) -> Promise {
         self.finished.clone()
     }
+
+    /// The transport's report: the response arrived.
+    #[wasm_bindgen(js_name = onResponse)]
+    pub fn on_response(&self, response: JsValue, status: u16, content_type: String) {
+        self.shared.on_response(response, status, &content_type);
+    }
+
+    /// The transport's report: the next chunk of the body.
+    #[wasm_bindgen(js_name = onChunk)]
+    pub fn on_chunk(&self, bytes: &[u8]) {
+        self.shared.on_chunk(bytes);
+    }
+
+    /// The transport's report: the body ended.
+    #[wasm_bindgen(js_name = onEnd)]
+    pub fn on_end(&self) {
+        self.shared.on_end();
+    }
+
+    /// The transport's report: the request or a read failed with this
+    /// `StreamError`, or rejected because the stream aborted it.
+    #[wasm_bindgen(js_name = onFailure)]
+    pub fn on_failure(&self, error: JsValue) {
+        self.shared.on_failure(error);
+    }
+
+    /// A timer fired (see [`timers`](self::timers)).
+    #[wasm_bindgen(js_name = onTimer)]
+    pub fn on_timer(&self, which: u32) {
+        self.shared.on_timer(which);
+    }
+
+    /// The caller's signal fired with `reason`.
+    #[wasm_bindgen(js_name = onAbort)]
+    pub fn on_abort(&self, reason: JsValue) {
+        self.shared.halt(Reason::Aborted(reason));
+    }
 }
 
 impl Shared {
+    /// The first step: listen to the caller's signal (halting at once if it
+    /// has fired already), arm the idle timer and send the request.
+    fn begin(&self, url: &str, body: &str, headers: &JsValue, follow_redirects: bool) {
+        self.listen_to_caller_signal();
+        if self.lifecycle.halted() {
+            self.wrap_up();
+            return;
+        }
+        self.timers.last_byte_at.set(js_sys::Date::now());
+        self.arm_idle_timer(self.idle_timeout_ms);
+        self.send(url, body, headers, follow_redirects);
+    }
+
     /// Ends the stream for `reason` (see [`Lifecycle::halt`]) and aborts
-    /// the fetch, unless that changed nothing.
+    /// the fetch, unless that changed nothing. The pending step of the
+    /// transport then fails, and its report wraps the stream up.
     fn halt(&self, reason: Reason) {
         if self.lifecycle.halt(reason) {
-            self.controller.abort();
+            self.transport.abort();
         }
     }
 
-    async fn run(self: &Rc<Self>) {
-        if self.lifecycle.halted() {
+    /// The stream failed: it halts, and is wrapped up.
+    fn fail(&self, error: StreamError) {
+        self.halt(Reason::Failed(error));
+        self.wrap_up();
+    }
+
+    /// After a halt from a callback or a timer, when no step of the
+    /// transport is pending to report it: the stream is wrapped up now.
+    fn wrap_up_if_idle(&self) {
+        if self.lifecycle.halted() && !self.transport.pending() {
+            self.wrap_up();
+        }
+    }
+
+    /// The stream is over, whatever the reason: release what the buffer
+    /// still holds (with callbacks when the stream failed on its own,
+    /// silently after a stop), report the failure, and resolve `finished`.
+    /// Only the first call does anything.
+    fn wrap_up(&self) {
+        if self.lifecycle.settled() {
             return;
         }
-        if let Err(error) = self.stream().await {
-            self.halt(Reason::Failed(error));
-        }
-        // Release what the buffer still holds: with callbacks when the
-        // stream failed on its own, silently (into the result) after a stop.
         let mut out = Vec::new();
         self.pipeline.borrow_mut().finish(&mut out);
         let failure = self.lifecycle.failure_to_report();
@@ -131,15 +300,20 @@ impl Shared {
         if let Some(error) = failure {
             self.call(Callback::Error, &[error.into()]);
         }
+        self.settle();
     }
 
-    /// `finished` has its value: no callback, no listener, and no reference
-    /// to the caller's objects any more (see [`Caller`]). Gives back the
-    /// stream's outcome.
-    fn settle(&self) -> Option<Reason> {
+    /// `finished` has its value: no callback, no timer, no listener, and no
+    /// reference to the caller's objects or to the port any more.
+    fn settle(&self) {
         let outcome = self.lifecycle.settle();
         self.timers.clear();
         self.caller.give_up();
-        outcome
+        self.transport.release();
+        let result = self.result(outcome);
+        self.port.replace(JsValue::UNDEFINED);
+        if let Some(resolve) = self.resolve.borrow_mut().take() {
+            let _ = resolve.call1(&JsValue::UNDEFINED, &result);
+        }
     }
 }

@@ -1,46 +1,76 @@
 //! The stream's two timers: the citation timer, which releases a held
 //! candidate at its deadline even when no token arrives, and the idle timer.
+//! `js/transport.js` sets them and reports each firing to `on_timer`.
 
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
 
-use gloo_timers::callback::Timeout;
+use wasm_bindgen::prelude::*;
 
 use super::{Reason, Shared};
 use crate::wasm::error::StreamError;
+
+#[wasm_bindgen(module = "/js/transport.js")]
+extern "C" {
+    /// `setTimeout(() => port.onTimer(which), delay)`; gives back its handle.
+    #[wasm_bindgen(js_name = startTimer)]
+    fn start_timer(port: &JsValue, which: u32, delay: f64) -> JsValue;
+    #[wasm_bindgen(js_name = stopTimer)]
+    fn stop_timer(handle: &JsValue);
+}
 
 /// The longest delay `setTimeout` honours: a longer one (or `Infinity`)
 /// overflows to 1 ms in browsers and Node alike.
 const MAX_TIMER_DELAY_MS: f64 = i32::MAX as f64;
 
+/// Which timer fired, as `on_timer` hears it.
+const IDLE: u32 = 0;
+const CITATION: u32 = 1;
+
+/// A timer that is set: its handle, and for the citation timer the
+/// deadline it was armed for.
+struct Armed {
+    handle: JsValue,
+    deadline: f64,
+}
+
 /// The timers of one stream and what they watch.
+#[derive(Default)]
 pub(super) struct Timers {
-    /// The timer that releases a held citation candidate at its deadline,
-    /// with the deadline it was armed for.
-    citation: RefCell<Option<(f64, Timeout)>>,
+    citation: RefCell<Option<Armed>>,
     /// When a byte last arrived (or the request started), and the timer
     /// that checks it against `idleTimeoutMs`.
     pub(super) last_byte_at: Cell<f64>,
-    idle: RefCell<Option<Timeout>>,
+    idle: RefCell<Option<Armed>>,
+}
+
+/// Puts `armed` in `slot`, clearing the timer it replaces, if any.
+fn replace(slot: &RefCell<Option<Armed>>, armed: Option<Armed>) {
+    if let Some(old) = slot.replace(armed) {
+        stop_timer(&old.handle);
+    }
 }
 
 impl Timers {
-    pub(super) fn new() -> Timers {
-        Timers {
-            citation: RefCell::new(None),
-            last_byte_at: Cell::new(js_sys::Date::now()),
-            idle: RefCell::new(None),
-        }
-    }
-
     /// Cancels both timers: the stream is over.
     pub(super) fn clear(&self) {
-        self.citation.borrow_mut().take();
-        self.idle.borrow_mut().take();
+        replace(&self.citation, None);
+        replace(&self.idle, None);
     }
 }
 
+/// A delay `setTimeout` honours, in whole milliseconds.
+fn clamp(delay: f64) -> f64 {
+    delay.max(0.0).ceil().min(MAX_TIMER_DELAY_MS)
+}
+
 impl Shared {
+    fn start_timer(&self, which: u32, delay: f64, deadline: f64) -> Armed {
+        Armed {
+            handle: start_timer(&self.port.borrow(), which, clamp(delay)),
+            deadline,
+        }
+    }
+
     /// Keeps a timer armed for the held citation candidate's deadline, so
     /// the candidate is released even when no further token arrives.
     ///
@@ -49,7 +79,7 @@ impl Shared {
     /// itself again for the deadline of the moment, if any. A stream whose
     /// citations span chunk boundaries thus sets one timer at a time
     /// instead of setting and clearing one per citation.
-    pub(super) fn arm_citation_timer(self: &Rc<Self>) {
+    pub(super) fn arm_citation_timer(&self) {
         let Some(deadline) = self.pipeline.borrow().deadline() else {
             return;
         };
@@ -57,51 +87,52 @@ impl Shared {
         if !deadline.is_finite() {
             return;
         }
-        let mut timer = self.timers.citation.borrow_mut();
-        if matches!(&*timer, Some((armed, _)) if *armed <= deadline) {
+        if matches!(&*self.timers.citation.borrow(), Some(armed) if armed.deadline <= deadline) {
             return;
         }
-        let delay = (deadline - js_sys::Date::now()).max(0.0).ceil();
-        let weak = Rc::downgrade(self);
-        let fire = move || {
-            if let Some(shared) = weak.upgrade() {
-                shared.release_timed_out();
-            }
-        };
-        *timer = Some((
-            deadline,
-            // A deadline further off than the limit fires early, finds
-            // nothing due and arms again.
-            Timeout::new(delay.min(MAX_TIMER_DELAY_MS) as u32, fire),
-        ));
+        // A deadline further off than the limit fires early, finds nothing
+        // due and arms again.
+        let armed = self.start_timer(CITATION, deadline - js_sys::Date::now(), deadline);
+        replace(&self.timers.citation, Some(armed));
     }
 
     /// One timer for the whole stream: when it fires, it fails the stream if
     /// nothing arrived for `idleTimeoutMs`, or sleeps for the time left.
-    pub(super) fn arm_idle_timer(self: &Rc<Self>, delay: f64) {
-        let weak = Rc::downgrade(self);
-        let check = move || {
-            let Some(shared) = weak.upgrade() else { return };
-            if shared.lifecycle.settled() {
-                return;
-            }
-            let limit = shared.options.idle_timeout_ms;
-            let quiet = js_sys::Date::now() - shared.timers.last_byte_at.get();
-            if quiet >= limit {
-                shared.halt(Reason::Failed(StreamError::IdleTimeout { ms: limit }));
-            } else {
-                shared.arm_idle_timer(limit - quiet);
-            }
-        };
-        let delay = delay.max(0.0).ceil().min(MAX_TIMER_DELAY_MS) as u32;
-        *self.timers.idle.borrow_mut() = Some(Timeout::new(delay, check));
+    pub(super) fn arm_idle_timer(&self, delay: f64) {
+        let armed = self.start_timer(IDLE, delay, f64::INFINITY);
+        replace(&self.timers.idle, Some(armed));
     }
 
-    /// The citation timer fired: release what is due, then re-arm for the
-    /// candidate still held, if any.
-    pub(super) fn release_timed_out(self: &Rc<Self>) {
+    /// A timer fired.
+    pub(super) fn on_timer(&self, which: u32) {
         // This timer has fired: whatever comes next needs a new one.
-        self.timers.citation.borrow_mut().take();
+        match which {
+            IDLE => self.timers.idle.take(),
+            _ => self.timers.citation.take(),
+        };
+        if self.lifecycle.settled() {
+            return;
+        }
+        match which {
+            IDLE => self.idle_timer_fired(),
+            _ => self.citation_timer_fired(),
+        }
+        self.wrap_up_if_idle();
+    }
+
+    fn idle_timer_fired(&self) {
+        let limit = self.idle_timeout_ms;
+        let quiet = js_sys::Date::now() - self.timers.last_byte_at.get();
+        if quiet >= limit {
+            self.halt(Reason::Failed(StreamError::idle_timeout(limit)));
+        } else {
+            self.arm_idle_timer(limit - quiet);
+        }
+    }
+
+    /// Releases what is due, then re-arms for the candidate still held,
+    /// if any.
+    fn citation_timer_fired(&self) {
         if self.lifecycle.closed() {
             return;
         }

@@ -1,0 +1,190 @@
+//! The transport: the POST, the checks of the response, and the loop that
+//! reads its body chunk by chunk into the pipeline. `js/transport.js`
+//! makes each platform call and reports back to one of the `on_…` steps
+//! here; the loop is this file's: each chunk handled asks for the next.
+
+use std::cell::{Cell, RefCell};
+
+use wasm_bindgen::prelude::*;
+
+use super::{Reason, Shared};
+use crate::wasm::convert::EngineJson;
+use crate::wasm::error::StreamError;
+
+#[wasm_bindgen(module = "/js/transport.js")]
+extern "C" {
+    /// POSTs and reports `onResponse` or `onFailure`; gives back the
+    /// fetch's AbortController.
+    fn send(
+        port: &JsValue,
+        url: &str,
+        body: &str,
+        headers: &JsValue,
+        follow_redirects: bool,
+    ) -> JsValue;
+    fn abort(controller: &JsValue);
+    /// Reads a refused response's body, then reports its `http` error.
+    fn refuse(port: &JsValue, response: &JsValue);
+    /// The body's reader; undefined when there is no body.
+    #[wasm_bindgen(js_name = bodyReader)]
+    fn body_reader(response: &JsValue) -> JsValue;
+    /// Reads one chunk and reports `onChunk`, `onEnd` or `onFailure`.
+    fn read(port: &JsValue, reader: &JsValue);
+    /// Cancels a body or a reader, its rejection handled.
+    fn discard(body: &JsValue);
+    /// Cancels the rest of the body, then reports `onEnd`.
+    fn close(port: &JsValue, reader: &JsValue);
+}
+
+/// The request's handles: the fetch's controller and the body's reader,
+/// and whether a step is on its way (its report still to come).
+#[derive(Default)]
+pub(super) struct Transport {
+    controller: RefCell<JsValue>,
+    reader: RefCell<JsValue>,
+    pending: Cell<bool>,
+}
+
+impl Transport {
+    /// Aborts the fetch: the pending step, if any, then fails.
+    pub(super) fn abort(&self) {
+        let controller = self.controller.borrow().clone();
+        if !controller.is_undefined() {
+            abort(&controller);
+        }
+    }
+
+    /// Whether a step's report is still to come.
+    pub(super) fn pending(&self) -> bool {
+        self.pending.get()
+    }
+
+    /// The stream is over: the body is cancelled, if it is still open, and
+    /// the handles are let go.
+    pub(super) fn release(&self) {
+        let reader = self.reader.replace(JsValue::UNDEFINED);
+        if !reader.is_undefined() {
+            discard(&reader);
+        }
+        self.controller.replace(JsValue::UNDEFINED);
+    }
+
+    /// A report came: no step is pending any more.
+    fn reported(&self) {
+        self.pending.set(false);
+    }
+}
+
+impl Shared {
+    fn port(&self) -> JsValue {
+        self.port.borrow().clone()
+    }
+
+    /// Sends the request.
+    pub(super) fn send(&self, url: &str, body: &str, headers: &JsValue, follow_redirects: bool) {
+        self.transport.pending.set(true);
+        let controller = send(&self.port(), url, body, headers, follow_redirects);
+        self.transport.controller.replace(controller);
+    }
+
+    /// Reads the next chunk.
+    fn read_next(&self) {
+        self.transport.pending.set(true);
+        read(&self.port(), &self.transport.reader.borrow());
+    }
+
+    /// The response arrived: a refused request is an `http` error (once its
+    /// body is read), a response of another type a `content-type` error;
+    /// otherwise its body is read.
+    pub(super) fn on_response(&self, response: JsValue, status: u16, content_type: &str) {
+        self.transport.reported();
+        if self.lifecycle.halted() {
+            discard(&body_reader(&response));
+            self.wrap_up();
+            return;
+        }
+        if !(200..300).contains(&status) {
+            self.transport.pending.set(true);
+            refuse(&self.port(), &response);
+            return;
+        }
+        let media_type = content_type.split(';').next().unwrap_or("").trim();
+        if !media_type.eq_ignore_ascii_case("text/event-stream") {
+            discard(&body_reader(&response));
+            self.fail(StreamError::content_type(content_type));
+            return;
+        }
+        let reader = body_reader(&response);
+        if reader.is_undefined() {
+            self.fail(StreamError::network("the response has no body"));
+            return;
+        }
+        self.transport.reader.replace(reader);
+        self.lifecycle.streaming();
+        self.read_next();
+    }
+
+    /// One chunk of the body: through the pipeline and out to the
+    /// callbacks, then the next read, unless the stream ended, failed or
+    /// was halted.
+    pub(super) fn on_chunk(&self, bytes: &[u8]) {
+        self.transport.reported();
+        if self.lifecycle.halted() {
+            self.wrap_up();
+            return;
+        }
+        let now = js_sys::Date::now();
+        self.timers.last_byte_at.set(now);
+        let mut out = Vec::new();
+        let fed = self
+            .pipeline
+            .borrow_mut()
+            .feed::<EngineJson>(bytes, now, &mut out);
+        let failure = self.deliver(out).err().or(fed.err().map(StreamError::from));
+        if let Some(error) = failure {
+            self.fail(error);
+            return;
+        }
+        if self.lifecycle.halted() {
+            self.wrap_up();
+            return;
+        }
+        if self.pipeline.borrow().ended() {
+            // The rest of the body is not read; the stream settles once it
+            // is cancelled (see `close`).
+            self.transport.pending.set(true);
+            let reader = self.transport.reader.replace(JsValue::UNDEFINED);
+            close(&self.port(), &reader);
+            return;
+        }
+        self.arm_citation_timer();
+        self.read_next();
+    }
+
+    /// The body ended, or was closed after the end of the answer.
+    pub(super) fn on_end(&self) {
+        self.transport.reported();
+        if self.lifecycle.halted() || self.pipeline.borrow().ended() {
+            self.wrap_up();
+            return;
+        }
+        // A clean end without even a `session`: some other event stream
+        // (an OpenAI-format one, say), not a cut connection.
+        let error = if self.pipeline.borrow().transcript().session.is_none() {
+            StreamError::protocol("no-session", None, None)
+        } else {
+            StreamError::network("the connection closed before the answer was done")
+        };
+        self.fail(error);
+    }
+
+    /// The request or a read failed. After a halt that is the abort
+    /// itself, and the halt's reason stands.
+    pub(super) fn on_failure(&self, error: JsValue) {
+        self.transport.reported();
+        if !self.lifecycle.halted() {
+            self.halt(Reason::Failed(StreamError::made(error)));
+        }
+        self.wrap_up();
+    }
+}
