@@ -5,7 +5,7 @@
 //   node bench/parser.mjs        (after `bash .ci/build`)
 import { createParser } from "eventsource-parser";
 import { EventStreamParser } from "cite-stream";
-import { wasmMemory } from "../pkg/cite_stream.js";
+import { wasmMemory } from "../pkg/lib.js";
 import { tokenStream, bigEvent, chunked } from "./streams.mjs";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 11);

@@ -1,7 +1,7 @@
 // Node entry: Node's fetch cannot read file: URLs, so the module is
 // initialised synchronously from the bytes of the .wasm file.
 import { readFileSync } from "node:fs";
-import { initSync, streamErrorClass } from "./cite_stream.js";
+import { initSync, streamErrorClass } from "./lib.js";
 
 initSync({ module: readFileSync(new URL("./cite_stream_bg.wasm", import.meta.url)) });
 
@@ -11,4 +11,4 @@ export async function init() {}
 /** The error type of every failure: a subclass of `Error`, defined in the module's shell. */
 export const StreamError = streamErrorClass();
 
-export * from "./api.js";
+export { streamChat, EventStreamParser, CitationBuffer } from "./lib.js";

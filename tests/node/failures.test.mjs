@@ -798,3 +798,38 @@ test("an unreachable server is a network error; finished resolves", quick, async
   assert.deepEqual(t.names(), ["onError"]);
   assert.equal(t.errors()[0].code, "network");
 });
+
+test("one 600 KB chunk is delivered slice by slice: its first segments reach onSegment before the rest is parsed", quick, async (ctx) => {
+  const tokens = Array.from({ length: 20_000 }, (_, i) => `word${i} `);
+  const stream = head(...tokens) + done(tokens.length);
+  const server = await rawServer((req, res) => {
+    res.writeHead(200, SSE_HEADERS);
+    res.end(stream);
+  });
+  ctx.after(() => server.close());
+  // The whole body handed over as one chunk, as a buffering proxy would.
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = async (...args) => {
+    const response = await realFetch(...args);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    const body = new ReadableStream({
+      start(controller) {
+        controller.enqueue(bytes);
+        controller.close();
+      },
+    });
+    return new Response(body, { status: response.status, headers: response.headers });
+  };
+  ctx.after(() => (globalThis.fetch = realFetch));
+  assert.ok(stream.length > 600_000, `${stream.length} bytes`);
+
+  const t = track({ url: server.url, body: { question } });
+  const result = await t.finished;
+  assert.equal(result.status, "done");
+  assert.equal(result.text, tokens.join(""));
+  assert.equal(joined(t.segments()), result.text);
+  // One chunk, yet one text segment per 16 KiB slice of it.
+  const segments = t.segments();
+  assert.ok(segments.length >= Math.floor(stream.length / 16384), `${segments.length} segments`);
+  assert.ok(segments[0].text.length < 16384, `the first segment holds ${segments[0].text.length} characters`);
+});

@@ -11,6 +11,12 @@ use super::{Reason, Shared};
 use crate::wasm::convert::EngineJson;
 use crate::wasm::error::StreamError;
 
+/// A chunk larger than this is parsed and delivered in slices of this
+/// size, so that the first segments of a big chunk (a proxy that buffers,
+/// a fast server) reach the page before the whole chunk is parsed. The
+/// core's output does not depend on where its input is cut.
+const SLICE_BYTES: usize = 16 * 1024;
+
 #[wasm_bindgen(module = "/js/transport.js")]
 extern "C" {
     /// POSTs and reports `onResponse` or `onFailure`; gives back the
@@ -125,8 +131,8 @@ impl Shared {
     }
 
     /// One chunk of the body: through the pipeline and out to the
-    /// callbacks, then the next read, unless the stream ended, failed or
-    /// was halted.
+    /// callbacks, slice by slice, then the next read, unless the stream
+    /// ended, failed or was halted.
     pub(super) fn on_chunk(&self, bytes: &[u8]) {
         self.transport.reported();
         if self.lifecycle.halted() {
@@ -135,15 +141,14 @@ impl Shared {
         }
         let now = js_sys::Date::now();
         self.timers.last_byte_at.set(now);
-        let mut out = Vec::new();
-        let fed = self
-            .pipeline
-            .borrow_mut()
-            .feed::<EngineJson>(bytes, now, &mut out);
-        let failure = self.deliver(out).err().or(fed.err().map(StreamError::from));
-        if let Some(error) = failure {
-            self.fail(error);
-            return;
+        for slice in bytes.chunks(SLICE_BYTES) {
+            if let Some(error) = self.feed(slice, now) {
+                self.fail(error);
+                return;
+            }
+            if self.lifecycle.halted() || self.pipeline.borrow().ended() {
+                break;
+            }
         }
         if self.lifecycle.halted() {
             self.wrap_up();
@@ -159,6 +164,17 @@ impl Shared {
         }
         self.arm_citation_timer();
         self.read_next();
+    }
+
+    /// Feeds one slice of a chunk and delivers what it released: the
+    /// error it ended with, if any.
+    fn feed(&self, slice: &[u8], now: f64) -> Option<StreamError> {
+        let mut out = Vec::new();
+        let fed = self
+            .pipeline
+            .borrow_mut()
+            .feed::<EngineJson>(slice, now, &mut out);
+        self.deliver(out).err().or(fed.err().map(StreamError::from))
     }
 
     /// The body ended, or was closed after the end of the answer.
