@@ -1,6 +1,8 @@
 //! `EventStreamParser` and `CitationBuffer` for JS, usable with any
 //! transport.
 
+use std::ops::Range;
+
 use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 
@@ -20,22 +22,49 @@ use crate::core::sse::{
 /// run per chunk: type, data and last event ID of each event, each followed
 /// by CR, which no field can contain (CR ends a line). JS decodes the run
 /// with one `TextDecoder` call (the same U+FFFD replacement as decoding the
-/// fields one by one, since CR is ASCII) and splits it once.
+/// fields one by one, since CR is ASCII) and splits it.
+///
+/// A large data value that still lies in the input area (an event that came
+/// whole in one chunk) is not copied into the run: JS decodes it where it
+/// is, before it writes the next chunk. Its event is packed with an empty
+/// data field and a type that starts with LF, which no type can contain,
+/// and [`in_place`](Self::in_place) says where the value is. One value per
+/// chunk at most (a chunk seldom completes two large events): the others
+/// are copied as usual.
 #[wasm_bindgen(js_name = RawEventStreamParser)]
 pub struct RawEventStreamParser {
     core: CoreParser,
     input: Vec<u8>,
     packed: Vec<u8>,
+    /// Address and length of the data value left in place; length 0 for
+    /// none.
+    in_place: [u32; 2],
 }
 
-/// Packs events for JS and counts them.
+/// From this size on, decoding a data value in place saves more (a copy,
+/// and JS's search for its end) than the extra `TextDecoder` call costs.
+const IN_PLACE_BYTES: usize = 8 << 10;
+
+/// Packs events for JS.
 struct Packer<'a> {
     packed: &'a mut Vec<u8>,
+    in_place: &'a mut [u32; 2],
+    input: Range<*const u8>,
 }
 
 impl EventSink for Packer<'_> {
     fn event(&mut self, event: EventRef<'_>) {
-        let fields = [event.event_type, event.data, event.last_event_id];
+        let mut data = event.data;
+        if data.len() >= IN_PLACE_BYTES
+            && self.in_place[1] == 0
+            && self.input.contains(&data.as_ptr())
+        {
+            // wasm32 addresses are u32 offsets into the module's memory.
+            *self.in_place = [data.as_ptr() as u32, data.len() as u32];
+            self.packed.push(b'\n');
+            data = b"";
+        }
+        let fields = [event.event_type, data, event.last_event_id];
         self.packed
             .reserve(fields.iter().map(|f| f.len() + 1).sum());
         for field in fields {
@@ -55,6 +84,7 @@ impl RawEventStreamParser {
             core: CoreParser::new(max_event_bytes.map_or(DEFAULT_MAX_EVENT_BYTES, |n| n as usize)),
             input: Vec::new(),
             packed: Vec::new(),
+            in_place: [0; 2],
         }
     }
 
@@ -74,6 +104,7 @@ impl RawEventStreamParser {
     /// that point.
     pub fn feed(&mut self, len: usize) -> Result<usize, JsValue> {
         self.packed.clear();
+        self.in_place = [0; 2];
         if self.packed.capacity() > 1 << 20 {
             self.packed = Vec::new();
         }
@@ -82,6 +113,8 @@ impl RawEventStreamParser {
         };
         let mut packer = Packer {
             packed: &mut self.packed,
+            in_place: &mut self.in_place,
+            input: bytes.as_ptr_range(),
         };
         match self.core.feed(bytes, &mut packer) {
             Ok(()) => Ok(self.packed.len()),
@@ -100,6 +133,13 @@ impl RawEventStreamParser {
     /// Where the packed events of the last `feed` start.
     pub fn output(&self) -> *const u8 {
         self.packed.as_ptr()
+    }
+
+    /// Where the data value the last `feed` left in place lies: its address
+    /// and length, two u32.
+    #[wasm_bindgen(js_name = inPlace)]
+    pub fn in_place(&self) -> *const u32 {
+        self.in_place.as_ptr()
     }
 
     /// The end of the stream: an unfinished event is discarded, as the

@@ -57,6 +57,25 @@ impl EventBuffer {
         }
     }
 
+    /// Keeps the `data` value of length `value_len` that ends `line` (a
+    /// line completed across chunks), as `keep_held` would. When the data
+    /// buffer is empty, the line's buffer becomes the data buffer, the
+    /// value moved to its front, instead of a new buffer being filled with
+    /// a copy: an event too large for one chunk then takes no second
+    /// allocation of its size. `line` gets the old data buffer, empty, for
+    /// the next line.
+    pub(super) fn keep_line_value(&mut self, line: &mut Vec<u8>, value_len: usize) {
+        if self.data.is_empty() {
+            std::mem::swap(&mut self.data, line);
+            let start = self.data.len() - value_len;
+            self.data.copy_within(start.., 0);
+            self.data.truncate(value_len);
+            self.data.push(b'\n');
+        } else {
+            self.keep_held(&mut Some(&line[line.len() - value_len..]));
+        }
+    }
+
     /// "If the line is empty (a blank line): dispatch the event. If the line
     /// starts with a U+003A COLON character (:): ignore the line. If the line
     /// contains a U+003A COLON character (:): collect the characters on the

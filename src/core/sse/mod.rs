@@ -310,8 +310,9 @@ impl EventStreamParser {
                     .line(piece, held, self.max_event_bytes, on_event)?;
             } else {
                 // Only the first line of a chunk can finish a pending line,
-                // so nothing is held yet; what this line holds is copied
-                // before the line's buffer is reused.
+                // so nothing is held yet; what this line holds (a data
+                // value, which ends the line) is kept before the line's
+                // buffer is reused.
                 self.check_line(self.line.len() + piece.len())?;
                 let mut line = std::mem::take(&mut self.line);
                 line.extend_from_slice(piece);
@@ -319,7 +320,9 @@ impl EventStreamParser {
                 let result = self
                     .event
                     .line(&line, &mut from_line, self.max_event_bytes, on_event);
-                self.event.keep_held(&mut from_line);
+                if let Some(value_len) = from_line.map(<[u8]>::len) {
+                    self.event.keep_line_value(&mut line, value_len);
+                }
                 line.clear();
                 release_if_large(&mut line);
                 self.line = line;
