@@ -101,3 +101,33 @@ test("a comment line longer than maxEventBytes is ignored like any comment", () 
   assert.deepEqual(parser.feed(encode(`:${"c".repeat(50)}`)), []);
   assert.deepEqual(parser.feed(encode(`${"c".repeat(50)}\ndata: later\n\n`)), [ev("message", "later")]);
 });
+
+test("values of 8 KiB or more, decoded where they lie in the input, match TextDecoder at every cut: several per chunk, broken UTF-8 at their edges, CRLF, ids", () => {
+  const big = (n, fill) => fill.repeat(Math.ceil(n / fill.length)).slice(0, n);
+  const bytes = new Uint8Array([
+    ...encode(`id: 1\r\nevent: one\r\ndata: ${big(9000, "Zoë 東京 😀 ")}\r\n\r\n`),
+    // A value that starts and ends with broken sequences.
+    ...encode("data: "), 0xe6, 0x9d, ...encode(big(10000, "a")), 0xf0, 0x9f, ...encode("\n\n"),
+    ...encode(`data: ${big(8192, "x")}\ndata: ${big(9000, "y")}\n\n`),
+    ...encode(`event: four\ndata: ${big(12000, "é")}\n\n`),
+  ]);
+  // The oracle: the whole stream decoded by TextDecoder, then split by the
+  // event-stream rules for these simple events.
+  const expected = [];
+  let id = "";
+  for (const block of new TextDecoder().decode(bytes).split(/\r\n\r\n|\n\n/).filter(Boolean)) {
+    const fields = block.split(/\r\n|\n/).map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 2)]);
+    const data = fields.filter(([name]) => name === "data").map(([, value]) => value).join("\n");
+    id = fields.find(([name]) => name === "id")?.[1] ?? id;
+    expected.push(ev(fields.find(([name]) => name === "event")?.[1] ?? "message", data, id));
+  }
+  assert.equal(expected.length, 4);
+  assert.ok(expected[1].data.startsWith("\uFFFD") && expected[1].data.endsWith("\uFFFD"));
+  const whole = parseAll([bytes]).events;
+  assert.deepEqual(whole, expected, "one chunk");
+  for (const size of [1000, 8191, 8192, 20000, 30001]) {
+    const chunks = [];
+    for (let at = 0; at < bytes.length; at += size) chunks.push(bytes.subarray(at, at + size));
+    assert.deepEqual(parseAll(chunks).events, expected, `chunks of ${size} bytes`);
+  }
+});
