@@ -17,6 +17,9 @@ use crate::wasm::error::StreamError;
 /// core's output does not depend on where its input is cut.
 const SLICE_BYTES: usize = 16 * 1024;
 
+// None of these reports back before it returns (every report comes from a
+// promise's continuation or a timer), so the borrow of `port` held while
+// one is called is over before any report arrives.
 #[wasm_bindgen(module = "/js/transport.js")]
 extern "C" {
     /// POSTs and reports `onResponse` or `onFailure`; gives back the
@@ -82,21 +85,17 @@ impl Transport {
 }
 
 impl Shared {
-    fn port(&self) -> JsValue {
-        self.port.borrow().clone()
-    }
-
     /// Sends the request.
     pub(super) fn send(&self, url: &str, body: &str, headers: &JsValue, follow_redirects: bool) {
         self.transport.pending.set(true);
-        let controller = send(&self.port(), url, body, headers, follow_redirects);
+        let controller = send(&self.port.borrow(), url, body, headers, follow_redirects);
         self.transport.controller.replace(controller);
     }
 
     /// Reads the next chunk.
     fn read_next(&self) {
         self.transport.pending.set(true);
-        read(&self.port(), &self.transport.reader.borrow());
+        read(&self.port.borrow(), &self.transport.reader.borrow());
     }
 
     /// The response arrived: a refused request is an `http` error (once its
@@ -111,7 +110,7 @@ impl Shared {
         }
         if !(200..300).contains(&status) {
             self.transport.pending.set(true);
-            refuse(&self.port(), &response);
+            refuse(&self.port.borrow(), &response);
             return;
         }
         let media_type = content_type.split(';').next().unwrap_or("").trim();
@@ -159,7 +158,7 @@ impl Shared {
             // is cancelled (see `close`).
             self.transport.pending.set(true);
             let reader = self.transport.reader.replace(JsValue::UNDEFINED);
-            close(&self.port(), &reader);
+            close(&self.port.borrow(), &reader);
             return;
         }
         self.arm_citation_timer();
