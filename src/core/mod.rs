@@ -2,6 +2,7 @@
 //! machine that is fed input and hands back output.
 
 pub mod citation;
+pub mod markdown;
 pub mod pipeline;
 pub mod protocol;
 pub mod sse;

@@ -1,0 +1,190 @@
+//! Where the segmenter's output gathers. Every source character is
+//! accounted for exactly once: markup and text add to the `raw` of the
+//! segment being built, and each segment takes the raw gathered since the
+//! one before it, so joining every `raw` gives the source back.
+//!
+//! Output under a held `[` goes to a context of its own, stacked on the one
+//! below: when the bracket turns out to be a link, its context is wrapped
+//! in the link's open and close; when it is plain text, the context joins
+//! the one below after a literal `[`; when it is a citation, the context is
+//! dropped for one citation segment. Nothing is parsed twice.
+
+use super::{Attrs, MarkdownSegment, Tag};
+use crate::core::citation::CitationRef;
+
+#[derive(Debug, Clone, Default)]
+struct Context {
+    segments: Vec<MarkdownSegment>,
+    /// Text not yet made a segment, so that consecutive text is one.
+    text: String,
+    /// Source consumed since the last segment of this context.
+    raw: String,
+}
+
+impl Context {
+    fn flush_text(&mut self) {
+        if !self.text.is_empty() {
+            self.segments.push(MarkdownSegment::Text {
+                text: std::mem::take(&mut self.text),
+                raw: std::mem::take(&mut self.raw),
+            });
+        }
+    }
+
+    /// Adds a segment whose own raw is `raw`, after what this context has
+    /// gathered.
+    fn push(&mut self, mut segment: MarkdownSegment) {
+        self.flush_text();
+        if !self.raw.is_empty() {
+            let raw = segment.raw_mut();
+            raw.insert_str(0, &self.raw);
+            self.raw.clear();
+        }
+        self.segments.push(segment);
+    }
+}
+
+/// The segmenter's output, with one context per held bracket.
+#[derive(Debug, Clone)]
+pub(super) struct Out {
+    /// `stack[0]` is released output; each held bracket adds one.
+    stack: Vec<Context>,
+}
+
+impl Default for Out {
+    fn default() -> Self {
+        Out {
+            stack: vec![Context::default()],
+        }
+    }
+}
+
+impl Out {
+    fn top(&mut self) -> &mut Context {
+        if self.stack.is_empty() {
+            self.stack.push(Context::default());
+        }
+        let last = self.stack.len() - 1;
+        &mut self.stack[last]
+    }
+
+    /// Visible `text` standing for source `raw`.
+    pub(super) fn text(&mut self, text: &str, raw: &str) {
+        let top = self.top();
+        top.text.push_str(text);
+        top.raw.push_str(raw);
+    }
+
+    /// One character that shows as itself.
+    pub(super) fn char(&mut self, c: char) {
+        let top = self.top();
+        // NUL shows as U+FFFD, as CommonMark says (section 2.3).
+        top.text.push(if c == '\0' { '\u{FFFD}' } else { c });
+        top.raw.push(c);
+    }
+
+    /// Source that shows as nothing (markers, stripped spaces).
+    pub(super) fn skip(&mut self, raw: &str) {
+        self.top().raw.push_str(raw);
+    }
+
+    pub(super) fn open(&mut self, tag: Tag, attrs: Attrs, raw: &str) {
+        self.top().push(MarkdownSegment::Open {
+            tag,
+            attrs,
+            raw: raw.to_owned(),
+        });
+    }
+
+    pub(super) fn close(&mut self, tag: Tag, raw: &str) {
+        self.top().push(MarkdownSegment::Close {
+            tag,
+            raw: raw.to_owned(),
+        });
+    }
+
+    /// An element with nothing inside (`hr`, `br`).
+    pub(super) fn void(&mut self, tag: Tag, raw: &str) {
+        self.open(tag, Attrs::default(), raw);
+        self.close(tag, "");
+    }
+
+    pub(super) fn citation(&mut self, text: String, citations: Vec<CitationRef>) {
+        let raw = text.clone();
+        self.top().push(MarkdownSegment::Citation {
+            text,
+            citations,
+            raw,
+        });
+    }
+
+    /// Output from here on is held, in a new context.
+    pub(super) fn hold(&mut self) {
+        self.top().flush_text();
+        self.stack.push(Context::default());
+    }
+
+    /// How many contexts are held.
+    pub(super) fn held(&self) -> usize {
+        self.stack.len() - 1
+    }
+
+    /// Drops the innermost held context (its source is accounted for by
+    /// the caller's next segment).
+    pub(super) fn drop_held(&mut self) {
+        if self.stack.len() > 1 {
+            self.stack.pop();
+        }
+    }
+
+    /// Joins held context `level` (1 = outermost) into the one below,
+    /// after `before` and followed by `after`: a literal `[`, or a link's
+    /// open and close.
+    pub(super) fn release(
+        &mut self,
+        level: usize,
+        before: Option<MarkdownSegment>,
+        after: Option<MarkdownSegment>,
+    ) {
+        if level == 0 || level >= self.stack.len() {
+            return;
+        }
+        let mut held = self.stack.remove(level);
+        held.flush_text();
+        let below = &mut self.stack[level - 1];
+        if let Some(segment) = before {
+            below.push(segment);
+        }
+        for segment in held.segments {
+            below.push(segment);
+        }
+        below.raw.push_str(&held.raw);
+        if let Some(segment) = after {
+            below.push(segment);
+        }
+    }
+
+    /// Moves what is released into `into`.
+    pub(super) fn drain(&mut self, into: &mut Vec<MarkdownSegment>) {
+        let base = &mut self.stack[0];
+        base.flush_text();
+        into.append(&mut base.segments);
+    }
+
+    /// At the end of the answer: source that no segment took (trailing
+    /// blank lines) goes into an empty text segment.
+    pub(super) fn finish(&mut self, into: &mut Vec<MarkdownSegment>) {
+        while self.stack.len() > 1 {
+            self.release(self.stack.len() - 1, None, None);
+        }
+        let base = &mut self.stack[0];
+        base.flush_text();
+        if !base.raw.is_empty() {
+            base.segments.push(MarkdownSegment::Text {
+                text: String::new(),
+                raw: std::mem::take(&mut base.raw),
+            });
+        }
+        self.drain(into);
+    }
+}
