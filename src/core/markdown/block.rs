@@ -24,7 +24,10 @@ enum LeafState {
         indent: usize,
     },
     /// A line that may be a table's header, held whole.
-    TableHead { content: String, cells: usize },
+    TableHead {
+        content: String,
+        cells: usize,
+    },
     Table(TableState),
 }
 
@@ -256,7 +259,14 @@ impl MarkdownSegmenter {
                             ListKind::Bullet(_) => (Tag::Ul, None),
                             ListKind::Ordered(_) => (Tag::Ol, (number != 1).then_some(number)),
                         };
-                        self.out.open(tag, Attrs { start, ..Attrs::default() }, raw);
+                        self.out.open(
+                            tag,
+                            Attrs {
+                                start,
+                                ..Attrs::default()
+                            },
+                            raw,
+                        );
                         self.out.open(Tag::Li, Attrs::default(), "");
                         self.containers.push(Container::List(list));
                     }
@@ -288,7 +298,14 @@ impl MarkdownSegmenter {
                 indent,
                 lang,
             } => {
-                self.out.open(Tag::Pre, Attrs { lang, ..Attrs::default() }, "");
+                self.out.open(
+                    Tag::Pre,
+                    Attrs {
+                        lang,
+                        ..Attrs::default()
+                    },
+                    "",
+                );
                 self.out.open(Tag::Code, Attrs::default(), "");
                 self.leaf = LeafState::Fence { ch, len, indent };
                 self.line_end(newline);
@@ -433,22 +450,7 @@ impl MarkdownSegmenter {
         let tag = if table.row.head { Tag::Th } else { Tag::Td };
         let row = &mut table.row;
         if c == '\n' {
-            let mut done = row.cell;
-            if row.in_cell {
-                self.inline.end(&mut self.out);
-                self.out.close(tag, "");
-                done += 1;
-            }
-            for at in done..cols {
-                let align = table.aligns[at];
-                self.out.open(tag, Attrs { align, ..Attrs::default() }, "");
-                self.out.close(tag, "");
-            }
-            self.out.skip("\n");
-            self.out.close(Tag::Tr, "");
-            table.row = Row::default();
-            self.deciding = true;
-            return;
+            return self.row_end(true);
         }
         if row.cell >= cols {
             self.out.skip(c.encode_utf8(&mut [0; 4]));
@@ -462,7 +464,14 @@ impl MarkdownSegmenter {
             }
             if c == '|' {
                 if row.started {
-                    self.out.open(tag, Attrs { align, ..Attrs::default() }, "");
+                    self.out.open(
+                        tag,
+                        Attrs {
+                            align,
+                            ..Attrs::default()
+                        },
+                        "",
+                    );
                     self.out.close(tag, "|");
                     row.cell += 1;
                 } else {
@@ -473,7 +482,14 @@ impl MarkdownSegmenter {
             }
             row.started = true;
             row.in_cell = true;
-            self.out.open(tag, Attrs { align, ..Attrs::default() }, "");
+            self.out.open(
+                tag,
+                Attrs {
+                    align,
+                    ..Attrs::default()
+                },
+                "",
+            );
             self.inline.start(true);
         }
         if self.inline.feed(c, &mut self.out) == Fed::Pipe {
@@ -484,6 +500,37 @@ impl MarkdownSegmenter {
                 table.row.cell += 1;
             }
         }
+    }
+
+    /// A table row ends, with a line end or with the answer.
+    fn row_end(&mut self, newline: bool) {
+        let LeafState::Table(table) = &mut self.leaf else {
+            return;
+        };
+        let tag = if table.row.head { Tag::Th } else { Tag::Td };
+        let mut done = table.row.cell;
+        if table.row.in_cell {
+            self.inline.end(&mut self.out);
+            self.out.close(tag, "");
+            done += 1;
+        }
+        for &align in table.aligns.iter().skip(done) {
+            self.out.open(
+                tag,
+                Attrs {
+                    align,
+                    ..Attrs::default()
+                },
+                "",
+            );
+            self.out.close(tag, "");
+        }
+        if newline {
+            self.out.skip("\n");
+        }
+        self.out.close(Tag::Tr, "");
+        table.row = Row::default();
+        self.deciding = true;
     }
 
     /// The held line is a table's header: `line` is its delimiter row.
@@ -560,7 +607,7 @@ impl MarkdownSegmenter {
                 if table.row.open {
                     // The answer ended inside a row.
                     self.leaf = LeafState::Table(table);
-                    self.row_char('\n');
+                    self.row_end(false);
                     let LeafState::Table(rest) = std::mem::take(&mut self.leaf) else {
                         return;
                     };

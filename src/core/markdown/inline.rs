@@ -19,7 +19,11 @@ const MAX_CODE_LEAD: usize = 256;
 enum Hold {
     None,
     Backslash,
-    Delims { c: char, n: usize, before: char },
+    Delims {
+        c: char,
+        n: usize,
+        before: char,
+    },
     Ticks(usize),
     Spaces(usize),
     Entity(String),
@@ -70,7 +74,11 @@ enum Phase {
     /// Just after `]`.
     Closed,
     /// Inside `(…)`: the destination so far, and all the source after `]`.
-    Dest { dest: Dest, url: String, raw: String },
+    Dest {
+        dest: Dest,
+        url: String,
+        raw: String,
+    },
 }
 
 /// A held `[`.
@@ -188,7 +196,11 @@ impl Inline {
                 self.release_frames(out);
                 return self.process(c, out);
             }
-            if self.frames.first().is_some_and(|f| self.fed - f.start > MAX_LINK_HOLD) {
+            if self
+                .frames
+                .first()
+                .is_some_and(|f| self.fed - f.start > MAX_LINK_HOLD)
+            {
                 self.release_outermost(out);
             }
             if matches!(self.frames.last(), Some(f) if !matches!(f.phase, Phase::Text)) {
@@ -238,22 +250,20 @@ impl Inline {
         frame.chars += 1;
         match pattern.step(state, c) {
             Step::Continue(next) if frame.chars <= max_length => frame.cite = Some(next),
-            Step::Close if frame.chars <= max_length => {
-                match pattern.entries(&frame.raw) {
-                    Some(entries) => {
-                        let text = std::mem::take(&mut frame.raw);
-                        self.frames.pop();
-                        let level = self.frames.len();
-                        self.spans.retain(|span| span.level <= level);
-                        self.hold = Hold::None;
-                        out.drop_held();
-                        out.citation(text, entries);
-                        self.prev = ']';
-                        return true;
-                    }
-                    None => frame.cite = None,
+            Step::Close if frame.chars <= max_length => match pattern.entries(&frame.raw) {
+                Some(entries) => {
+                    let text = std::mem::take(&mut frame.raw);
+                    self.frames.pop();
+                    let level = self.frames.len();
+                    self.spans.retain(|span| span.level <= level);
+                    self.hold = Hold::None;
+                    out.drop_held();
+                    out.citation(text, entries);
+                    self.prev = ']';
+                    return true;
                 }
-            }
+                None => frame.cite = None,
+            },
             _ => frame.cite = None,
         }
         if frame.cite.is_none() {
@@ -280,7 +290,11 @@ impl Inline {
             }
             Hold::Delims { c: d, n, before } => {
                 if c == d {
-                    self.hold = Hold::Delims { c: d, n: n + 1, before };
+                    self.hold = Hold::Delims {
+                        c: d,
+                        n: n + 1,
+                        before,
+                    };
                 } else {
                     self.delims(d, n, before, c, out);
                     return Next::Again(c);
@@ -376,7 +390,10 @@ impl Inline {
                 }
             }
             Hold::Url(mut s) => {
-                if c.is_whitespace() || c == '<' || (c == '|' && self.row) || s.len() >= MAX_LINK_HOLD
+                if c.is_whitespace()
+                    || c == '<'
+                    || (c == '|' && self.row)
+                    || s.len() >= MAX_LINK_HOLD
                 {
                     self.end_url(s, out);
                     return Next::Again(c);
@@ -553,8 +570,13 @@ impl Inline {
         if let Some((shown, source)) = code.lead {
             // One space each side goes when both are there and the content
             // is not all spaces (CommonMark section 6.1).
-            let strip = shown.len() >= 2 && shown.ends_with(' ') && shown.bytes().any(|b| b != b' ');
-            let shown = if strip { &shown[1..shown.len() - 1] } else { &shown[..] };
+            let strip =
+                shown.len() >= 2 && shown.ends_with(' ') && shown.bytes().any(|b| b != b' ');
+            let shown = if strip {
+                &shown[1..shown.len() - 1]
+            } else {
+                &shown[..]
+            };
             if shown.is_empty() {
                 out.skip(&source);
             } else {

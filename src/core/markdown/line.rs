@@ -20,7 +20,9 @@ pub(super) enum Container {
     Quote,
     List(ListKind),
     /// A list item whose content starts `width` columns in.
-    Item { width: usize },
+    Item {
+        width: usize,
+    },
 }
 
 /// The open leaf, as far as a line's structure depends on it.
@@ -28,9 +30,15 @@ pub(super) enum Container {
 pub(super) enum OpenLeaf {
     None,
     Paragraph,
-    Fence { ch: u8, len: usize, indent: usize },
+    Fence {
+        ch: u8,
+        len: usize,
+        indent: usize,
+    },
     /// A held line that may be a table's header, with its cell count.
-    TableHead { cells: usize },
+    TableHead {
+        cells: usize,
+    },
     Table,
 }
 
@@ -138,7 +146,11 @@ impl Cursor<'_> {
 
     fn bump(&mut self) {
         if let Some(&b) = self.s.get(self.pos) {
-            self.col = if b == b'\t' { self.col + 4 - self.col % 4 } else { self.col + 1 };
+            self.col = if b == b'\t' {
+                self.col + 4 - self.col % 4
+            } else {
+                self.col + 1
+            };
             self.pos += 1;
         }
     }
@@ -252,14 +264,19 @@ pub(super) fn decide(
             return Err(Wait::Delimiter);
         }
         return Ok(match table::delimiter(rest) {
-            Some(aligns) if aligns.len() == cells => plan(Leaf::Delimiter(aligns), line.len(), Vec::new()),
+            Some(aligns) if aligns.len() == cells => {
+                plan(Leaf::Delimiter(aligns), line.len(), Vec::new())
+            }
             _ => plan(Leaf::NoTable, prefix, Vec::new()),
         });
     }
 
     let paragraph = open == OpenLeaf::Paragraph;
     // The list an item on this line would continue rather than start.
-    let sibling = match (containers.get(matched), matched.checked_sub(1).map(|i| containers[i])) {
+    let sibling = match (
+        containers.get(matched),
+        matched.checked_sub(1).map(|i| containers[i]),
+    ) {
         (Some(Container::Item { .. }), Some(Container::List(kind))) => Some(kind),
         _ => None,
     };
@@ -277,7 +294,9 @@ pub(super) fn decide(
         // Where the line would otherwise go on with the open paragraph.
         let interrupting = paragraph && starts.is_empty();
         let table_row = open == OpenLeaf::Table && all && starts.is_empty();
-        if indent >= 4 || depth >= MAX_BLOCK_DEPTH && matches!(first, b'>' | b'-' | b'*' | b'+' | b'0'..=b'9') {
+        if indent >= 4
+            || depth >= MAX_BLOCK_DEPTH && matches!(first, b'>' | b'-' | b'*' | b'+' | b'0'..=b'9')
+        {
             break;
         }
         let after_indent = c.save();
@@ -302,11 +321,12 @@ pub(super) fn decide(
                 }
             }
             b'`' | b'~' => {
-                if c.run(first)? >= 3 {
+                let run = c.run(first)?;
+                if run >= 3 {
                     if !eol {
                         return Err(Wait::Eol);
                     }
-                    let len = c.pos - after_indent.0;
+                    let len = run;
                     let info = line[c.pos..].trim_matches([' ', '\t']);
                     if first == b'~' || !info.contains('`') {
                         let lang = info.split([' ', '\t']).next().filter(|w| !w.is_empty());
@@ -340,7 +360,13 @@ pub(super) fn decide(
                 if first != b'_' {
                     c.bump();
                     let list = ListKind::Bullet(first);
-                    if let Some(start) = item(&mut c, start_col, list, 1, interrupting && sibling != Some(list))? {
+                    if let Some(start) = item(
+                        &mut c,
+                        start_col,
+                        list,
+                        1,
+                        interrupting && sibling != Some(list),
+                    )? {
                         starts.push(start);
                         depth += 1;
                         continue;

@@ -57,7 +57,10 @@ impl Dest {
             Dest::Angle { escaped } => Url(Dest::Angle {
                 escaped: !escaped && c == '\\',
             }),
-            Dest::Bare { depth, escaped: true } => Url(Dest::Bare {
+            Dest::Bare {
+                depth,
+                escaped: true,
+            } => Url(Dest::Bare {
                 depth,
                 escaped: false,
             }),
@@ -195,7 +198,9 @@ pub(super) fn autolink(inner: &str) -> Option<String> {
             .all(|b| b.is_ascii_alphanumeric() || b".!#$%&'*+/=?^_`{|}~-".contains(&b));
     let domain_ok = domain.split('.').all(|label| {
         (1..=63).contains(&label.len())
-            && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
             && !label.starts_with('-')
             && !label.ends_with('-')
     });
@@ -213,12 +218,9 @@ pub(super) fn bare_url(candidate: &str) -> Option<(usize, String)> {
     let mut end = candidate.len();
     loop {
         let link = &candidate[..end];
-        let Some(last) = link.chars().next_back() else {
-            return None;
-        };
-        if "?!.,:*_~'\"".contains(last) {
-            end -= 1;
-        } else if last == ')' && link.matches(')').count() > link.matches('(').count() {
+        let last = link.chars().next_back()?;
+        let unbalanced = last == ')' && link.matches(')').count() > link.matches('(').count();
+        if "?!.,:*_~'\"".contains(last) || unbalanced {
             end -= 1;
         } else if last == ';' {
             let amp = link.rfind('&')?;
@@ -286,8 +288,14 @@ mod tests {
 
     #[test]
     fn autolinks_are_uris_or_emails() {
-        assert_eq!(autolink("http://foo.bar.baz").as_deref(), Some("http://foo.bar.baz"));
-        assert_eq!(autolink("foo@bar.example.com").as_deref(), Some("mailto:foo@bar.example.com"));
+        assert_eq!(
+            autolink("http://foo.bar.baz").as_deref(),
+            Some("http://foo.bar.baz")
+        );
+        assert_eq!(
+            autolink("foo@bar.example.com").as_deref(),
+            Some("mailto:foo@bar.example.com")
+        );
         assert_eq!(autolink("a+b:c").as_deref(), Some("a+b:c"));
         assert_eq!(autolink("m:abc"), None);
         assert_eq!(autolink("foo.bar.baz"), None);
@@ -297,7 +305,10 @@ mod tests {
     #[test]
     fn bare_urls_leave_trailing_punctuation_out() {
         assert_eq!(bare_url("www.commonmark.org.").map(|u| u.0), Some(18));
-        assert_eq!(bare_url("https://example.com/a_(b))").map(|u| u.0), Some(25));
+        assert_eq!(
+            bare_url("https://example.com/a_(b))").map(|u| u.0),
+            Some(25)
+        );
         assert_eq!(bare_url("https://example.com/&hl;").map(|u| u.0), Some(20));
         assert_eq!(
             bare_url("www.example.com/x").map(|u| u.1).as_deref(),

@@ -226,5 +226,7 @@ impl MarkdownSegment {
 /// flat mode.
 pub type MarkdownOptions = CitationOptions;
 
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod oracle;
 #[cfg(test)]
 mod tests;

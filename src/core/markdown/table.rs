@@ -79,7 +79,12 @@ mod tests {
     fn delimiter_rows_give_alignments() {
         assert_eq!(
             delimiter("| :-- | :-: | --: | --- |"),
-            Some(vec![Some(Align::Left), Some(Align::Center), Some(Align::Right), None])
+            Some(vec![
+                Some(Align::Left),
+                Some(Align::Center),
+                Some(Align::Right),
+                None
+            ])
         );
         assert_eq!(delimiter("|---|"), Some(vec![None]));
         assert_eq!(delimiter("---"), None);

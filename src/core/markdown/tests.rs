@@ -61,7 +61,10 @@ fn paragraphs_and_headings() {
 
 #[test]
 fn emphasis_follows_flanking_rules() {
-    check("**bold** and *em*", "<p><strong>bold</strong> and <em>em</em></p>");
+    check(
+        "**bold** and *em*",
+        "<p><strong>bold</strong> and <em>em</em></p>",
+    );
     check("snake_case_name", "<p>snake_case_name</p>");
     check("***both***", "<p><em><strong>both</strong></em></p>");
     check("a * b", "<p>a * b</p>");
@@ -78,25 +81,49 @@ fn code_links_and_citations() {
         "see [docs](https://x.io/a b)",
         "<p>see [docs](<a href=https://x.io/a>https://x.io/a</a> b)</p>",
     );
-    check("see [docs](https://x.io/a)", "<p>see <a href=https://x.io/a>docs</a></p>");
+    check(
+        "see [docs](https://x.io/a)",
+        "<p>see <a href=https://x.io/a>docs</a></p>",
+    );
     check(
         "**Acme** [12:45, Sarah Johnson] said",
         "<p><strong>Acme</strong> {[12:45, Sarah Johnson]} said</p>",
     );
     check("[not a link] x", "<p>[not a link] x</p>");
-    check("<https://a.io>", "<p><a href=https://a.io>https://a.io</a></p>");
-    check("go to https://a.io/x.", "<p>go to <a href=https://a.io/x>https://a.io/x</a>.</p>");
-    check("a &amp; b &#35; \\*", "<p>a &amp; b # *</p>");
+    check(
+        "<https://a.io>",
+        "<p><a href=https://a.io>https://a.io</a></p>",
+    );
+    check(
+        "go to https://a.io/x.",
+        "<p>go to <a href=https://a.io/x>https://a.io/x</a>.</p>",
+    );
+    check("a &amp; b &#35; \\*", "<p>a & b # *</p>");
 }
 
 #[test]
 fn lists_quotes_code_and_tables() {
     check("- a\n- b\n", "<ul><li><p>a</p></li><li><p>b</p></li></ul>");
-    check("3. a\n4. b", "<ol start=3><li><p>a</p></li><li><p>b</p></li></ol>");
-    check("- a\n  - b\n- c", "<ul><li><p>a</p><ul><li><p>b</p></li></ul></li><li><p>c</p></li></ul>");
-    check("> quote\n> more\n\nafter", "<blockquote><p>quote\nmore</p></blockquote><p>after</p>");
-    check("> lazy\ncontinued", "<blockquote><p>lazy\ncontinued</p></blockquote>");
-    check("```rust\nfn x() {}\n```\n", "<pre lang=rust><code>fn x() {}\n</code></pre>");
+    check(
+        "3. a\n4. b",
+        "<ol start=3><li><p>a</p></li><li><p>b</p></li></ol>",
+    );
+    check(
+        "- a\n  - b\n- c",
+        "<ul><li><p>a</p><ul><li><p>b</p></li></ul></li><li><p>c</p></li></ul>",
+    );
+    check(
+        "> quote\n> more\n\nafter",
+        "<blockquote><p>quote\nmore</p></blockquote><p>after</p>",
+    );
+    check(
+        "> lazy\ncontinued",
+        "<blockquote><p>lazy\ncontinued</p></blockquote>",
+    );
+    check(
+        "```rust\nfn x() {}\n```\n",
+        "<pre lang=rust><code>fn x() {}\n</code></pre>",
+    );
     check("---\n", "<hr></hr>");
     check("* * *", "<hr></hr>");
     check(
