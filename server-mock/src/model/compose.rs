@@ -1,12 +1,17 @@
-//! Writes the answer from a [`Prompt`]: a lead sentence, what each
-//! conversation said (quoting the sentence that matters and citing it
-//! inline), and a closing summary that cites the clearest passages together
-//! in one bracket.
+//! Writes the answer from a [`Prompt`], in Markdown the way LLM answers
+//! look: a lead paragraph, then what each conversation said (quoting the
+//! sentence that matters and citing it inline) laid out as the question's
+//! [`Shape`] asks, then a closing summary that cites the clearest passages
+//! together in one bracket. The blocks themselves are written by
+//! [`layout`](super::layout).
 
+use super::layout::Writer;
+use super::markdown::escape;
 use super::prompt::Prompt;
 use super::retrieval::Hit;
+use super::shape::{self, Shape};
 use super::text;
-use crate::corpus::{format_timestamp, Conversation};
+use crate::corpus::Conversation;
 use crate::protocol::Citation;
 use std::fmt::Write as _;
 
@@ -18,7 +23,8 @@ pub const MAX_PER_CONVERSATION: usize = 2;
 /// ("Tell me more about the second one" should say more than the list did).
 pub const MAX_PER_REFERENT: usize = 4;
 
-const VERBS: &[&str] = &["said", "noted", "explained", "pointed out"];
+/// Words that, alone, make a request for steps about nothing but steps.
+const STEP_WORDS: &[&str] = &["step", "action", "item", "todo"];
 
 /// The answer text and the passages it cites, in order of first citation.
 pub struct Composed {
@@ -29,224 +35,172 @@ pub struct Composed {
 }
 
 /// Passages of one conversation, in the order they were spoken.
-struct Group<'a> {
-    conversation: &'a Conversation,
-    hits: Vec<Hit<'a>>,
+pub struct Group<'a> {
+    /// Where they were said.
+    pub conversation: &'a Conversation,
+    /// In spoken order.
+    pub hits: Vec<Hit<'a>>,
 }
 
 /// Composes the answer to `prompt`; `corpus_size` tells an empty corpus from
 /// a scope that excluded everything.
 pub fn compose(prompt: &Prompt<'_>, corpus_size: usize) -> Composed {
-    let mut writer = Writer {
-        text: String::new(),
-        citations: Vec::new(),
-        quote_terms: quote_terms(&prompt.query),
-    };
+    let mut writer = Writer::new(quote_terms(&prompt.query));
     if let Some(unresolved) = &prompt.unresolved {
-        writer.text.clone_from(&unresolved.sentence);
+        writer.text = escape(&unresolved.sentence);
         return writer.finish();
     }
-    let topic = topic(&prompt.query);
-    let per_conversation = match prompt.referent {
-        Some(_) => MAX_PER_REFERENT,
-        None => MAX_PER_CONVERSATION,
+    let topic = match (prompt.shape, topic(&prompt.query)) {
+        // "What are the next steps?" is about next steps, whatever words it uses.
+        (Shape::Steps, Some(t))
+            if text::terms(&t)
+                .iter()
+                .all(|w| STEP_WORDS.contains(&w.as_str())) =>
+        {
+            Some(String::from("next steps"))
+        }
+        // A comparison with nothing to compare on but the names.
+        (_, Some(t))
+            if !prompt.named.is_empty()
+                && text::terms(&shape::search_words(&t, &prompt.named)).is_empty() =>
+        {
+            None
+        }
+        (_, topic) => topic,
     };
-    let groups = groups(&prompt.passages, per_conversation);
+    // About one conversation, the answer says more than a list item would.
+    let per_conversation = match (&prompt.referent, prompt.named.as_slice()) {
+        (Some(_), _) | (None, [_]) => MAX_PER_REFERENT,
+        _ => MAX_PER_CONVERSATION,
+    };
+    let mut groups = groups(&prompt.passages, per_conversation);
     if groups.is_empty() {
-        writer.text = nothing_found(prompt, corpus_size, topic.as_deref());
+        writer.text = escape(&nothing_found(prompt, corpus_size, topic.as_deref()));
         return writer.finish();
+    }
+    // Named accounts are listed as the question named them.
+    if !prompt.named.is_empty() {
+        groups.sort_by_key(|g| prompt.named.iter().position(|c| c.id == g.conversation.id));
     }
     let shown = &groups[..groups.len().min(MAX_CONVERSATIONS)];
-    let accounts = list(shown.iter().map(|g| g.conversation.account.as_str()));
+    // The lead has no Markdown of its own: names and the question's words
+    // in it are text.
+    writer.text = escape(&lead(prompt, &groups, topic.as_deref()));
+    if groups.len() > shown.len() {
+        let _ = write!(writer.text, " Here are the {} clearest.", shown.len());
+    }
+    // One account is not a comparison: it is listed as any other answer.
+    let shape = match prompt.shape {
+        Shape::Compare if shown.len() < 2 => Shape::List,
+        shape => shape,
+    };
+    if shape == Shape::Compare && prompt.named.is_empty() {
+        writer.text.push_str(" Here is how they compare.");
+    }
+    writer.text.push_str("\n\n");
+    match shape {
+        Shape::List => {
+            writer.bullets(shown);
+            writer.block_quote(prompt, shown);
+        }
+        Shape::Compare => writer.table(shown),
+        Shape::Steps => writer.steps(shown),
+    }
+    writer.closing(
+        prompt,
+        shown,
+        groups.len(),
+        topic.as_deref(),
+        shape == Shape::Compare,
+    );
+    writer.finish()
+}
+
+/// The lead paragraph: what was found where, or which item of an earlier
+/// answer this one is about.
+fn lead(prompt: &Prompt<'_>, groups: &[Group<'_>], topic: Option<&str>) -> String {
+    let accounts = list(
+        groups[..groups.len().min(MAX_CONVERSATIONS)]
+            .iter()
+            .map(|g| g.conversation.account.as_str()),
+    );
     let searched = prompt.searched.len();
-    // `write!` into a String cannot fail; results are ignored for that reason.
-    let text = &mut writer.text;
-    match (&prompt.referent, &prompt.focus, &topic) {
-        (Some(referent), _, _) => {
-            text.push_str(&referent.lead(topic.as_deref(), prompt.carried, true));
-        }
-        (None, Some(_), _) if prompt.carried => {
-            let _ = write!(
-                text,
-                "Here is more on {} from {accounts}.",
-                topic.as_deref().unwrap_or("that")
-            );
-        }
-        (None, Some(focus), _) => {
-            let topic = capitalised(topic.as_deref().unwrap_or("This"));
-            let _ = match (focus.conversations.len(), groups.len()) {
-                (1, _) => write!(
-                    text,
+    if let Some(referent) = &prompt.referent {
+        return referent.lead(topic, prompt.carried, true);
+    }
+    match &prompt.focus {
+        Some(_) if prompt.carried => format!(
+            "Here is more on {} from {accounts}.",
+            topic.unwrap_or("that")
+        ),
+        Some(focus) => {
+            let topic = capitalised(topic.unwrap_or("This"));
+            match (focus.conversations.len(), groups.len()) {
+                (1, _) => format!(
                     "{topic} also came up in the one conversation from my previous answer, {accounts}."
                 ),
-                (all, found) if all == found => write!(
-                    text,
+                (all, found) if all == found => format!(
                     "{topic} also came up in all {all} conversations from my previous answer."
                 ),
-                (all, found) => write!(
-                    text,
+                (all, found) => format!(
                     "{topic} also came up in {found} of the {all} conversations from my previous answer: {accounts}."
                 ),
-            };
+            }
         }
-        (None, None, Some(topic)) => {
-            let _ = write!(
-                text,
+        None if !prompt.named.is_empty() && prompt.shape == Shape::Steps => {
+            let named = list(prompt.named.iter().map(|c| c.account.as_str()));
+            match prompt.named.as_slice() {
+                [one] => format!(
+                    "Here are the {} with {named}, in the order they came up in the {}.",
+                    topic.unwrap_or("next steps"),
+                    one.title
+                ),
+                _ => format!(
+                    "Here are the {} with {named}.",
+                    topic.unwrap_or("next steps")
+                ),
+            }
+        }
+        None if prompt.named.len() > 1 && prompt.shape == Shape::Compare => {
+            let named = list(prompt.named.iter().map(|c| c.account.as_str()));
+            let silent: Vec<&str> = prompt
+                .named
+                .iter()
+                .filter(|c| !groups.iter().any(|g| g.conversation.id == c.id))
+                .map(|c| c.account.as_str())
+                .collect();
+            let mut lead = match topic {
+                Some(topic) => format!("Here is how {named} compare on {topic}."),
+                None => format!("Here is how {named} compare."),
+            };
+            let topic = topic.unwrap_or("this");
+            if !silent.is_empty() {
+                let _ = write!(
+                    lead,
+                    " {} did not mention {topic} in {}, so only {accounts} can be shown.",
+                    list(silent.iter().copied()),
+                    if silent.len() == 1 {
+                        "their call"
+                    } else {
+                        "their calls"
+                    },
+                );
+            }
+            lead
+        }
+        None => match topic {
+            Some(topic) => format!(
                 "{} came up in {} of the {} I searched.",
                 capitalised(topic),
                 groups.len(),
                 counted(searched, "conversation"),
-            );
-        }
-        (None, None, None) => {
-            let _ = write!(
-                text,
+            ),
+            None => format!(
                 "I found relevant passages in {} of the {} I searched.",
                 groups.len(),
                 counted(searched, "conversation"),
-            );
-        }
-    }
-    if groups.len() > shown.len() {
-        let _ = write!(writer.text, " Here are the {} clearest.", shown.len());
-    }
-    writer.text.push_str("\n\n");
-    for group in shown {
-        writer.group(group);
-    }
-    writer.closing(prompt, shown, groups.len(), topic.as_deref());
-    writer.finish()
-}
-
-struct Writer {
-    text: String,
-    citations: Vec<Citation>,
-    quote_terms: Vec<String>,
-}
-
-impl Writer {
-    /// One bullet: who said what in this conversation, each quote cited.
-    fn group(&mut self, group: &Group<'_>) {
-        let _ = write!(self.text, "- {}: ", group.conversation.title);
-        let mut previous: Option<&str> = None;
-        for hit in &group.hits {
-            let quote = best_sentence(&hit.turn.text, &self.quote_terms);
-            let speaker = hit.turn.speaker.as_str();
-            match previous {
-                None => {
-                    let verb = VERBS[hit.position % VERBS.len()];
-                    let _ = write!(self.text, "{speaker} {verb} “{quote}”");
-                }
-                Some(p) if p == speaker => {
-                    let _ = write!(self.text, ", and later “{quote}”");
-                }
-                Some(_) => {
-                    let verb = VERBS[hit.position % VERBS.len()];
-                    let _ = write!(self.text, "; {speaker} {verb} “{quote}”");
-                }
-            }
-            let cite = self.cite(group.conversation, hit);
-            let _ = write!(self.text, " [{cite}]");
-            previous = Some(speaker);
-        }
-        self.text.push_str(".\n");
-    }
-
-    /// The summary line, citing the best passage of the top two
-    /// conversations together.
-    fn closing(
-        &mut self,
-        prompt: &Prompt<'_>,
-        shown: &[Group<'_>],
-        total: usize,
-        topic: Option<&str>,
-    ) {
-        let topic = topic.unwrap_or("this");
-        let best: Vec<String> = shown
-            .iter()
-            .take(2)
-            .filter_map(|g| {
-                let hit = prompt
-                    .passages
-                    .iter()
-                    .find(|h| h.conversation.id == g.conversation.id)?;
-                Some(self.cite(g.conversation, hit))
-            })
-            .collect();
-        let (clearest, best) = match best.len() {
-            1 => ("The clearest statement is", best.join("; ")),
-            _ => ("The clearest statements are", best.join("; ")),
-        };
-        self.text.push('\n');
-        if let Some(focus) = &prompt.focus {
-            let others: Vec<&str> = focus
-                .conversations
-                .iter()
-                .filter(|c| !shown.iter().any(|g| g.conversation.id == c.id))
-                .map(|c| c.account.as_str())
-                .collect();
-            if others.is_empty() {
-                let _ = write!(self.text, "{clearest} [{best}].");
-            } else {
-                let _ = write!(
-                    self.text,
-                    "{clearest} [{best}]. {} did not mention {topic} in {}.",
-                    list(others.iter().copied()),
-                    if others.len() == 1 {
-                        "that call"
-                    } else {
-                        "those calls"
-                    },
-                );
-            }
-            return;
-        }
-        if shown.len() == 1 {
-            let _ = write!(
-                self.text,
-                "In short, only {} raised {topic}, most clearly here [{best}].",
-                shown[0].conversation.account
-            );
-        } else {
-            let accounts = list(shown.iter().map(|g| g.conversation.account.as_str()));
-            let all = if shown.len() == 2 { "both" } else { "all" };
-            let _ = write!(
-                self.text,
-                "In short, {accounts} {all} raised {topic}; the clearest statements are [{best}]."
-            );
-        }
-        if total > shown.len() {
-            self.text.push_str(&in_passing(total - shown.len()));
-        }
-    }
-
-    /// The inline form of `hit`, adding it to the citations the first time.
-    fn cite(&mut self, conversation: &Conversation, hit: &Hit<'_>) -> String {
-        let timestamp = format_timestamp(hit.turn.seconds);
-        let known = self.citations.iter().any(|c| {
-            c.conversation_id == conversation.id
-                && c.seconds == hit.turn.seconds
-                && c.speaker == hit.turn.speaker
-        });
-        if !known {
-            self.citations.push(Citation {
-                id: format!("c{}", self.citations.len() + 1),
-                conversation_id: conversation.id.clone(),
-                conversation_title: conversation.title.clone(),
-                timestamp: timestamp.clone(),
-                seconds: hit.turn.seconds,
-                speaker: hit.turn.speaker.clone(),
-                quote: hit.turn.text.clone(),
-            });
-        }
-        format!("{timestamp}, {}", hit.turn.speaker)
-    }
-
-    fn finish(self) -> Composed {
-        Composed {
-            text: self.text.trim_end().to_owned(),
-            citations: self.citations,
-        }
+            ),
+        },
     }
 }
 
@@ -338,7 +292,7 @@ fn quote_terms(question: &str) -> Vec<String> {
 
 /// The sentence of `turn` that holds the most of `terms` (the first on a
 /// tie), so a long turn is quoted where it answers the question.
-fn best_sentence<'t>(turn: &'t str, terms: &[String]) -> &'t str {
+pub fn best_sentence<'t>(turn: &'t str, terms: &[String]) -> &'t str {
     let mut best = turn;
     let mut best_count = 0;
     let mut start = 0;
@@ -380,7 +334,7 @@ pub fn counted(n: usize, noun: &str) -> String {
 /// The closing's note on the conversations not gone through one by one:
 /// ` 1 more conversation mentions it in passing.`, ` 3 more conversations
 /// mention it in passing.`
-fn in_passing(more: usize) -> String {
+pub fn in_passing(more: usize) -> String {
     let verb = if more == 1 { "mentions" } else { "mention" };
     format!(
         " {} {verb} it in passing.",
@@ -388,7 +342,8 @@ fn in_passing(more: usize) -> String {
     )
 }
 
-fn capitalised(s: &str) -> String {
+/// `s` with its first character in upper case.
+pub fn capitalised(s: &str) -> String {
     let mut chars = s.chars();
     chars.next().map_or_else(String::new, |first| {
         first.to_uppercase().chain(chars).collect()

@@ -1,6 +1,7 @@
 //! The deterministic stand-in for an LLM: retrieves passages with BM25,
-//! reads the session's recent history, writes an answer that cites the
-//! passages inline as `[MM:SS, Speaker]`, and cuts it into fragments.
+//! reads the session's recent history, writes an answer in Markdown (laid
+//! out as the question's [`shape`] asks) that cites the passages inline as
+//! `[MM:SS, Speaker]`, and cuts it into fragments.
 //!
 //! Everything here is a pure function of the corpus, the question, the scope
 //! and the history, so the same inputs always give the same answer,
@@ -8,9 +9,14 @@
 
 pub mod compose;
 pub mod fragments;
+pub mod layout;
+pub mod markdown;
+#[cfg(test)]
+mod markdown_tests;
 pub mod prompt;
 pub mod reference;
 pub mod retrieval;
+pub mod shape;
 pub mod text;
 
 use crate::corpus::Corpus;
@@ -39,7 +45,7 @@ pub struct Turn {
 /// What the model says to one question.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
-    /// The full answer text, with inline citations.
+    /// The full answer text, Markdown with inline citations.
     pub text: String,
     /// `text` cut into the fragments streamed as `token` events.
     pub fragments: Vec<String>,

@@ -12,6 +12,7 @@
 
 use super::reference::{Context, Reference, Referent, Resolution, Unresolved};
 use super::retrieval::{self, Hit};
+use super::shape::{self, Shape};
 use super::{Role, Turn};
 use crate::corpus::{format_timestamp, Conversation, Corpus};
 use std::fmt::Write as _;
@@ -47,6 +48,13 @@ pub struct Prompt<'a> {
     /// Set when the question points back at something that is not there;
     /// nothing is searched.
     pub unresolved: Option<Unresolved>,
+    /// The layout the question asks for.
+    pub shape: Shape,
+    /// The accounts a fresh comparison (at least two) or request for steps
+    /// (at least one) names, in the order it names them ("Compare Wayne
+    /// Enterprises and Globex", "next steps with Hooli"): the search covers
+    /// only their conversations. Empty otherwise.
+    pub named: Vec<&'a Conversation>,
 }
 
 /// What a follow-up points back to: the conversations (and the people in
@@ -88,9 +96,20 @@ pub fn prompt<'a>(
         }
         Resolution::Unresolved(unresolved) => (None, None, Some(unresolved)),
     };
+    let shape = Shape::of(question);
+    let mut named = match (shape, &focus, &unresolved) {
+        (Shape::Compare | Shape::Steps, None, None) => {
+            shape::named_accounts(question, corpus.conversations())
+        }
+        _ => Vec::new(),
+    };
+    if shape == Shape::Compare && named.len() < 2 {
+        named.clear();
+    }
     let in_scope = |c: &Conversation| {
         unresolved.is_none()
             && scope.is_none_or(|ids| ids.contains(&c.id))
+            && (named.is_empty() || named.iter().any(|n| n.id == c.id))
             && focus
                 .as_ref()
                 .is_none_or(|f| f.conversations.iter().any(|fc| fc.id == c.id))
@@ -102,13 +121,26 @@ pub fn prompt<'a>(
         .collect();
     // A follow-up asks about what is left once the words that point back
     // are cut out; with no topic of its own ("Tell me more about them.") it
-    // searches for what the last question with one asked.
+    // searches for what the last question with one asked. Words that only
+    // ask for a layout, and the accounts that are already the scope, are
+    // not searched for.
+    let asked = match (&reference, &focus) {
+        (Some(r), Some(_)) => r.rest.as_str(),
+        _ => question,
+    };
+    let asked = match shape {
+        Shape::List => asked.to_owned(),
+        _ => shape::search_words(asked, &named),
+    };
+    let has_topic = !super::text::terms(&asked).is_empty();
     let (query, carried) = match (&reference, &focus) {
-        (Some(r), Some(_)) if r.has_topic() => (r.rest.clone(), false),
+        (Some(_), Some(_)) if has_topic => (asked, false),
         (Some(_), Some(_)) => context
             .topic()
             .map_or((question.to_owned(), false), |t| (t.to_owned(), true)),
-        _ => (question.to_owned(), false),
+        // Nothing left but the names: search for them.
+        _ if !has_topic => (question.to_owned(), false),
+        _ => (asked, false),
     };
     let mut hits = corpus.index().search(corpus, &query, in_scope);
     match (&referent, &focus) {
@@ -131,6 +163,8 @@ pub fn prompt<'a>(
         focus,
         referent,
         unresolved,
+        shape,
+        named,
     }
 }
 

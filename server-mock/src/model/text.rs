@@ -33,7 +33,8 @@ const SYNONYMS: &[(&[&str], &[&str])] = &[
     (&["residency", "region", "sovereignty", "hosted", "hosting"], &[]),
     (&["competitor", "competition", "alternative"], &["gong", "chorus", "clari"]),
     (&["integration", "integrate", "sync", "crm"], &["salesforce", "hubspot"]),
-    (&["churn", "cancel", "switch", "switching", "leave"], &[]),
+    (&["churn", "churning", "churned", "cancel", "switch", "switching", "leave"], &[]),
+    (&["step", "action"], &["plan", "monday", "tuesday", "wednesday", "thursday", "friday", "tomorrow", "week"]),
     (&["onboarding", "onboarded", "training", "rollout", "ramp", "ramping"], &[]),
 ];
 

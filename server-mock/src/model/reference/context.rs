@@ -5,6 +5,7 @@ use super::{ordinal_name, Kind, Nth, Reference, Referent, Resolution, Unresolved
 use crate::corpus::{Conversation, Corpus};
 use crate::model::compose;
 use crate::model::prompt::{inline_citations, Focus};
+use crate::model::shape::{self, Shape};
 use crate::model::{text, Role, Turn};
 
 /// What the session's earlier answers leave for a reference to point at.
@@ -72,6 +73,12 @@ impl<'a> Context<'a> {
 
     fn note_topic(&mut self, question: &str) {
         let rest = Reference::parse(question).map_or_else(|| question.to_owned(), |r| r.rest);
+        // "Compare Globex and Hooli on pricing" leaves "pricing" to carry,
+        // with the names: the words that only asked for a table are not.
+        let rest = match Shape::of(&rest) {
+            Shape::List => rest,
+            _ => shape::search_words(&rest, &[]),
+        };
         if !text::terms(&rest).is_empty() {
             self.topic = Some(rest);
         }
