@@ -9,6 +9,7 @@ mod faults;
 mod history;
 mod http_surface;
 mod limits;
+mod markdown;
 mod security;
 #[cfg(unix)]
 mod shutdown;
