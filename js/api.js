@@ -1,7 +1,7 @@
 // The public API over the wasm module. Environment-specific entry points
 // (index.js for browsers and bundlers, node.js for Node) initialise the
 // module and re-export everything from here.
-import { startChat, RawEventStreamParser, RawCitationBuffer, wasmMemory } from "./cite_stream.js";
+import { startChat, RawEventStreamParser, RawCitationBuffer, RawMarkdownSegmenter, wasmMemory } from "./cite_stream.js";
 
 // Options are read and checked here; the shell takes them as plain
 // values, `undefined` for a default. A wrong option is a programming error,
@@ -18,6 +18,13 @@ function number(object, key, integer = false) {
     throw new TypeError(`\`${key}\` must be a non-negative number`);
   }
   return value;
+}
+
+/** The `markdown` option: `true` for Markdown-aware segments. */
+function markdown(options) {
+  const value = options?.markdown;
+  if (present(value) && typeof value !== "boolean") throw new TypeError("`markdown` must be a boolean");
+  return value === true;
 }
 
 /** `{ timeoutMs, maxLength, pattern }` as the shell takes them. */
@@ -153,7 +160,8 @@ export class CitationBuffer {
   #raw;
 
   constructor(options = {}) {
-    this.#raw = new RawCitationBuffer(...citationOptions(options));
+    const Raw = markdown(options) ? RawMarkdownSegmenter : RawCitationBuffer;
+    this.#raw = new Raw(...citationOptions(options));
   }
 
   /** The segments ready to render after this text arrived at `nowMs`. */
@@ -166,7 +174,7 @@ export class CitationBuffer {
     return this.#raw.poll(nowMs);
   }
 
-  /** Everything still held, as text. */
+  /** Everything still held, as text (and, with `markdown`, the closes of every open element). */
   finish() {
     return this.#raw.finish();
   }
@@ -207,6 +215,7 @@ function start(options, callbacks) {
     options.headers,
     present(signal) ? signal : undefined,
     ...citationOptions(options.citations),
+    markdown(options),
     number(options, "idleTimeoutMs"),
     number(options, "maxEventBytes", true),
     follow === true,

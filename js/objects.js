@@ -56,4 +56,59 @@ export function deliverBatch(text, ends, citationAt, citationEntries, callback, 
   }
   return -1;
 }
+// Markdown segments cross as one string and a list of numbers that says
+// how to cut it (src/wasm/markdown.rs describes the form).
+const TAGS = [
+  "p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "pre", "code", "hr", "br",
+  "strong", "em", "del", "a", "table", "thead", "tbody", "tr", "th", "td",
+];
+const ALIGN = [undefined, "left", "center", "right"];
+
+/** The Markdown segments packed in `text` and `codes`, as an array. */
+export function markdownOf(text, codes, entries) {
+  const out = [];
+  let at = 0;
+  const take = (length) => text.slice(at, (at += length));
+  for (let c = 0, e = 0; c < codes.length; ) {
+    const head = codes[c++];
+    const kind = head & 3;
+    const tag = TAGS[(head >> 2) & 31];
+    if (kind === 0) {
+      const segment = { kind: "open", tag, raw: take(codes[c++]) };
+      if (head & 0xf80) {
+        const attrs = {};
+        if (head & 0x80) attrs.href = take(codes[c++]);
+        if (head & 0x100) attrs.lang = take(codes[c++]);
+        if (head & 0x200) attrs.start = codes[c++];
+        if (head & 0xc00) attrs.align = ALIGN[(head >> 10) & 3];
+        segment.attrs = attrs;
+      }
+      out.push(segment);
+    } else if (kind === 1) {
+      out.push({ kind: "close", tag, raw: take(codes[c++]) });
+    } else if (kind === 2) {
+      const shown = take(codes[c++]);
+      out.push({ kind: "text", text: shown, raw: head & 0x80 ? take(codes[c++]) : shown });
+    } else {
+      const shown = take(codes[c++]);
+      out.push({ kind: "citation", text: shown, raw: shown, citations: entries[e++] });
+    }
+  }
+  return out;
+}
+
+/** `deliverBatch` for Markdown segments. */
+export function deliverMarkdown(text, codes, entries, callback, thisArg, state) {
+  const segments = markdownOf(text, codes, entries);
+  for (let i = 0; i < segments.length; i++) {
+    if (state.closed) return -1;
+    try {
+      callback.call(thisArg, segments[i]);
+    } catch (error) {
+      state.thrown = error;
+      return i;
+    }
+  }
+  return -1;
+}
 export function takeThrown(state) { const e = state.thrown; state.thrown = undefined; return e; }

@@ -119,6 +119,11 @@ fn entry_to_js(entry: &CitationRef) -> JsValue {
     }
 }
 
+/// One citation segment's entries, as an array.
+pub(crate) fn entries_to_js(entries: &[CitationRef]) -> JsValue {
+    entries.iter().map(entry_to_js).collect::<Array>().into()
+}
+
 /// The citation segments of a batch or a log: their indexes, and for each
 /// the array of its entries.
 /// Most batches cite nothing: no array is made for them.
@@ -129,9 +134,7 @@ fn citations_to_js(citations: &[(usize, Vec<CitationRef>)]) -> (Vec<u32>, Option
     let at = citations.iter().map(|(at, _)| *at as u32).collect();
     let entries = citations
         .iter()
-        .map(|(_, entries)| -> JsValue {
-            entries.iter().map(entry_to_js).collect::<Array>().into()
-        })
+        .map(|(_, entries)| entries_to_js(entries))
         .collect();
     (at, Some(entries))
 }
@@ -183,7 +186,7 @@ fn utf16_ends(text: &str, log: &SegmentLog) -> Vec<u32> {
 /// the Basic Multilingual Plane (its four-byte sequence starts at 0xF0 or
 /// above). Every batch's text goes through this, and counting bytes takes
 /// about half the time of decoding the characters.
-fn utf16_len(text: &str) -> u32 {
+pub(crate) fn utf16_len(text: &str) -> u32 {
     text.bytes()
         .map(|b| u32::from(b & 0xC0 != 0x80) + u32::from(b >= 0xF0))
         .sum()
@@ -212,7 +215,11 @@ pub(crate) fn result_to_js(transcript: &Transcript, status: &str, error: JsValue
         None => (JsValue::NULL, JsValue::NULL),
     };
     let text = JsValue::from_str(&transcript.text);
-    let segments = transcript_segments_to_js(transcript, &text);
+    let segments = if transcript.markdown.is_empty() {
+        transcript_segments_to_js(transcript, &text)
+    } else {
+        super::markdown::markdown_to_js(&transcript.markdown)
+    };
     result(
         session_id,
         message_id,

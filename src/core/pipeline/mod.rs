@@ -11,6 +11,7 @@ use self::batch::Release;
 pub use self::batch::SegmentBatch;
 pub use self::transcript::{SegmentLog, StreamEnd, Transcript};
 use super::citation::{resolve, CitationBuffer, CitationOptions, Resolution, Segment};
+use super::markdown::{MarkdownSegment, MarkdownSegmenter};
 use super::protocol::{
     decode_payload, ChatEvent, Citation, DoneInfo, EventKind, Json, ProtocolError, ServerErrorInfo,
     SessionInfo, StatusInfo,
@@ -26,6 +27,8 @@ pub enum Output {
     Status(StatusInfo),
     /// Consecutive pieces of the answer, ready to render.
     Segments(SegmentBatch),
+    /// Consecutive pieces of the answer's Markdown tree (Markdown mode).
+    Markdown(Vec<MarkdownSegment>),
     /// The `citations` event, with its sources matched to the inline
     /// citations already released.
     Citations(Vec<Citation>, Resolution),
@@ -78,7 +81,7 @@ pub struct ChatPipeline {
 /// Everything but the parser: what the events build up.
 #[derive(Debug, Clone)]
 struct Answer {
-    buffer: CitationBuffer,
+    segmenter: Segmenter,
     transcript: Transcript,
     /// The citation segments released so far, for resolving them against
     /// the sources: kept apart from the transcript, which the caller may
@@ -86,6 +89,15 @@ struct Answer {
     cited: Vec<Segment>,
     /// The length of the chunk being fed.
     chunk_len: usize,
+}
+
+/// How the answer's text becomes segments.
+#[derive(Debug, Clone)]
+enum Segmenter {
+    /// Flat text and citations.
+    Flat(CitationBuffer),
+    /// The Markdown tree, with citations in it.
+    Markdown(MarkdownSegmenter),
 }
 
 /// Room for the text a held candidate can release: its longest bracket.
@@ -130,12 +142,23 @@ impl<J: Json> EventSink for Events<'_, J> {
 }
 
 impl ChatPipeline {
-    /// A pipeline with these limits.
+    /// A pipeline with these limits, giving flat segments.
     pub fn new(max_event_bytes: usize, citations: CitationOptions) -> Self {
+        Self::with_segmenter(max_event_bytes, Segmenter::Flat(CitationBuffer::new(citations)))
+    }
+
+    /// A pipeline with these limits, giving Markdown segments
+    /// ([`Output::Markdown`]).
+    pub fn markdown(max_event_bytes: usize, citations: CitationOptions) -> Self {
+        let segmenter = Segmenter::Markdown(MarkdownSegmenter::new(citations));
+        Self::with_segmenter(max_event_bytes, segmenter)
+    }
+
+    fn with_segmenter(max_event_bytes: usize, segmenter: Segmenter) -> Self {
         ChatPipeline {
             parser: EventStreamParser::new(max_event_bytes),
             answer: Answer {
-                buffer: CitationBuffer::new(citations),
+                segmenter,
                 transcript: Transcript::default(),
                 cited: Vec::new(),
                 chunk_len: 0,
@@ -160,7 +183,10 @@ impl ChatPipeline {
 
     /// When a held citation candidate times out, if one is held.
     pub fn deadline(&self) -> Option<f64> {
-        self.answer.buffer.deadline()
+        match &self.answer.segmenter {
+            Segmenter::Flat(buffer) => buffer.deadline(),
+            Segmenter::Markdown(segmenter) => segmenter.deadline(),
+        }
     }
 
     /// Processes one network chunk received at `now` (ms). Output produced
@@ -200,36 +226,61 @@ impl ChatPipeline {
 
 impl Answer {
     fn poll(&mut self, now: f64, out: &mut Vec<Output>) {
-        let mut release = Release {
-            out,
-            capacity: HELD_CAPACITY,
-            transcript: &mut self.transcript,
-            cited: &mut self.cited,
-        };
-        self.buffer.poll(now, &mut release);
+        match &mut self.segmenter {
+            Segmenter::Flat(buffer) => buffer.poll(
+                now,
+                &mut Release {
+                    out,
+                    capacity: HELD_CAPACITY,
+                    transcript: &mut self.transcript,
+                    cited: &mut self.cited,
+                },
+            ),
+            Segmenter::Markdown(segmenter) => {
+                let mut segments = Vec::new();
+                segmenter.poll(now, &mut segments);
+                release_markdown(segments, &mut self.transcript, &mut self.cited, out);
+            }
+        }
     }
 
     fn finish(&mut self, out: &mut Vec<Output>) {
-        let mut release = Release {
-            out,
-            capacity: HELD_CAPACITY,
-            transcript: &mut self.transcript,
-            cited: &mut self.cited,
-        };
-        self.buffer.finish(&mut release);
+        match &mut self.segmenter {
+            Segmenter::Flat(buffer) => buffer.finish(&mut Release {
+                out,
+                capacity: HELD_CAPACITY,
+                transcript: &mut self.transcript,
+                cited: &mut self.cited,
+            }),
+            Segmenter::Markdown(segmenter) => {
+                let mut segments = Vec::new();
+                segmenter.finish(&mut segments);
+                release_markdown(segments, &mut self.transcript, &mut self.cited, out);
+            }
+        }
     }
 
     fn token(&mut self, text: &str, now: f64, out: &mut Vec<Output>) {
         self.transcript.text.push_str(text);
-        let mut release = Release {
-            out,
-            // The chunk's released text is part of its bytes, plus what
-            // was held from before.
-            capacity: self.chunk_len + HELD_CAPACITY,
-            transcript: &mut self.transcript,
-            cited: &mut self.cited,
-        };
-        self.buffer.push(text, now, &mut release);
+        match &mut self.segmenter {
+            Segmenter::Flat(buffer) => buffer.push(
+                text,
+                now,
+                &mut Release {
+                    out,
+                    // The chunk's released text is part of its bytes, plus
+                    // what was held from before.
+                    capacity: self.chunk_len + HELD_CAPACITY,
+                    transcript: &mut self.transcript,
+                    cited: &mut self.cited,
+                },
+            ),
+            Segmenter::Markdown(segmenter) => {
+                let mut segments = Vec::new();
+                segmenter.push(text, now, &mut segments);
+                release_markdown(segments, &mut self.transcript, &mut self.cited, out);
+            }
+        }
     }
 
     fn handle<J: Json>(
@@ -267,6 +318,35 @@ impl Answer {
             }
         }
         Ok(())
+    }
+}
+
+/// Markdown segments into the output's last batch of them (a new one when
+/// something else came last), the transcript, and the citations to resolve.
+fn release_markdown(
+    segments: Vec<MarkdownSegment>,
+    transcript: &mut Transcript,
+    cited: &mut Vec<Segment>,
+    out: &mut Vec<Output>,
+) {
+    if segments.is_empty() {
+        return;
+    }
+    for segment in &segments {
+        if let MarkdownSegment::Citation {
+            text, citations, ..
+        } = segment
+        {
+            cited.push(Segment::Citation {
+                text: text.clone(),
+                citations: citations.clone(),
+            });
+        }
+    }
+    transcript.markdown.extend(segments.iter().cloned());
+    match out.last_mut() {
+        Some(Output::Markdown(batch)) => batch.extend(segments),
+        _ => out.push(Output::Markdown(segments)),
     }
 }
 

@@ -65,6 +65,7 @@ fn a_whole_answer_becomes_outputs_in_order() {
             Output::Status(_) => "status",
             Output::Segments(batch) if batch.log.citations.is_empty() => "text",
             Output::Segments(_) => "citation",
+            Output::Markdown(_) => "markdown",
             Output::Citations(..) => "citations",
             Output::Done(_) => "done",
             Output::ServerError(_) => "error",
@@ -210,4 +211,67 @@ fn the_text_of_one_chunk_is_one_segment_and_citations_stay_apart() {
         .map(|segment| segment.text().to_owned())
         .collect();
     assert_eq!(kept, ["a b ", "[1:02, Zoë]", " c d", " e"]);
+}
+
+/// Markdown mode: the same stream gives a tree whose raw texts join to the
+/// answer, at every cut of the bytes, with its citation resolved.
+#[test]
+fn markdown_mode_gives_the_tree_at_every_cut() {
+    let stream = concat!(
+        "event: session\nid: m_1:1\ndata: {\"sessionId\":\"s_1\",\"messageId\":\"m_1\"}\n\n",
+        "event: token\nid: m_1:2\ndata: - **Ac\n\n",
+        "event: token\nid: m_1:3\ndata: me** [12:4\n\n",
+        "event: token\nid: m_1:4\ndata: 5, Sarah Johnson]\ndata: - b\n\n",
+        "event: citations\nid: m_1:5\ndata: {\"citations\":[{\"id\":\"c1\",\"conversationId\":\"c_a\",\"conversationTitle\":\"Acme\",\"timestamp\":\"12:45\",\"seconds\":765,\"speaker\":\"Sarah Johnson\",\"quote\":\"q\"}]}\n\n",
+        "event: done\nid: m_1:6\ndata: {\"messageId\":\"m_1\",\"processingMs\":12,\"tokenCount\":3}\n\n",
+    );
+    let answer = "- **Acme** [12:45, Sarah Johnson]\n- b";
+    let bytes = stream.as_bytes();
+    let mut first: Option<Vec<MarkdownSegment>> = None;
+    for cut in 0..=bytes.len() {
+        let mut pipeline = ChatPipeline::markdown(1 << 20, CitationOptions::default());
+        let mut out = Vec::new();
+        for chunk in [&bytes[..cut], &bytes[cut..]] {
+            pipeline.feed::<SerdeJson>(chunk, 0.0, &mut out).expect("valid stream");
+        }
+        pipeline.finish(&mut out);
+        let segments: Vec<MarkdownSegment> = out
+            .iter()
+            .flat_map(|o| match o {
+                Output::Markdown(batch) => batch.clone(),
+                _ => Vec::new(),
+            })
+            .collect();
+        let raw: String = segments.iter().map(MarkdownSegment::raw).collect();
+        assert_eq!(raw, answer, "cut {cut}");
+        let transcript = pipeline.take_transcript();
+        assert_eq!(transcript.markdown, segments, "the transcript keeps them, cut {cut}");
+        assert!(transcript.segments.ends.is_empty());
+        let resolution = out.iter().find_map(|o| match o {
+            Output::Citations(_, resolution) => Some(resolution.clone()),
+            _ => None,
+        });
+        let resolution = resolution.expect("a citations output");
+        assert_eq!(resolution.matches.len(), 1, "cut {cut}");
+        assert!(resolution.unbacked.is_empty(), "cut {cut}");
+        // However the bytes were cut, the tree is the same (text pieces may
+        // be split differently, so compare them joined).
+        let shape = |s: &[MarkdownSegment]| -> Vec<String> {
+            let mut v: Vec<String> = Vec::new();
+            for segment in s {
+                match segment {
+                    MarkdownSegment::Text { text, .. } => match v.last_mut() {
+                        Some(last) if last.starts_with('"') => last.push_str(text),
+                        _ => v.push(format!("\"{text}")),
+                    },
+                    other => v.push(format!("{other:?}").split(", raw").next().unwrap_or("").to_owned()),
+                }
+            }
+            v
+        };
+        match &first {
+            None => first = Some(segments),
+            Some(first) => assert_eq!(shape(&segments), shape(first), "cut {cut}"),
+        }
+    }
 }

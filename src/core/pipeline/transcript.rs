@@ -2,6 +2,7 @@
 //! its sources and how it ended.
 
 use crate::core::citation::{CitationRef, Segment};
+use crate::core::markdown::MarkdownSegment;
 use crate::core::protocol::{Citation, DoneInfo, ServerErrorInfo, SessionInfo};
 
 /// Everything received of one answer.
@@ -16,6 +17,9 @@ pub struct Transcript {
     /// delivered (the text of one chunk is one segment);
     /// [`segments`](Self::segments) cuts them out.
     pub segments: SegmentLog,
+    /// In Markdown mode, every segment released so far (`segments` then
+    /// stays empty).
+    pub markdown: Vec<MarkdownSegment>,
     /// From the `citations` event.
     pub citations: Vec<Citation>,
     /// How the stream ended, when it did.

@@ -16,6 +16,7 @@ use crate::wasm::convert::{
     status_to_js, take_thrown,
 };
 use crate::wasm::error::StreamError;
+use crate::wasm::markdown::deliver_markdown_segments;
 
 #[wasm_bindgen(module = "/js/transport.js")]
 extern "C" {
@@ -172,21 +173,15 @@ impl Shared {
                 // throw. The result builds its own objects at the end, so
                 // these are short-lived.
                 Output::Segments(batch) => {
-                    let threw = {
-                        let caller = self.caller.refs.borrow();
-                        match caller.callbacks.get(Callback::Segment) {
-                            Some(callback) if !self.lifecycle.closed() => {
-                                let closed_js = self.lifecycle.closed_js();
-                                deliver_segment_batch(&batch, callback, &caller.this, closed_js)
-                                    >= 0
-                            }
-                            _ => false,
-                        }
-                    };
-                    if threw {
-                        let cause = take_thrown(self.lifecycle.closed_js());
-                        self.callback_threw(Callback::Segment, cause);
-                    }
+                    self.deliver_segments(|callback, this, state| {
+                        deliver_segment_batch(&batch, callback, this, state)
+                    });
+                    continue;
+                }
+                Output::Markdown(segments) => {
+                    self.deliver_segments(|callback, this, state| {
+                        deliver_markdown_segments(&segments, callback, this, state)
+                    });
                     continue;
                 }
                 _ if self.lifecycle.closed() => continue,
@@ -206,6 +201,27 @@ impl Shared {
             self.call(which, &args);
         }
         Ok(())
+    }
+
+    /// Hands a batch of segments to `onSegment` with `deliver`, which
+    /// returns the index of the call that threw, or -1.
+    fn deliver_segments(
+        &self,
+        deliver: impl FnOnce(&js_sys::Function, &JsValue, &js_sys::Object) -> i32,
+    ) {
+        let threw = {
+            let caller = self.caller.refs.borrow();
+            match caller.callbacks.get(Callback::Segment) {
+                Some(callback) if !self.lifecycle.closed() => {
+                    deliver(callback, &caller.this, self.lifecycle.closed_js()) >= 0
+                }
+                _ => false,
+            }
+        };
+        if threw {
+            let cause = take_thrown(self.lifecycle.closed_js());
+            self.callback_threw(Callback::Segment, cause);
+        }
     }
 
     /// Calls one callback; `false` when it threw (the stream is then

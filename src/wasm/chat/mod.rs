@@ -51,6 +51,8 @@ pub struct ChatConfig {
     pub signal: Option<AbortSignal>,
     /// How the citation buffer holds candidates.
     pub citations: CitationOptions,
+    /// Markdown-aware segments (`markdown: true`) rather than flat ones.
+    pub markdown: bool,
     /// `idleTimeoutMs`.
     pub idle_timeout_ms: f64,
     /// `maxEventBytes`.
@@ -73,6 +75,7 @@ impl ChatConfig {
             headers: JsValue::UNDEFINED,
             signal: None,
             citations: CitationOptions::default(),
+            markdown: false,
             idle_timeout_ms: 45_000.0,
             max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
             follow_redirects: false,
@@ -123,6 +126,7 @@ pub fn start_chat(
     timeout_ms: Option<f64>,
     max_length: Option<f64>,
     numeric: bool,
+    markdown: bool,
     idle_timeout_ms: Option<f64>,
     max_event_bytes: Option<f64>,
     follow_redirects: bool,
@@ -134,6 +138,7 @@ pub fn start_chat(
         headers,
         signal: (!signal.is_undefined()).then(|| signal.unchecked_into()),
         citations: citation_options(timeout_ms, max_length, numeric),
+        markdown,
         idle_timeout_ms: idle_timeout_ms.unwrap_or(defaults.idle_timeout_ms),
         max_event_bytes: max_event_bytes.map_or(defaults.max_event_bytes, |n| n as usize),
         follow_redirects,
@@ -149,7 +154,11 @@ impl ChatStream {
         let mut resolve = None;
         let finished = Promise::new(&mut |found, _| resolve = Some(found));
         let shared = Rc::new(Shared {
-            pipeline: RefCell::new(ChatPipeline::new(config.max_event_bytes, config.citations)),
+            pipeline: RefCell::new(if config.markdown {
+                ChatPipeline::markdown(config.max_event_bytes, config.citations)
+            } else {
+                ChatPipeline::new(config.max_event_bytes, config.citations)
+            }),
             transport: Transport::default(),
             caller: Caller::new(config.callbacks, config.this, config.signal),
             timers: Timers::default(),
