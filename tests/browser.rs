@@ -370,3 +370,44 @@ async fn a_refused_request_reports_an_instance_of_the_stream_error_class() {
     Reflect::set(&lookalike, &"code".into(), &"http".into()).unwrap();
     assert!(!instance_of(&lookalike, &class));
 }
+
+/// The engine's `\p{L}` and `\p{M}`, which the shell's citation grammar
+/// asks, agree with the table the native build uses (proved there against
+/// unicode-properties), on every third code point of blocks whose letters
+/// and marks have not changed for many Unicode versions: an engine with
+/// older Unicode data than unicode-properties differs only on characters
+/// added since.
+#[wasm_bindgen_test]
+fn the_engines_letters_and_marks_match_the_generated_table() {
+    use cite_stream::core::citation::table_class;
+    let blocks = [
+        0x0080..=0x052F,   // Latin-1 to Cyrillic Supplement, with the combining marks
+        0x05D0..=0x05EA,   // Hebrew letters
+        0x0600..=0x06FF,   // Arabic
+        0x0900..=0x097F,   // Devanagari
+        0x0E00..=0x0E7F,   // Thai
+        0x1E00..=0x1FFF,   // Latin Extended Additional, Greek Extended
+        0x2000..=0x206F,   // General Punctuation
+        0x2200..=0x22FF,   // Mathematical Operators
+        0x3041..=0x30FF,   // Hiragana, Katakana
+        0x4E00..=0x9FA5,   // CJK Unified Ideographs of Unicode 1.1
+        0xAC00..=0xD7A3,   // Hangul syllables
+        0xE000..=0xE0FF,   // Private Use
+        0xFB00..=0xFB06,   // Latin ligatures
+        0x1F600..=0x1F64F, // Emoticons
+    ];
+    let mut seen = [0; 3];
+    for c in blocks
+        .into_iter()
+        .flat_map(|block| block.step_by(3))
+        .filter_map(char::from_u32)
+    {
+        let class = table_class(c);
+        assert_eq!(cite_stream::wasm::engine_class(c), class, "{c:?}");
+        seen[class as usize] += 1;
+    }
+    assert!(
+        seen.iter().all(|&n| n > 50),
+        "letters, marks and others all tried: {seen:?}"
+    );
+}

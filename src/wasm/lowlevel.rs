@@ -8,6 +8,7 @@ use wasm_bindgen::prelude::*;
 
 use super::convert::batch_to_js;
 use super::error::StreamError;
+use super::unicode::CLASSIFY;
 use crate::core::citation::{CitationBuffer as CoreBuffer, CitationOptions, Pattern};
 use crate::core::pipeline::SegmentBatch;
 use crate::core::sse::{
@@ -207,7 +208,10 @@ impl CitationBuffer {
     #[wasm_bindgen(constructor)]
     pub fn new(timeout_ms: Option<f64>, max_length: Option<f64>, numeric: bool) -> CitationBuffer {
         CitationBuffer {
-            core: CoreBuffer::new(citation_options(timeout_ms, max_length, numeric)),
+            core: CoreBuffer::with_classify(
+                citation_options(timeout_ms, max_length, numeric),
+                CLASSIFY,
+            ),
         }
     }
 

@@ -17,6 +17,7 @@ use wasm_bindgen::prelude::*;
 use super::convert::{entries_to_js, utf16_len};
 use crate::core::markdown::{Align, MarkdownOptions, MarkdownSegment, MarkdownSegmenter, Tag};
 use crate::wasm::lowlevel::citation_options;
+use crate::wasm::unicode::CLASSIFY;
 
 #[wasm_bindgen(module = "/js/objects.js")]
 extern "C" {
@@ -129,7 +130,11 @@ fn pack(segments: &[MarkdownSegment]) -> Packed {
 /// The segments as an array of JS objects.
 pub(crate) fn markdown_to_js(segments: &[MarkdownSegment]) -> Array {
     let packed = pack(segments);
-    markdown_of(&packed.text, &packed.codes, packed.entries.map_or(JsValue::UNDEFINED, Into::into))
+    markdown_of(
+        &packed.text,
+        &packed.codes,
+        packed.entries.map_or(JsValue::UNDEFINED, Into::into),
+    )
 }
 
 /// Hands segments to `callback` in one crossing (see `deliverMarkdown`):
@@ -159,7 +164,7 @@ impl RawMarkdownSegmenter {
     pub fn new(timeout_ms: Option<f64>, max_length: Option<f64>, numeric: bool) -> Self {
         let options: MarkdownOptions = citation_options(timeout_ms, max_length, numeric);
         RawMarkdownSegmenter {
-            core: MarkdownSegmenter::new(options),
+            core: MarkdownSegmenter::with_classify(options, CLASSIFY),
         }
     }
 

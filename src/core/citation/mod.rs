@@ -9,9 +9,11 @@
 
 mod grammar;
 mod resolve;
+mod unicode;
 
 pub use grammar::{Pattern, State, Step, MAX_SPEAKER_CHARS};
 pub use resolve::{resolve, Resolution, UnbackedCitation};
+pub use unicode::{table_class, CharClass, Classify};
 
 /// One entry of an inline citation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,6 +106,7 @@ impl Default for CitationOptions {
 #[derive(Debug, Clone)]
 pub struct CitationBuffer {
     options: CitationOptions,
+    classify: Classify,
     /// The candidate being held: empty, or starting with `[`.
     held: String,
     held_chars: usize,
@@ -116,10 +119,17 @@ pub struct CitationBuffer {
 }
 
 impl CitationBuffer {
-    /// An empty buffer.
+    /// An empty buffer that tells letters and marks by the table
+    /// generated from unicode-properties ([`table_class`]).
     pub fn new(options: CitationOptions) -> Self {
+        Self::with_classify(options, table_class)
+    }
+
+    /// An empty buffer that tells letters and marks by `classify`.
+    pub fn with_classify(options: CitationOptions, classify: Classify) -> Self {
         CitationBuffer {
             options,
+            classify,
             held: String::new(),
             held_chars: 0,
             state: options.pattern.start(),
@@ -221,7 +231,7 @@ impl CitationBuffer {
             return;
         }
         let pattern = self.options.pattern;
-        match pattern.step(self.state, c) {
+        match pattern.step(self.state, c, self.classify) {
             Step::Continue(state) => {
                 self.held.push(c);
                 self.held_chars += 1;

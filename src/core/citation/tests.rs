@@ -290,12 +290,14 @@ fn a_pause_reaching_the_timeout_releases_the_candidate_as_text() {
 fn generated_unicode_tables_match_the_general_category() {
     use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
     let speaker_start = |c: char| {
-        Pattern::TimestampSpeaker.step(State::Comma, ' ') == Step::Continue(State::SpeakerStart)
-            && Pattern::TimestampSpeaker.step(State::SpeakerStart, c)
+        Pattern::TimestampSpeaker.step(State::Comma, ' ', table_class)
+            == Step::Continue(State::SpeakerStart)
+            && Pattern::TimestampSpeaker.step(State::SpeakerStart, c, table_class)
                 == Step::Continue(State::Speaker(1))
     };
     let speaker_char = |c: char| {
-        Pattern::TimestampSpeaker.step(State::Speaker(1), c) == Step::Continue(State::Speaker(2))
+        Pattern::TimestampSpeaker.step(State::Speaker(1), c, table_class)
+            == Step::Continue(State::Speaker(2))
     };
     for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
         let group = c.general_category_group();

@@ -5,6 +5,7 @@ use super::inline::{Fed, Inline};
 use super::line::{self, Container, Leaf, ListKind, OpenLeaf, Plan, StartKind, Wait};
 use super::out::Out;
 use super::{table, Align, Attrs, MarkdownOptions, MarkdownSegment, Tag};
+use crate::core::citation::{table_class, Classify};
 
 #[derive(Debug, Clone, Default)]
 enum LeafState {
@@ -80,11 +81,17 @@ pub struct MarkdownSegmenter {
 }
 
 impl MarkdownSegmenter {
-    /// A segmenter at the start of an answer.
+    /// A segmenter at the start of an answer, which tells letters and
+    /// marks of citations' speakers by the generated table.
     pub fn new(options: MarkdownOptions) -> Self {
+        Self::with_classify(options, table_class)
+    }
+
+    /// A segmenter that tells letters and marks by `classify`.
+    pub fn with_classify(options: MarkdownOptions, classify: Classify) -> Self {
         MarkdownSegmenter {
             out: Out::default(),
-            inline: Inline::new(options),
+            inline: Inline::new(options, classify),
             containers: Vec::new(),
             leaf: LeafState::None,
             line: String::new(),
@@ -125,7 +132,8 @@ impl MarkdownSegmenter {
         self.close_leaf();
         self.close_containers(0);
         self.out.finish(out);
-        *self = MarkdownSegmenter::new(self.inline.options());
+        let (options, classify) = self.inline.options();
+        *self = MarkdownSegmenter::with_classify(options, classify);
     }
 
     fn char(&mut self, c: char) {

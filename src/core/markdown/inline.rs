@@ -9,7 +9,7 @@ use super::entity;
 use super::link::{self, Dest, DestStep, BARE_PREFIXES};
 use super::out::Out;
 use super::{Attrs, MarkdownSegment, Tag, MAX_INLINE_DEPTH, MAX_LINK_HOLD};
-use crate::core::citation::{CitationOptions, State, Step};
+use crate::core::citation::{CitationOptions, Classify, State, Step};
 
 /// Most characters of a code span that starts with a space held to see
 /// whether it also ends with one (then one space each side is stripped).
@@ -115,6 +115,8 @@ enum Next {
 #[derive(Debug, Clone)]
 pub(super) struct Inline {
     options: CitationOptions,
+    /// Tells letters and marks of a citation's speaker.
+    classify: Classify,
     prev: char,
     hold: Hold,
     spans: Vec<Span>,
@@ -146,9 +148,10 @@ fn is_punctuation(c: char) -> bool {
 }
 
 impl Inline {
-    pub(super) fn new(options: CitationOptions) -> Self {
+    pub(super) fn new(options: CitationOptions, classify: Classify) -> Self {
         Inline {
             options,
+            classify,
             prev: '\n',
             hold: Hold::None,
             spans: Vec::new(),
@@ -161,8 +164,8 @@ impl Inline {
         }
     }
 
-    pub(super) fn options(&self) -> CitationOptions {
-        self.options
+    pub(super) fn options(&self) -> (CitationOptions, Classify) {
+        (self.options, self.classify)
     }
 
     /// A new block (paragraph, heading, cell) begins.
@@ -248,7 +251,7 @@ impl Inline {
         };
         frame.raw.push(c);
         frame.chars += 1;
-        match pattern.step(state, c) {
+        match pattern.step(state, c, self.classify) {
             Step::Continue(next) if frame.chars <= max_length => frame.cite = Some(next),
             Step::Close if frame.chars <= max_length => match pattern.entries(&frame.raw) {
                 Some(entries) => {

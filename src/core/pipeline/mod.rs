@@ -10,7 +10,9 @@ use std::fmt;
 use self::batch::Release;
 pub use self::batch::SegmentBatch;
 pub use self::transcript::{SegmentLog, StreamEnd, Transcript};
-use super::citation::{resolve, CitationBuffer, CitationOptions, Resolution, Segment};
+use super::citation::{
+    resolve, table_class, CitationBuffer, CitationOptions, Classify, Resolution, Segment,
+};
 use super::markdown::{MarkdownSegment, MarkdownSegmenter};
 use super::protocol::{
     decode_payload, ChatEvent, Citation, DoneInfo, EventKind, Json, ProtocolError, ServerErrorInfo,
@@ -142,15 +144,33 @@ impl<J: Json> EventSink for Events<'_, J> {
 }
 
 impl ChatPipeline {
-    /// A pipeline with these limits, giving flat segments.
+    /// A pipeline with these limits, giving flat segments, whose
+    /// citation buffer tells letters and marks by the generated table
+    /// ([`table_class`]).
     pub fn new(max_event_bytes: usize, citations: CitationOptions) -> Self {
-        Self::with_segmenter(max_event_bytes, Segmenter::Flat(CitationBuffer::new(citations)))
+        Self::with_classify(max_event_bytes, citations, table_class)
+    }
+
+    /// A pipeline with these limits, giving flat segments, whose citation
+    /// buffer tells letters and marks by `classify`.
+    pub fn with_classify(
+        max_event_bytes: usize,
+        citations: CitationOptions,
+        classify: Classify,
+    ) -> Self {
+        let buffer = CitationBuffer::with_classify(citations, classify);
+        Self::with_segmenter(max_event_bytes, Segmenter::Flat(buffer))
     }
 
     /// A pipeline with these limits, giving Markdown segments
-    /// ([`Output::Markdown`]).
-    pub fn markdown(max_event_bytes: usize, citations: CitationOptions) -> Self {
-        let segmenter = Segmenter::Markdown(MarkdownSegmenter::new(citations));
+    /// ([`Output::Markdown`]); `classify` as for
+    /// [`with_classify`](Self::with_classify).
+    pub fn markdown(
+        max_event_bytes: usize,
+        citations: CitationOptions,
+        classify: Classify,
+    ) -> Self {
+        let segmenter = Segmenter::Markdown(MarkdownSegmenter::with_classify(citations, classify));
         Self::with_segmenter(max_event_bytes, segmenter)
     }
 

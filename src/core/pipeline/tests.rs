@@ -229,10 +229,16 @@ fn markdown_mode_gives_the_tree_at_every_cut() {
     let bytes = stream.as_bytes();
     let mut first: Option<Vec<MarkdownSegment>> = None;
     for cut in 0..=bytes.len() {
-        let mut pipeline = ChatPipeline::markdown(1 << 20, CitationOptions::default());
+        let mut pipeline = ChatPipeline::markdown(
+            1 << 20,
+            CitationOptions::default(),
+            crate::core::citation::table_class,
+        );
         let mut out = Vec::new();
         for chunk in [&bytes[..cut], &bytes[cut..]] {
-            pipeline.feed::<SerdeJson>(chunk, 0.0, &mut out).expect("valid stream");
+            pipeline
+                .feed::<SerdeJson>(chunk, 0.0, &mut out)
+                .expect("valid stream");
         }
         pipeline.finish(&mut out);
         let segments: Vec<MarkdownSegment> = out
@@ -245,7 +251,10 @@ fn markdown_mode_gives_the_tree_at_every_cut() {
         let raw: String = segments.iter().map(MarkdownSegment::raw).collect();
         assert_eq!(raw, answer, "cut {cut}");
         let transcript = pipeline.take_transcript();
-        assert_eq!(transcript.markdown, segments, "the transcript keeps them, cut {cut}");
+        assert_eq!(
+            transcript.markdown, segments,
+            "the transcript keeps them, cut {cut}"
+        );
         assert!(transcript.segments.ends.is_empty());
         let resolution = out.iter().find_map(|o| match o {
             Output::Citations(_, resolution) => Some(resolution.clone()),
@@ -264,7 +273,13 @@ fn markdown_mode_gives_the_tree_at_every_cut() {
                         Some(last) if last.starts_with('"') => last.push_str(text),
                         _ => v.push(format!("\"{text}")),
                     },
-                    other => v.push(format!("{other:?}").split(", raw").next().unwrap_or("").to_owned()),
+                    other => v.push(
+                        format!("{other:?}")
+                            .split(", raw")
+                            .next()
+                            .unwrap_or("")
+                            .to_owned(),
+                    ),
                 }
             }
             v

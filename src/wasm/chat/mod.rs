@@ -37,6 +37,7 @@ use crate::core::pipeline::ChatPipeline;
 use crate::core::sse::DEFAULT_MAX_EVENT_BYTES;
 use crate::wasm::error::StreamError;
 use crate::wasm::lowlevel::citation_options;
+use crate::wasm::unicode::CLASSIFY;
 
 /// Everything one stream is asked to do, checked already (the facade's
 /// `streamChat` reads and checks the options).
@@ -155,9 +156,9 @@ impl ChatStream {
         let finished = Promise::new(&mut |found, _| resolve = Some(found));
         let shared = Rc::new(Shared {
             pipeline: RefCell::new(if config.markdown {
-                ChatPipeline::markdown(config.max_event_bytes, config.citations)
+                ChatPipeline::markdown(config.max_event_bytes, config.citations, CLASSIFY)
             } else {
-                ChatPipeline::new(config.max_event_bytes, config.citations)
+                ChatPipeline::with_classify(config.max_event_bytes, config.citations, CLASSIFY)
             }),
             transport: Transport::default(),
             caller: Caller::new(config.callbacks, config.this, config.signal),
