@@ -16,6 +16,12 @@ export function status(message) { return { message }; }
 export function done(messageId, processingMs, tokenCount) { return { messageId, processingMs, tokenCount }; }
 export function unbacked(segmentIndex, entry) { return { segmentIndex, ...entry }; }
 export function resolution(matches, unbacked) { return { matches, unbacked }; }
+/** A stream's `finished` promise and the function that resolves it. */
+export function settlement() {
+  let resolve;
+  const promise = new Promise((found) => { resolve = found; });
+  return [promise, resolve];
+}
 /** What `finished` resolves to; `error` is left out when there is none. */
 export function result(sessionId, messageId, text, segments, citations, status, error) {
   const value = { sessionId, messageId, text, segments, citations, status };

@@ -39,6 +39,13 @@ use crate::wasm::error::StreamError;
 use crate::wasm::lowlevel::citation_options;
 use crate::wasm::unicode::CLASSIFY;
 
+#[wasm_bindgen(module = "/js/objects.js")]
+extern "C" {
+    /// `[promise, resolve]`: made in JS, so that the module needs no
+    /// closure for the promise's executor.
+    fn settlement() -> Array;
+}
+
 /// Everything one stream is asked to do, checked already (the facade's
 /// `streamChat` reads and checks the options).
 pub struct ChatConfig {
@@ -152,8 +159,9 @@ pub fn start_chat(
 impl ChatStream {
     /// Starts the request at once.
     pub fn start(config: ChatConfig) -> ChatStream {
-        let mut resolve = None;
-        let finished = Promise::new(&mut |found, _| resolve = Some(found));
+        let settlement = settlement();
+        let finished: Promise = settlement.get(0).unchecked_into();
+        let resolve: Function = settlement.get(1).unchecked_into();
         let shared = Rc::new(Shared {
             pipeline: RefCell::new(if config.markdown {
                 ChatPipeline::markdown(config.max_event_bytes, config.citations, CLASSIFY)
@@ -166,7 +174,7 @@ impl ChatStream {
             lifecycle: Lifecycle::new(),
             idle_timeout_ms: config.idle_timeout_ms,
             port: RefCell::new(JsValue::UNDEFINED),
-            resolve: RefCell::new(resolve),
+            resolve: RefCell::new(Some(resolve)),
         });
         // The port is a second JS object of this same stream, held by the
         // stream itself until it settles, and by the transport's pending
