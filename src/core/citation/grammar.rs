@@ -171,9 +171,9 @@ impl Pattern {
                 for item in inner.split(',') {
                     let item = item.trim_start_matches(' ');
                     let (first, last) = match item.split_once('-') {
-                        Some((a, b)) => (a.parse::<u32>().ok()?, b.parse::<u32>().ok()?),
+                        Some((a, b)) => (number_of(a)?, number_of(b)?),
                         None => {
-                            let n = item.parse::<u32>().ok()?;
+                            let n = number_of(item)?;
                             (n, n)
                         }
                     };
@@ -190,8 +190,21 @@ impl Pattern {
 
 /// The seconds a validated `M:SS`, `MM:SS` or `H:MM:SS` stands for.
 fn seconds_of(timestamp: &str) -> Option<u32> {
-    timestamp.split(':').try_fold(0u32, |total, group| {
-        Some(total * 60 + group.parse::<u32>().ok()?)
+    timestamp
+        .split(':')
+        .try_fold(0u32, |total, group| Some(total * 60 + number_of(group)?))
+}
+
+/// The value of a number the grammar has accepted: one to four ASCII
+/// digits. Simpler than `u32::from_str`, which also reads a sign; `None`
+/// for anything else, overflow included.
+fn number_of(digits: &str) -> Option<u32> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.bytes().try_fold(0u32, |value, byte| {
+        let digit = char::from(byte).to_digit(10)?;
+        value.checked_mul(10)?.checked_add(digit)
     })
 }
 
