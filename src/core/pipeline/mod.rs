@@ -99,7 +99,7 @@ enum Segmenter {
     /// Flat text and citations.
     Flat(CitationBuffer),
     /// The Markdown tree, with citations in it.
-    Markdown(MarkdownSegmenter),
+    Markdown(Box<MarkdownSegmenter>),
 }
 
 /// Room for the text a held candidate can release: its longest bracket.
@@ -170,7 +170,9 @@ impl ChatPipeline {
         citations: CitationOptions,
         classify: Classify,
     ) -> Self {
-        let segmenter = Segmenter::Markdown(MarkdownSegmenter::with_classify(citations, classify));
+        let segmenter = Segmenter::Markdown(Box::new(MarkdownSegmenter::with_classify(
+            citations, classify,
+        )));
         Self::with_segmenter(max_event_bytes, segmenter)
     }
 
