@@ -28,7 +28,7 @@ const TAGS = new Set([
 ]);
 /** Opened and closed at once: never on the stack, so text cannot go into them. */
 const VOID = new Set(["hr", "br"]);
-/** Elements that hold only other elements: the cursor waits beside them, not in them. */
+/** Elements that hold only other elements: never the cursor's place. */
 const STRUCTURAL = new Set(["ul", "ol", "table", "thead", "tbody", "tr"]);
 const ALIGN = new Set(["left", "center", "right"]);
 const SAFE_PROTOCOLS = new Set(["http:", "https:", "mailto:"]);
@@ -215,8 +215,12 @@ export class AnswerView {
     if (this.#cursor) {
       if (!streaming) this.#cursor.remove();
       else {
-        const target = this.#cursorTarget();
-        if (this.#cursor.parentNode !== target) target.appendChild(this.#cursor);
+        // Between the items of a list or the cells of a table the cursor
+        // stays where it was (at the end of the last one) until the next
+        // one opens, rather than jumping out and back.
+        const top = this.#stack[this.#stack.length - 1];
+        const target = STRUCTURAL.has(top.tag) ? (this.#cursor.parentNode ? null : this.#cursorTarget()) : top.into;
+        if (target && this.#cursor.parentNode !== target) target.appendChild(this.#cursor);
       }
     }
   }
@@ -356,6 +360,7 @@ export class AnswerView {
     }
   }
 
+  /** The innermost open element that is not a list or a table part (the first pass may open one). */
   #cursorTarget() {
     for (let i = this.#stack.length - 1; i > 0; i--) {
       if (!STRUCTURAL.has(this.#stack[i].tag)) return this.#stack[i].into;

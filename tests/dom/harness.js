@@ -19,8 +19,12 @@ export const stamp = (timestamp, speaker) => {
 /** `[open tag, ...inner, close tag]`. */
 export const wrap = (tag, inner, attrs) => [open(tag, attrs), ...inner, close(tag)];
 
+// Taken at load, so that a test that wraps window.requestAnimationFrame to
+// watch the view's own frame callbacks does not see the harness's.
+const requestFrame = window.requestAnimationFrame.bind(window);
+
 /** Resolves in the next animation frame, after the callbacks requested before it. */
-export const nextFrame = () => new Promise((ok) => requestAnimationFrame(() => ok()));
+export const nextFrame = () => new Promise((ok) => requestFrame(() => ok()));
 
 /** Resolves in a later task (not a microtask, not a frame). */
 export const nextTask = () =>

@@ -414,7 +414,13 @@ for (const [name, openBrowser] of Object.entries(BROWSERS)) {
         const quietStreaming = { busy: plain.getAttribute("aria-busy"), cursors: plain.querySelectorAll(".cs-cursor").length };
         quiet.end();
         await nextFrame();
-        return { steps, text: text_, quietStreaming, quietEnded: plain.getAttribute("aria-busy") };
+        const list = container();
+        const listView = new AnswerView(list);
+        listView.push(open("ul"));
+        await nextFrame();
+        const cursor = list.querySelector(".cs-cursor");
+        const firstList = { parent: cursor.parentElement === list ? "container" : cursor.parentElement.tagName.toLowerCase(), previous: cursor.previousElementSibling?.tagName.toLowerCase() };
+        return { steps, text: text_, quietStreaming, quietEnded: plain.getAttribute("aria-busy"), firstList };
       });
       const s = got.steps;
       assert.deepEqual(s.constructed, { busy: null, cursors: 0, parent: null, last: null, hidden: null });
@@ -423,12 +429,14 @@ for (const [name, openBrowser] of Object.entries(BROWSERS)) {
       assert.equal(s.paragraph.parent, "p");
       assert.equal(s.strong.parent, "strong");
       assert.equal(s.closed.parent, "p");
-      // Between list items, beside the list; inside an item once it opens.
-      assert.equal(s.list.parent, "container");
+      // Between list items or table cells it stays where it was; inside an item or a cell once one opens.
+      assert.equal(s.list.parent, "p");
       assert.equal(s.item.parent, "li");
-      assert.equal(s.table.parent, "container");
+      assert.equal(s.table.parent, "li");
       assert.equal(s.cell.parent, "th");
       assert.equal(s.code.parent, "code");
+      // A first pass that opens a list: nowhere to stay, so beside it.
+      assert.deepEqual(got.firstList, { parent: "container", previous: "ul" });
       for (const key of ["paragraph", "strong", "closed", "list", "item", "table", "cell", "code"]) {
         assert.deepEqual({ busy: s[key].busy, cursors: s[key].cursors, last: s[key].last }, { busy: "true", cursors: 1, last: true }, key);
       }
