@@ -16,6 +16,8 @@
 //    (playwright-core with /usr/bin/chromium: no browser download).
 // 4. The same app under the Vite dev server (dependency pre-bundling).
 // 5. The installed package as a plain <script type="module">, no bundler.
+// In Node, "cite-stream/dom" imports (it touches no DOM at import time); in
+// each browser check the page also renders the answer with its AnswerView.
 //
 // Needs CITE_STREAM_SERVER=http://127.0.0.1:PORT (the reference server,
 // which answers CORS) and CITE_STREAM_TOKEN (its demo user's bearer token;
@@ -44,6 +46,8 @@ const KEEP_TMP = process.env.KEEP_TMP === "1";
 const QUESTION = "Which prospects mentioned budget constraints?";
 // The public value exports (js/index.d.ts); every entry point must have them all.
 const EXPORTS = ["CitationBuffer", "EventStreamParser", "StreamError", "init", "streamChat"];
+// The renderer's (js/dom.d.ts), from "cite-stream/dom".
+const DOM_EXPORTS = ["AnswerView"];
 // A warm npm cache installs without asking the registry.
 const NPM_INSTALL = ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"];
 const CHROMIUM_ARGS = [
@@ -232,6 +236,7 @@ async function loadChatPage(url) {
       citations: Number(document.body.dataset.citations),
       consistent: document.body.dataset.consistent,
       error: document.body.dataset.error,
+      view: JSON.parse(document.body.dataset.view ?? "null"),
       text: document.querySelector("#answer")?.textContent ?? "",
     }));
     // A moment for late console messages.
@@ -252,6 +257,11 @@ function assertChatPage(report, { wasmFrom } = {}) {
   assert(report.text.length > 0, "the answer text is empty");
   assert(report.citations >= 2, `${report.citations} citation segments, expected at least 2`);
   assert(report.consistent === "true", "the joined segment texts differ from result.text");
+  assert(report.view, "the page did not render the answer with AnswerView");
+  assert(report.view.groups === report.citations, `AnswerView shows ${report.view.groups} citation groups for ${report.citations} citation segments`);
+  assert(report.view.resolved > 0, "AnswerView marked no badge resolved after onCitations");
+  assert(report.view.consistent, "AnswerView's text and badges differ from result.text");
+  assert(!report.view.busy, "aria-busy is still set after end()");
   assert(report.wasm.length >= 1, "no .wasm file was requested");
   for (const w of report.wasm) {
     assert(w.status === 200 || w.status === 304, `${w.url}: HTTP ${w.status}`);
@@ -259,7 +269,7 @@ function assertChatPage(report, { wasmFrom } = {}) {
     if (wasmFrom) assert(w.url.startsWith(wasmFrom), `the wasm came from ${w.url}, expected under ${wasmFrom}`);
   }
   const notes = [
-    `status done, ${report.text.length} characters, ${report.citations} citation segments`,
+    `status done, ${report.text.length} characters, ${report.citations} citation segments; AnswerView: ${report.view.groups} badge groups, ${report.view.resolved} badges resolved`,
     `wasm: ${report.wasm.map((w) => `${new URL(w.url).pathname} (${w.type})`).join(", ")}`,
   ];
   if (report.aborted.length) notes.push(`aborted by the page (not failures): ${report.aborted.join("; ")}`);
@@ -270,12 +280,15 @@ function assertChatPage(report, { wasmFrom } = {}) {
 // ---------------------------------------------------------------------------
 // The apps written into the temporary folders
 
-/** The streaming code shared by the Vite app and the plain page. */
-const chatScript = (importFrom, serverExpression, tokenExpression) => `import { streamChat } from ${JSON.stringify(importFrom)};
+/** The streaming code shared by the Vite app and the plain page; `domFrom` is where `cite-stream/dom` is. */
+const chatScript = (importFrom, domFrom, serverExpression, tokenExpression) => `import { streamChat } from ${JSON.stringify(importFrom)};
+import { AnswerView } from ${JSON.stringify(domFrom)};
 
 const server = ${serverExpression};
 const token = ${tokenExpression};
 const answer = document.querySelector("#answer");
+const rendered = document.querySelector("#rendered");
+const view = new AnswerView(rendered);
 const texts = [];
 let citations = 0;
 const chat = streamChat({
@@ -285,12 +298,25 @@ const chat = streamChat({
   onSegment(segment) {
     texts.push(segment.text);
     if (segment.kind === "citation") citations += 1;
+    view.push(segment);
   },
+  onCitations: (sources, resolution) => view.citations(sources, resolution),
 });
 // No top-level await here: the app must not need more of the bundler than
 // the package does.
 chat.finished.then((result) => {
   answer.textContent = texts.join("");
+  view.end();
+  view.flush();
+  // The view shows every citation segment as a badge group, and the rest as the text.
+  const groups = [...rendered.querySelectorAll(".cs-citation")];
+  const shown = [...rendered.childNodes].map((node) => (node.nodeType === 3 ? node.data : node.dataset.raw)).join("");
+  document.body.dataset.view = JSON.stringify({
+    groups: groups.length,
+    resolved: rendered.querySelectorAll('button.cs-badge[data-state="resolved"]').length,
+    consistent: shown === result.text,
+    busy: rendered.hasAttribute("aria-busy"),
+  });
   document.body.dataset.citations = String(citations);
   document.body.dataset.consistent = String(texts.join("") === result.text);
   if (result.error) document.body.dataset.error = \`\${result.error.code}: \${result.error.message}\`;
@@ -307,6 +333,7 @@ const chatPage = (script) => `<!doctype html>
   </head>
   <body>
     <main id="answer"></main>
+    <div id="rendered"></div>
     ${script}
   </body>
 </html>
@@ -402,6 +429,12 @@ async function main() {
           assert(tarballFiles.includes(target), `${file} refers to ${reference}, which the tarball lacks`);
         }
       }
+      // The renderer is plain JS over segments: it must not pull in the wasm module.
+      if (tarballFiles.includes("dom.js")) {
+        const dom = await readFile(join(PKG_DIR, "dom.js"), "utf8");
+        const imports = [...relativeReferences(dom), ...(/\bimport\s*\(|\bfrom\s*["']/.test(dom) ? ["an import"] : [])];
+        assert(imports.length === 0, `dom.js imports ${imports.join(", ")}; it must stand alone`);
+      }
       const kB = (bytes) => `${(bytes / 1000).toFixed(1)} kB`;
       return [
         `${info.filename}: ${kB(info.size)} packed, ${kB(info.unpackedSize)} unpacked, ${info.entryCount} files`,
@@ -439,6 +472,7 @@ async function main() {
     const nodeOk = await check(NAMES.node, async () => {
       const took = await installs[0];
       await writeFile(join(nodeApp, "check.mjs"), `import * as all from "cite-stream";
+import * as dom from "cite-stream/dom";
 import { streamChat } from "cite-stream";
 
 const segments = [];
@@ -452,6 +486,8 @@ const result = await chat.finished;
 console.log(JSON.stringify({
   entry: import.meta.resolve("cite-stream"),
   exports: Object.keys(all).sort(),
+  domEntry: import.meta.resolve("cite-stream/dom"),
+  domExports: Object.keys(dom).sort(),
   status: result.status,
   error: result.error ? result.error.code + ": " + result.error.message : null,
   length: result.text.length,
@@ -463,18 +499,20 @@ console.log(JSON.stringify({
       const report = JSON.parse(stdout.trim().split("\n").at(-1));
       assert(report.entry.endsWith("/node_modules/cite-stream/node.js"), `Node resolved ${report.entry}, expected the "node" entry node.js`);
       assert(JSON.stringify(report.exports) === JSON.stringify(EXPORTS), `exports ${report.exports.join(", ")}; expected ${EXPORTS.join(", ")}`);
+      assert(report.domEntry.endsWith("/node_modules/cite-stream/dom.js"), `Node resolved cite-stream/dom to ${report.domEntry}`);
+      assert(JSON.stringify(report.domExports) === JSON.stringify(DOM_EXPORTS), `cite-stream/dom exports ${report.domExports.join(", ")}; expected ${DOM_EXPORTS.join(", ")}`);
       assert(report.status === "done", `status ${report.status}, error ${report.error}`);
       assert(report.length > 0, "the answer text is empty");
       assert(report.consistent, "the joined segment texts differ from result.text");
       assert(report.citations >= 2, `${report.citations} citation segments, expected at least 2`);
-      return `npm install ${seconds(took)}; entry node.js; status done, ${report.length} characters, ${report.citations} citation segments`;
+      return `npm install ${seconds(took)}; entry node.js, cite-stream/dom dom.js; status done, ${report.length} characters, ${report.citations} citation segments`;
     });
 
     // 3. Vite build.
     const server = await serveStatic({ "/": join(viteApp, "dist"), "/plain/": join(tmp, "plain") });
     cleanups.push(server.close);
     await writeFile(join(viteApp, "index.html"), chatPage(`<script type="module" src="/main.js"></script>`));
-    await writeFile(join(viteApp, "main.js"), chatScript("cite-stream", "import.meta.env.VITE_CITE_STREAM_SERVER", "import.meta.env.VITE_CITE_STREAM_TOKEN"));
+    await writeFile(join(viteApp, "main.js"), chatScript("cite-stream", "cite-stream/dom", "import.meta.env.VITE_CITE_STREAM_SERVER", "import.meta.env.VITE_CITE_STREAM_TOKEN"));
     const viteEnv = { VITE_CITE_STREAM_SERVER: SERVER, VITE_CITE_STREAM_TOKEN: TOKEN, NO_COLOR: "1" };
     const built = await check(NAMES.build, async () => {
       const took = await installs[1];
@@ -569,7 +607,7 @@ console.log("PORT " + server.httpServer.address().port);
         await mkdir(plain);
         // The package folder as npm installed it, served next to the page.
         await run("cp", ["-R", join(nodeApp, "node_modules/cite-stream"), join(plain, "cite-stream")]);
-        await writeFile(join(plain, "index.html"), chatPage(`<script type="module">\n${chatScript("./cite-stream/index.js", JSON.stringify(SERVER), JSON.stringify(TOKEN))}</script>`));
+        await writeFile(join(plain, "index.html"), chatPage(`<script type="module">\n${chatScript("./cite-stream/index.js", "./cite-stream/dom.js", JSON.stringify(SERVER), JSON.stringify(TOKEN))}</script>`));
         const report = await loadChatPage(`${server.url}/plain/`);
         return assertChatPage(report, { wasmFrom: `${server.url}/plain/cite-stream/` });
       });
