@@ -356,7 +356,7 @@ export class AnswerView {
     const element = record.element;
     if (element.nodeType === 1) {
       const entries = record.entries.length;
-      element.dataset.state = backed === entries ? "resolved" : backed === 0 ? "unbacked" : "partial";
+      element.setAttribute("data-state", backed === entries ? "resolved" : backed === 0 ? "unbacked" : "partial");
     }
   }
 

@@ -525,6 +525,47 @@ for (const [name, openBrowser] of Object.entries(BROWSERS)) {
       assert.equal(got.raw, "Acme said budget is tight [12:45, Sarah Johnson].\n\nGlobex waits.");
     });
 
+    test("the same segments give the same DOM, node for node, in one frame or one frame per segment", async () => {
+      const got = await run(async () => {
+        const { open, close, text, cite, stamp, wrap, container, nextFrame } = harness;
+        const segments = [
+          ...wrap("h2", [text("Budget")]),
+          ...wrap("p", [text("Two "), text("prospects "), ...wrap("strong", [text("said "), text("so")]), text(" "), cite("[12:45, Sarah Johnson]", [stamp("12:45", "Sarah Johnson")]), text("."), text(" More.")]),
+          ...wrap("ul", [...wrap("li", [text("a"), text("b")]), ...wrap("li", [text("c")])]),
+          ...wrap("pre", [...wrap("code", [text("x\n"), text("y\n")])], { lang: "sh" }),
+          open("hr"),
+          close("hr"),
+          text("tail "),
+          text("end"),
+        ];
+        const sources = [{ id: "s", conversationId: "c", conversationTitle: "T", timestamp: "12:45", seconds: 765, speaker: "Sarah Johnson", quote: "q" }];
+        const resolution = { matches: [[sources[0]]], unbacked: [] };
+        // Node by node: text nodes as their data, so a split text node shows.
+        const shape = (node) =>
+          node.nodeType === Node.TEXT_NODE ? JSON.stringify(node.data) : `${node.outerHTML.slice(0, node.outerHTML.indexOf(">") + 1)}[${[...node.childNodes].map(shape).join(",")}]`;
+        // From history: everything at once.
+        const whole = container();
+        const once = new AnswerView(whole);
+        segments.forEach((s) => once.push(s));
+        once.citations(sources, resolution);
+        once.end();
+        await nextFrame();
+        // Live: a frame per segment.
+        const live = container();
+        const view = new AnswerView(live);
+        for (const segment of segments) {
+          view.push(segment);
+          await nextFrame();
+        }
+        view.citations(sources, resolution);
+        view.end();
+        await nextFrame();
+        return { whole: shape(whole), live: shape(live) };
+      });
+      assert.equal(got.live, got.whole);
+      assert.match(got.whole, /<p>\["Two prospects ",<strong>\["said so"\]," ",/);
+    });
+
     test("malformed sequences never throw and never corrupt the DOM", async () => {
       const got = await run(async () => {
         const { open, close, text, wrap, render, depth } = harness;
