@@ -369,7 +369,7 @@ for (const [name, openBrowser] of Object.entries(BROWSERS)) {
         const element = container();
         const view = new AnswerView(element);
         const where = () => {
-          const cursors = document.querySelectorAll(".cs-cursor");
+          const cursors = element.querySelectorAll(".cs-cursor");
           const cursor = cursors[0];
           return {
             busy: element.getAttribute("aria-busy"),

@@ -76,9 +76,6 @@ export async function openChromium(origin) {
     async run(fn, arg) {
       return page.evaluate(call(fn, arg));
     },
-    async reload() {
-      await page.goto(origin + PAGE);
-    },
     close: () => browser.close(),
   };
 }
@@ -177,9 +174,6 @@ export async function openFirefox(origin) {
       const result = await command(base, "POST", `/session/${session}/execute/async`, { script, args: [] });
       if (result && "error" in result) throw new Error(`in Firefox: ${result.error}`);
       return result?.value;
-    },
-    async reload() {
-      await command(base, "POST", `/session/${session}/url`, { url: origin + PAGE });
     },
     close,
   };
