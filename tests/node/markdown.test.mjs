@@ -22,7 +22,7 @@ function normalise(tokens) {
       if (!drop) out.push(token.open);
     } else if (token.close) {
       if (!stack.pop()?.drop) out.push(`</${token.close}>`);
-    } else if (token.text) {
+    } else if (token.text && token.text !== "\u0001") {
       if (typeof out.at(-1) === "string" && !out.at(-1).startsWith("<")) out[out.length - 1] += token.text;
       else out.push(token.text);
     }
@@ -166,8 +166,8 @@ function documentFrom(rand) {
 test("low-level CitationBuffer({ markdown: true }) gives the tree API.md describes", () => {
   const buffer = new CitationBuffer({ markdown: true });
   const out = [...buffer.push("- **Acme** [12:45, Sa", 0), ...buffer.push("rah Johnson]\n", 5), ...buffer.finish()];
-  assert.deepEqual(out[0], { kind: "open", tag: "ul", raw: "" });
-  assert.deepEqual(out[1], { kind: "open", tag: "li", raw: "- " });
+  assert.deepEqual(out[0], { kind: "open", tag: "ul", raw: "- " });
+  assert.deepEqual(out[1], { kind: "open", tag: "li", raw: "" });
   const citation = out.find((s) => s.kind === "citation");
   assert.deepEqual(citation, {
     kind: "citation",
@@ -179,7 +179,7 @@ test("low-level CitationBuffer({ markdown: true }) gives the tree API.md describ
     segmented("| a | b |\n|:-|-:|\n| 1 | 2 |", []).filter((s) => s.kind === "open" && s.attrs).map((s) => s.attrs),
     [{ align: "left" }, { align: "right" }, { align: "left" }, { align: "right" }],
   );
-  assert.deepEqual(segmented("3. x", [])[0], { kind: "open", tag: "ol", raw: "", attrs: { start: 3 } });
+  assert.deepEqual(segmented("3. x", [])[0], { kind: "open", tag: "ol", raw: "3. ", attrs: { start: 3 } });
   assert.deepEqual(segmented("[a](b)", [])[1], { kind: "open", tag: "a", raw: "[", attrs: { href: "b" } });
   assert.throws(() => new CitationBuffer({ markdown: "yes" }), TypeError);
 });
