@@ -1,54 +1,11 @@
 // Type declarations for `cite-stream/dom`: plain JavaScript over segments,
 // without the wasm module.
 
-import type { Citation, CitationEntry, CitationResolution, Segment } from "./index.js";
-
-/** The elements a Markdown segment opens. */
-export type Tag =
-  | "p" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "ul" | "ol" | "li"
-  | "blockquote" | "pre" | "code" | "hr" | "br" | "strong" | "em" | "del" | "a"
-  | "table" | "thead" | "tbody" | "tr" | "th" | "td";
-
-/** Opens an element inside the innermost open one (`hr` and `br` are closed at once). */
-export interface OpenSegment {
-  kind: "open";
-  tag: Tag;
-  /** The exact source this segment accounts for, such as `"## "`. */
-  raw: string;
-  attrs?: {
-    /** `a`: the link target, as CommonMark normalises it. */
-    href?: string;
-    /** `ol`: the first number, when it is not 1. */
-    start?: number;
-    /** `pre`: the fence's language. */
-    lang?: string;
-    /** `th`, `td`: the column's alignment. */
-    align?: "left" | "center" | "right";
-  };
-}
-
-/** Closes the innermost open element. */
-export interface CloseSegment {
-  kind: "close";
-  tag: Tag;
-  raw: string;
-}
-
-/** Text for the innermost open element; `text` is what a reader sees, `raw` its source. */
-export interface MarkdownTextSegment {
-  kind: "text";
-  text: string;
-  raw: string;
-}
-
-/** A complete inline citation inside Markdown. */
-export interface MarkdownCitationSegment<E extends CitationEntry = CitationEntry> {
-  kind: "citation";
-  /** The bracket text, such as `"[12:45, Sarah Johnson]"`. */
-  text: string;
-  raw: string;
-  citations: E[];
-}
+import type {
+  Citation, CitationEntry, CitationResolution, CloseSegment, MarkdownCitationSegment, MarkdownTextSegment,
+  OpenSegment, Segment,
+} from "./index.js";
+export type { Tag, OpenSegment, CloseSegment, MarkdownTextSegment, MarkdownCitationSegment, MarkdownSegment } from "./index.js";
 
 /** What `AnswerView.push` takes: a flat segment (`markdown: false`) or a Markdown one. */
 export type AnswerSegment = Segment | OpenSegment | CloseSegment | MarkdownTextSegment | MarkdownCitationSegment;

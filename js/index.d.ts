@@ -38,6 +38,65 @@ export interface CitationSegment<P extends CitationPattern = CitationPattern> {
 /** A render-ready piece of the answer. */
 export type Segment<P extends CitationPattern = CitationPattern> = TextSegment | CitationSegment<P>;
 
+// Markdown-aware segments (`markdown: true`): an append-only tree.
+
+/** The elements a Markdown segment opens. */
+export type Tag =
+  | "p" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "ul" | "ol" | "li"
+  | "blockquote" | "pre" | "code" | "hr" | "br" | "strong" | "em" | "del" | "a"
+  | "table" | "thead" | "tbody" | "tr" | "th" | "td";
+
+/** Opens an element inside the innermost open one (`hr` and `br` are closed at once). */
+export interface OpenSegment {
+  kind: "open";
+  tag: Tag;
+  /** The exact source this segment accounts for, such as `"## "`. */
+  raw: string;
+  attrs?: {
+    /** `a`: the link target, as CommonMark normalises it. */
+    href?: string;
+    /** `ol`: the first number, when it is not 1. */
+    start?: number;
+    /** `pre`: the fence's language. */
+    lang?: string;
+    /** `th`, `td`: the column's alignment. */
+    align?: "left" | "center" | "right";
+  };
+}
+
+/** Closes the innermost open element. */
+export interface CloseSegment {
+  kind: "close";
+  tag: Tag;
+  raw: string;
+}
+
+/** Text for the innermost open element; `text` is what a reader sees, `raw` its source. */
+export interface MarkdownTextSegment {
+  kind: "text";
+  text: string;
+  raw: string;
+}
+
+/** A complete inline citation inside Markdown. */
+export interface MarkdownCitationSegment<E extends CitationEntry = CitationEntry> {
+  kind: "citation";
+  /** The bracket text, such as `"[12:45, Sarah Johnson]"`. */
+  text: string;
+  raw: string;
+  citations: E[];
+}
+
+/** A piece of the append-only Markdown tree (`markdown: true`). */
+export type MarkdownSegment<P extends CitationPattern = CitationPattern> =
+  | OpenSegment
+  | CloseSegment
+  | MarkdownTextSegment
+  | MarkdownCitationSegment<CitationEntry<P>>;
+
+/** The segments of pattern `P`: Markdown ones when `M` is `true`. */
+export type SegmentOf<P extends CitationPattern, M extends boolean> = M extends true ? MarkdownSegment<P> : Segment<P>;
+
 /** One source passage from the `citations` event. */
 export interface Citation {
   id: string;
@@ -130,7 +189,7 @@ export interface CitationOptions<P extends CitationPattern = CitationPattern> {
 }
 
 /** `P` is the citation pattern, inferred from `citations.pattern` ("timestamp-speaker" when absent). */
-export interface StreamChatOptions<P extends CitationPattern = "timestamp-speaker"> {
+export interface StreamChatOptions<P extends CitationPattern = "timestamp-speaker", M extends boolean = false> {
   url: string | URL;
   /** Sent as JSON. */
   body: unknown;
@@ -138,6 +197,11 @@ export interface StreamChatOptions<P extends CitationPattern = "timestamp-speake
   /** Aborting it stops the stream: `finished` resolves with status `"stopped"` and an `aborted` error. */
   signal?: AbortSignal;
   citations?: CitationOptions<P>;
+  /**
+   * Markdown-aware segments: open, close, text and citation segments of an
+   * append-only tree whose `raw` texts join to the answer. Default `false`.
+   */
+  markdown?: M;
   /** No bytes at all for this long is an `idle-timeout` error. Default 45000. */
   idleTimeoutMs?: number;
   /** A line or an event larger than this is a `protocol` error. Default 1 MiB. */
@@ -153,7 +217,7 @@ export interface StreamChatOptions<P extends CitationPattern = "timestamp-speake
    * Render-ready, in order. The text of one network chunk comes as one text
    * segment; each inline citation is a segment of its own, once complete.
    */
-  onSegment?(segment: Segment<P>): void;
+  onSegment?(segment: SegmentOf<P, M>): void;
   onCitations?(citations: Citation[], resolution: CitationResolution<P>): void;
   onDone?(info: DoneInfo): void;
   onError?(error: StreamError): void;
@@ -161,37 +225,38 @@ export interface StreamChatOptions<P extends CitationPattern = "timestamp-speake
 
 export type ChatStatus = "done" | "stopped" | "error";
 
-export interface ChatResult<P extends CitationPattern = CitationPattern> {
+export interface ChatResult<P extends CitationPattern = CitationPattern, M extends boolean = false> {
   sessionId: string | null;
   messageId: string | null;
   /** The answer text received, in full or up to the stop or error. */
   text: string;
   /** The segments `onSegment` received (equal, not the same objects); their texts join to `text`. */
-  segments: Segment<P>[];
+  segments: SegmentOf<P, M>[];
   citations: Citation[];
   status: ChatStatus;
   error?: StreamError;
 }
 
 /** The events of the async iterator, one per callback. */
-export type ChatEvent<P extends CitationPattern = CitationPattern> =
+export type ChatEvent<P extends CitationPattern = CitationPattern, M extends boolean = false> =
   | ({ type: "session" } & SessionInfo)
   | ({ type: "status" } & StatusInfo)
-  | { type: "segment"; segment: Segment<P> }
+  | { type: "segment"; segment: SegmentOf<P, M> }
   | { type: "citations"; citations: Citation[]; resolution: CitationResolution<P> }
   | ({ type: "done" } & DoneInfo)
   | { type: "error"; error: StreamError };
 
-export interface ChatStream<P extends CitationPattern = CitationPattern> extends AsyncIterable<ChatEvent<P>> {
+export interface ChatStream<P extends CitationPattern = CitationPattern, M extends boolean = false>
+  extends AsyncIterable<ChatEvent<P, M>> {
   /** Aborts the request; safe at any time, any number of times. */
   stop(): void;
   /** Resolves when the stream is over; never rejects. */
-  readonly finished: Promise<ChatResult<P>>;
+  readonly finished: Promise<ChatResult<P, M>>;
 }
 
-export declare function streamChat<P extends CitationPattern = "timestamp-speaker">(
-  options: StreamChatOptions<P>,
-): ChatStream<P>;
+export declare function streamChat<P extends CitationPattern = "timestamp-speaker", M extends boolean = false>(
+  options: StreamChatOptions<P, M>,
+): ChatStream<P, M>;
 
 /** One dispatched server-sent event. */
 export interface SseEvent {
@@ -214,14 +279,15 @@ export declare class EventStreamParser {
   free(): void;
 }
 
-export declare class CitationBuffer<P extends CitationPattern = "timestamp-speaker"> {
-  constructor(options?: CitationOptions<P>);
+export declare class CitationBuffer<P extends CitationPattern = "timestamp-speaker", M extends boolean = false> {
+  /** `markdown: true` gives Markdown-aware segments, as `streamChat` does. */
+  constructor(options?: CitationOptions<P> & { markdown?: M });
   /** The segments ready to render now. */
-  push(text: string, nowMs: number): Segment<P>[];
+  push(text: string, nowMs: number): SegmentOf<P, M>[];
   /** The segments released by the timeout. */
-  poll(nowMs: number): Segment<P>[];
-  /** Everything still held, as text. */
-  finish(): Segment<P>[];
+  poll(nowMs: number): SegmentOf<P, M>[];
+  /** Everything still held, as text (with `markdown`, and every open element closed). */
+  finish(): SegmentOf<P, M>[];
   /** When `poll()` would release the held candidate. */
   readonly deadline: number | undefined;
   free(): void;

@@ -27,6 +27,8 @@ import {
   type CitationResolution,
   type CitationSegment,
   type DoneInfo,
+  type MarkdownSegment,
+  type Tag,
   type NumberCitation,
   type Segment,
   type SessionInfo,
@@ -136,8 +138,8 @@ type Arg<K extends Callback, N extends number = 0> = Parameters<NonNullable<Opti
 assertType<Equal<Extract<keyof Options, `on${string}`>, Callback>>();
 // A generic function's Parameters/ReturnType use its constraint; a call
 // without `citations.pattern` infers the default pattern.
-assertType<Equal<Parameters<typeof streamChat>, [options: StreamChatOptions<CitationPattern>]>>();
-assertType<Equal<ReturnType<typeof streamChat>, ChatStream<CitationPattern>>>();
+assertType<Equal<Parameters<typeof streamChat>, [options: StreamChatOptions<CitationPattern, boolean>]>>();
+assertType<Equal<ReturnType<typeof streamChat>, ChatStream<CitationPattern, boolean>>>();
 const defaultPattern = streamChat({ url: "/api/chat", body: {} });
 assertType<Equal<typeof defaultPattern, ChatStream<"timestamp-speaker">>>();
 const numericPattern = streamChat({ url: "/api/chat", body: {}, citations: { pattern: "numeric" } });
@@ -406,3 +408,23 @@ new CitationBuffer().push("text");
 new CitationBuffer({ pattern: "markdown" });
 // @ts-expect-error -- `deadline` is read-only
 new CitationBuffer().deadline = 0;
+
+// Markdown mode: `markdown: true` makes every segment type the tree's.
+{
+  const markdownStream = streamChat({ url: "/api/chat", body: {}, markdown: true });
+  assertType<Equal<typeof markdownStream, ChatStream<"timestamp-speaker", true>>>();
+  streamChat({
+    url: "/api/chat",
+    body: {},
+    markdown: true,
+    onSegment(segment) {
+      assertType<Equal<typeof segment, MarkdownSegment<"timestamp-speaker">>>();
+      if (segment.kind === "open") assertType<Equal<typeof segment.tag, Tag>>();
+      if (segment.kind === "citation") assertType<Equal<typeof segment.citations, TimestampCitation[]>>();
+    },
+  });
+  const buffer = new CitationBuffer({ markdown: true, pattern: "numeric" });
+  assertType<Equal<ReturnType<typeof buffer.push>, MarkdownSegment<"numeric">[]>>();
+  // @ts-expect-error `markdown` is a boolean
+  new CitationBuffer({ markdown: "yes" });
+}
