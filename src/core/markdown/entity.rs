@@ -101,7 +101,7 @@ pub(super) fn decode(reference: &str) -> Option<String> {
         let c = char::from_u32(code)
             .filter(|&c| c != '\0')
             .unwrap_or('\u{FFFD}');
-        return Some(c.to_string());
+        return Some(String::from(c));
     }
     NAMED
         .binary_search_by(|&(name, _)| name.cmp(body))

@@ -283,7 +283,9 @@ impl Inline {
             Hold::None => return self.start_char(c, out),
             Hold::Backslash => {
                 if c.is_ascii_punctuation() {
-                    out.text(c.encode_utf8(&mut [0; 4]), &format!("\\{c}"));
+                    let mut raw = String::from('\\');
+                    raw.push(c);
+                    out.text(&raw[1..], &raw);
                 } else if c == '\n' {
                     out.void(Tag::Br, "\\\n");
                 } else {
@@ -438,9 +440,10 @@ impl Inline {
             '\n' => out.text("\n", "\n"),
             'h' | 'w'
                 if self.frames.is_empty()
-                    && (self.prev.is_whitespace() || "*_~(".contains(self.prev)) =>
+                    && (self.prev.is_whitespace()
+                        || matches!(self.prev, '*' | '_' | '~' | '(')) =>
             {
-                self.hold = Hold::Prefix(c.to_string());
+                self.hold = Hold::Prefix(String::from(c));
             }
             _ => out.char(c),
         }
@@ -672,7 +675,7 @@ impl Inline {
         };
         let close = MarkdownSegment::Close {
             tag: Tag::A,
-            raw: format!("]{raw}"),
+            raw: String::from("]") + &raw,
         };
         out.release(out.held(), Some(open), Some(close));
         // Links do not nest: the brackets around this one are text.

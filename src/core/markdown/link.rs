@@ -204,7 +204,7 @@ pub(super) fn autolink(inner: &str) -> Option<String> {
             && !label.starts_with('-')
             && !label.ends_with('-')
     });
-    (local_ok && domain_ok).then(|| format!("mailto:{}", percent_encode(inner)))
+    (local_ok && domain_ok).then(|| String::from("mailto:") + &percent_encode(inner))
 }
 
 /// The prefixes that start a GFM extended autolink.
@@ -220,7 +220,11 @@ pub(super) fn bare_url(candidate: &str) -> Option<(usize, String)> {
         let link = &candidate[..end];
         let last = link.chars().next_back()?;
         let unbalanced = last == ')' && link.matches(')').count() > link.matches('(').count();
-        if "?!.,:*_~'\"".contains(last) || unbalanced {
+        if matches!(
+            last,
+            '?' | '!' | '.' | ',' | ':' | '*' | '_' | '~' | '\'' | '"'
+        ) || unbalanced
+        {
             end -= 1;
         } else if last == ';' {
             let amp = link.rfind('&')?;
@@ -265,7 +269,7 @@ pub(super) fn bare_url(candidate: &str) -> Option<(usize, String)> {
         return None;
     }
     let href = if www {
-        format!("http://{link}")
+        String::from("http://") + link
     } else {
         link.to_owned()
     };
