@@ -67,6 +67,7 @@ struct Packed {
     entries: Option<Array>,
 }
 
+#[cfg_attr(cite_stream_size, optimize(size))]
 fn pack(segments: &[MarkdownSegment]) -> Packed {
     let mut packed = Packed {
         text: String::new(),
