@@ -228,5 +228,7 @@ pub type MarkdownOptions = CitationOptions;
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod oracle;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod spec;
 #[cfg(test)]
 mod tests;
