@@ -41,6 +41,15 @@ enum Kind {
 }
 
 impl Kind {
+    /// The delimiters that open it.
+    fn delimiter(self) -> String {
+        match self {
+            Kind::Em(c) => repeat(c, 1),
+            Kind::Strong(c) => repeat(c, 2),
+            Kind::Del(n) => repeat('~', n),
+        }
+    }
+
     fn tag(self) -> Tag {
         match self {
             Kind::Em(_) => Tag::Em,
@@ -57,14 +66,18 @@ struct Span {
     /// How many frames were open when it opened: a delimiter closes only
     /// a span of its own frame.
     level: usize,
+    /// The length of the delimiter run it opened from, and whether that
+    /// run could also close (for the rule of 3).
+    run: usize,
+    both: bool,
 }
 
 #[derive(Debug, Clone)]
 struct Code {
     ticks: usize,
-    /// The content so far, when it began with a space: shown text and
-    /// source.
-    lead: Option<(String, String)>,
+    /// The content so far, when it began with a space or a line end, held
+    /// as shown text (its source goes on into the output's raw in order).
+    lead: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -467,11 +480,22 @@ impl Inline {
             (left, right)
         };
         let level = self.frames.len();
+        let (run, both) = (n, can_open && can_close);
         let mut n = n;
         while can_close && n > 0 {
             let Some(span) = self.spans.last().filter(|span| span.level == level) else {
                 break;
             };
+            // The rule of 3 (CommonMark section 6.2, rules 9 and 10): when
+            // either run can both open and close, their lengths may not add
+            // up to a multiple of 3 unless both are multiples of 3.
+            if d != '~'
+                && (both || span.both)
+                && (span.run + run) % 3 == 0
+                && !(span.run % 3 == 0 && run % 3 == 0)
+            {
+                break;
+            }
             let used = match span.kind {
                 Kind::Strong(c) if c == d && n >= 2 => 2,
                 Kind::Em(c) if c == d => 1,
@@ -485,16 +509,16 @@ impl Inline {
         if n > 0 && can_open {
             if d == '~' {
                 if n <= 2 && self.depth() < MAX_INLINE_DEPTH {
-                    self.open_span(Kind::Del(n), &repeat(d, n), out);
+                    self.open_span(Kind::Del(n), (run, both), out);
                     n = 0;
                 }
             } else {
                 if n % 2 == 1 && self.depth() < MAX_INLINE_DEPTH {
-                    self.open_span(Kind::Em(d), &repeat(d, 1), out);
+                    self.open_span(Kind::Em(d), (run, both), out);
                     n -= 1;
                 }
                 while n >= 2 && self.depth() < MAX_INLINE_DEPTH {
-                    self.open_span(Kind::Strong(d), &repeat(d, 2), out);
+                    self.open_span(Kind::Strong(d), (run, both), out);
                     n -= 2;
                 }
             }
@@ -505,11 +529,15 @@ impl Inline {
         }
     }
 
-    fn open_span(&mut self, kind: Kind, raw: &str, out: &mut Out) {
-        out.open(kind.tag(), Attrs::default(), raw);
+    /// Opens a span from a delimiter run of `run` characters (`both`: the
+    /// run could also close).
+    fn open_span(&mut self, kind: Kind, (run, both): (usize, bool), out: &mut Out) {
+        out.open(kind.tag(), Attrs::default(), &kind.delimiter());
         self.spans.push(Span {
             kind,
             level: self.frames.len(),
+            run,
+            both,
         });
     }
 
@@ -523,7 +551,8 @@ impl Inline {
         out.open(Tag::Code, Attrs::default(), &ticks);
         self.code = Some(Code {
             ticks: n,
-            lead: (next == ' ').then(|| (String::new(), String::new())),
+            // A line end in code shows as a space, so it may be stripped.
+            lead: (next == ' ' || next == '\n').then(String::new),
         });
     }
 
@@ -557,11 +586,11 @@ impl Inline {
             return;
         };
         match code.lead.as_mut() {
-            Some((shown, source)) => {
+            Some(shown) => {
                 shown.push_str(text);
-                source.push_str(raw);
+                out.skip(raw);
                 if shown.len() > MAX_CODE_LEAD {
-                    out.text(shown, source);
+                    out.text(shown, "");
                     code.lead = None;
                 }
             }
@@ -573,7 +602,7 @@ impl Inline {
         let Some(code) = self.code.take() else {
             return;
         };
-        if let Some((shown, source)) = code.lead {
+        if let Some(shown) = code.lead {
             // One space each side goes when both are there and the content
             // is not all spaces (CommonMark section 6.1).
             let strip =
@@ -583,11 +612,7 @@ impl Inline {
             } else {
                 &shown[..]
             };
-            if shown.is_empty() {
-                out.skip(&source);
-            } else {
-                out.text(shown, &source);
-            }
+            out.text(shown, "");
         }
         out.close(Tag::Code, raw);
         self.prev = '`';
@@ -792,8 +817,8 @@ impl Inline {
             self.release_top(out);
         }
         if let Some(code) = self.code.take() {
-            if let Some((shown, source)) = code.lead {
-                out.text(&shown, &source);
+            if let Some(shown) = code.lead {
+                out.text(&shown, "");
             }
             out.close(Tag::Code, "");
         }

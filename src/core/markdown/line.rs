@@ -3,7 +3,7 @@
 //! and what kind of line it is. Decided from as few of its characters as
 //! possible; until then, [`decide`] says what it is waiting for.
 
-use super::{table, Align, MAX_BLOCK_DEPTH};
+use super::{link, table, Align, MAX_BLOCK_DEPTH};
 
 /// The kind of a list, which decides whether an item continues it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -291,8 +291,13 @@ pub(super) fn decide(
         let Some(first) = c.peek()? else {
             return Ok(plan(Leaf::Blank, c.pos, starts));
         };
-        // Where the line would otherwise go on with the open paragraph.
-        let interrupting = paragraph && starts.is_empty();
+        // Where the line would otherwise go on with the open paragraph: a
+        // block here interrupts it. When not every container continues,
+        // the paragraph is no longer the innermost open block, so nothing
+        // interrupts it (commonmark.js checks the innermost matched
+        // container): `2.` then starts a list, `---` is a break.
+        let interrupting = paragraph && starts.is_empty() && all;
+        let in_paragraph = paragraph && starts.is_empty();
         let table_row = open == OpenLeaf::Table && all && starts.is_empty();
         if indent >= 4
             || depth >= MAX_BLOCK_DEPTH && matches!(first, b'>' | b'-' | b'*' | b'+' | b'0'..=b'9')
@@ -334,7 +339,7 @@ pub(super) fn decide(
                             ch: first,
                             len,
                             indent,
-                            lang: lang.map(str::to_owned),
+                            lang: lang.map(link::unescape),
                         };
                         return Ok(plan(fence, line.len(), starts));
                     }
@@ -397,7 +402,7 @@ pub(super) fn decide(
                     }
                 }
             }
-            b'|' if !interrupting && !table_row => {
+            b'|' if !in_paragraph && !table_row => {
                 if !eol {
                     return Err(Wait::Eol);
                 }

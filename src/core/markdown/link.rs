@@ -116,6 +116,12 @@ impl Dest {
 /// A destination as CommonMark's reference renderer writes it: backslash
 /// escapes and entities resolved, then percent-encoded.
 pub(super) fn href(dest: &str) -> String {
+    percent_encode(&unescape(dest))
+}
+
+/// Backslash escapes and entity references resolved, as in destinations
+/// and info strings (CommonMark sections 2.4 and 2.5).
+pub(super) fn unescape(dest: &str) -> String {
     let mut plain = String::with_capacity(dest.len());
     let mut rest = dest;
     while let Some(c) = rest.chars().next() {
@@ -148,7 +154,7 @@ pub(super) fn href(dest: &str) -> String {
             }
         }
     }
-    percent_encode(&plain)
+    plain
 }
 
 /// Percent-encodes what a URL may not hold as it is; `%XX` already there

@@ -272,12 +272,21 @@ fn inline_item() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Starts with words: a bracket first then `:` would be a link reference
+/// definition, which stays text here.
 fn sentence() -> impl Strategy<Value = String> {
     (
-        prop::collection::vec(inline_item(), 1..5),
+        words(),
+        prop::collection::vec(inline_item(), 0..4),
         prop::sample::select(vec!["", ".", ":", "!"]),
     )
-        .prop_map(|(items, end)| items.join(" ") + end)
+        .prop_map(|(first, items, end)| {
+            std::iter::once(first)
+                .chain(items)
+                .collect::<Vec<_>>()
+                .join(" ")
+                + end
+        })
 }
 
 fn lines() -> impl Strategy<Value = String> {

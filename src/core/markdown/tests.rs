@@ -152,3 +152,55 @@ fn every_split_gives_the_same_segments() {
         assert_eq!(html(&out), whole, "shape at cut {cut}");
     }
 }
+
+/// Fixes the CommonMark spec's examples showed (their numbers in the
+/// spec, 0.31.2).
+#[test]
+fn spec_examples_that_were_bugs() {
+    // 234: `---` that does not continue the quote is a break, not a
+    // setext underline (which can't be lazy).
+    check(
+        "> foo\n---\n",
+        "<blockquote><p>foo</p></blockquote><hr></hr>",
+    );
+    check("- foo\n---\n", "<ul><li><p>foo</p></li></ul><hr></hr>");
+    // 302: a new delimiter starts a new list, with its own number, since
+    // the paragraph it follows is inside the item that ended.
+    check(
+        "1. foo\n2. bar\n3) baz\n",
+        "<ol><li><p>foo</p></li><li><p>bar</p></li></ol><ol start=3><li><p>baz</p></li></ol>",
+    );
+    check(
+        "> a\n2. b",
+        "<blockquote><p>a</p></blockquote><ol start=2><li><p>b</p></li></ol>",
+    );
+    // Inside the same container, `2.` still may not interrupt.
+    check("a\n2. b", "<p>a\n2. b</p>");
+    // 24, 34: the info string's escapes and entities are resolved.
+    check(
+        "``` foo\\+bar\nfoo\n```\n",
+        "<pre lang=foo+bar><code>foo\n</code></pre>",
+    );
+    check(
+        "``` f&ouml;&ouml;\nfoo\n```\n",
+        "<pre lang=föö><code>foo\n</code></pre>",
+    );
+    // 121, 335, 336: a code span that starts with a line end strips it
+    // like a space, and its source stays in order.
+    check("``\nfoo\n``\n", "<p><code>foo</code></p>");
+    check("``\nfoo \n``\n", "<p><code>foo </code></p>");
+    check(
+        "> ``\n>  a\n> ``",
+        "<blockquote><p><code>a</code></p></blockquote>",
+    );
+    // 411, 415: the rule of 3.
+    check(
+        "*foo**bar**baz*",
+        "<p><em>foo<strong>bar</strong>baz</em></p>",
+    );
+    check("*foo**bar***", "<p><em>foo<strong>bar</strong></em></p>");
+    check(
+        "**foo*bar*baz**",
+        "<p><strong>foo<em>bar</em>baz</strong></p>",
+    );
+}
