@@ -250,6 +250,14 @@ fn words() -> impl Strategy<Value = String> {
         "\\*",
         "5 < 6",
         "AT&T",
+        "&#35;1",
+        "&#x41;",
+        "&copy;",
+        "\\_",
+        "\\[x\\]",
+        "\\#",
+        "\\`",
+        "\\\\",
     ]);
     prop::collection::vec(word, 1..4).prop_map(|w| w.join(" "))
 }
@@ -269,6 +277,10 @@ fn inline_item() -> impl Strategy<Value = String> {
         .prop_map(str::to_owned),
         1 => words().prop_map(|w| format!("**{w} [12:45, Sarah Johnson]**")),
         1 => words().prop_map(|w| format!("*{w}* **{w}**")),
+        1 => prop::sample::select(vec![
+            "<https://example.com/a?b=1>", "<https://x.io>", "<mailto:ana@example.com>",
+        ])
+        .prop_map(str::to_owned),
     ]
 }
 
@@ -292,7 +304,7 @@ fn sentence() -> impl Strategy<Value = String> {
 fn lines() -> impl Strategy<Value = String> {
     (
         prop::collection::vec(sentence(), 1..3),
-        prop::sample::select(vec!["\n", "  \n"]),
+        prop::sample::select(vec!["\n", "  \n", "\\\n"]),
     )
         .prop_map(|(s, sep)| s.join(sep))
 }
@@ -301,6 +313,16 @@ fn block() -> impl Strategy<Value = String> {
     prop_oneof![
         4 => lines(),
         1 => (1..=6usize, sentence()).prop_map(|(n, s)| format!("{} {s}", "#".repeat(n))),
+        1 => (1..=6usize, sentence(), 1..4usize).prop_map(|(n, s, m)| format!("{} {s} {}", "#".repeat(n), "#".repeat(m))),
+        1 => prop::collection::vec(sentence(), 1..3).prop_map(|l| l.iter().map(|s| format!("> > {s}")).collect::<Vec<_>>().join("\n")),
+        1 => (sentence(), prop::collection::vec(sentence(), 1..3)).prop_map(|(intro, items)| {
+            let items: Vec<String> = items.iter().map(|s| format!("> - {s}")).collect();
+            format!("> {intro}\n>\n{}", items.join("\n"))
+        }),
+        1 => (sentence(), prop::sample::select(vec!["", "rust"]), "[a-z =;]{1,12}", any::<bool>()).prop_map(|(s, lang, code, loose)| {
+            let sep = if loose { "\n\n" } else { "\n" };
+            format!("- {s}{sep}  ```{lang}\n  {code}\n  ```\n- {s}")
+        }),
         2 => (prop::collection::vec(sentence(), 1..4), any::<bool>(), any::<bool>()).prop_map(|(items, loose, nested)| {
             let sep = if loose { "\n\n" } else { "\n" };
             let mut out: Vec<String> = items.iter().map(|s| format!("- {s}")).collect();
@@ -309,7 +331,7 @@ fn block() -> impl Strategy<Value = String> {
             }
             out.join(sep)
         }),
-        1 => (prop::collection::vec(sentence(), 1..4), 1..12u32).prop_map(|(items, start)| {
+        1 => (prop::collection::vec(sentence(), 1..4), prop_oneof![1..12u32, 90..120u32, Just(0u32)]).prop_map(|(items, start)| {
             items.iter().enumerate().map(|(i, s)| format!("{}. {s}", start + i as u32)).collect::<Vec<_>>().join("\n")
         }),
         1 => prop::collection::vec(sentence(), 1..3).prop_map(|l| l.iter().map(|s| format!("> {s}")).collect::<Vec<_>>().join("\n")),
@@ -353,6 +375,33 @@ proptest! {
         let expected = oracle(&source);
         for cut in 0..=source.len() {
             prop_assert_eq!(ours(&segmented(&source, &[cut])), expected.clone(), "cut at {}: {:?}", cut, source);
+        }
+    }
+}
+
+/// One document of each shape the generator makes, at every cut, so each
+/// is compared whatever the random draw.
+#[test]
+fn each_shape_matches_pulldown_cmark_at_every_cut() {
+    let shapes = [
+        "> > nested **quote** &#35;1\n> > more",
+        "> intro:\n>\n> - one [12:45, Sarah Johnson]\n> - two",
+        "- item\n  ```rust\n  let x = 1;\n  ```\n- next",
+        "- item\n\n  ```\n  code\n  ```\n\n- next",
+        "## Title *em* ##\n### x #\n# a # b",
+        "&#x41; &copy; &#35; \\_ \\[x\\] \\# \\` \\\\",
+        "see <https://example.com/a?b=1> and <mailto:ana@example.com>",
+        "97. ninety-seven\n98. next\n\n0. zero",
+        "line one\\\nline two  \nline three",
+    ];
+    for source in shapes {
+        let expected = oracle(source);
+        for cut in 0..=source.len() {
+            assert_eq!(
+                ours(&segmented(source, &[cut])),
+                expected,
+                "cut at {cut}: {source:?}"
+            );
         }
     }
 }
