@@ -28,6 +28,8 @@ enum LeafState {
     TableHead {
         content: String,
         cells: usize,
+        /// A line end followed it (not the end of the answer).
+        newline: bool,
     },
     Table(TableState),
 }
@@ -78,6 +80,9 @@ pub struct MarkdownSegmenter {
     /// A paragraph's line end, held until the next line shows whether the
     /// paragraph goes on.
     newline: bool,
+    /// How many times a line's structure was worked out: a measure of
+    /// work that must stay proportional to the lines, not their length.
+    decisions: u64,
 }
 
 impl MarkdownSegmenter {
@@ -98,6 +103,7 @@ impl MarkdownSegmenter {
             deciding: true,
             wait: Wait::Char,
             newline: false,
+            decisions: 0,
         }
     }
 
@@ -123,6 +129,26 @@ impl MarkdownSegmenter {
         self.inline.deadline()
     }
 
+    /// How many bytes of source and output the segmenter holds now: the
+    /// undecided line, held inline markers and held brackets' output.
+    /// For tests of hostile input; not part of the API.
+    #[doc(hidden)]
+    pub fn held_bytes(&self) -> usize {
+        let leaf = match &self.leaf {
+            LeafState::Heading { tail, .. } => tail.len(),
+            LeafState::TableHead { content, .. } => content.len(),
+            _ => 0,
+        };
+        self.line.len() + leaf + self.inline.held_bytes() + self.out.held_bytes()
+    }
+
+    /// How many times a line's block structure was decided (or found
+    /// still undecided) so far. For tests of hostile input.
+    #[doc(hidden)]
+    pub fn line_decisions(&self) -> u64 {
+        self.decisions
+    }
+
     /// The answer has ended: everything held is decided and every open
     /// element closed.
     pub fn finish(&mut self, out: &mut Vec<MarkdownSegment>) {
@@ -132,8 +158,10 @@ impl MarkdownSegmenter {
         self.close_leaf();
         self.close_containers(0);
         self.out.finish(out);
+        let decisions = self.decisions;
         let (options, classify) = self.inline.options();
         *self = MarkdownSegmenter::with_classify(options, classify);
+        self.decisions = decisions;
     }
 
     fn char(&mut self, c: char) {
@@ -163,6 +191,7 @@ impl MarkdownSegmenter {
     /// of the answer).
     fn decide_line(&mut self, eol: bool, newline: bool) {
         loop {
+            self.decisions += 1;
             match line::decide(&self.containers, self.open_leaf(), &self.line, eol) {
                 Ok(plan) if plan.leaf == Leaf::NoTable => self.table_fails(),
                 Ok(plan) => return self.apply(plan, newline),
@@ -326,6 +355,7 @@ impl MarkdownSegmenter {
                 self.leaf = LeafState::TableHead {
                     content: rest.to_owned(),
                     cells: table::cells(rest).len(),
+                    newline,
                 };
                 self.deciding = true;
             }
@@ -572,14 +602,17 @@ impl MarkdownSegmenter {
 
     /// The held line was no table header: it starts a paragraph.
     fn table_fails(&mut self) {
-        let LeafState::TableHead { content, .. } = std::mem::take(&mut self.leaf) else {
+        let LeafState::TableHead {
+            content, newline, ..
+        } = std::mem::take(&mut self.leaf)
+        else {
             return;
         };
         self.out.open(Tag::P, Attrs::default(), "");
         self.inline.start(false);
         self.feed_str(&content);
         self.leaf = LeafState::Paragraph;
-        self.newline = true;
+        self.newline = newline;
     }
 
     fn close_leaf(&mut self) {
@@ -606,8 +639,8 @@ impl MarkdownSegmenter {
                 self.out.close(Tag::Code, "");
                 self.out.close(Tag::Pre, "");
             }
-            LeafState::TableHead { content, cells } => {
-                self.leaf = LeafState::TableHead { content, cells };
+            head @ LeafState::TableHead { .. } => {
+                self.leaf = head;
                 self.table_fails();
                 self.close_leaf();
             }

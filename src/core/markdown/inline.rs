@@ -15,6 +15,9 @@ use crate::core::citation::{CitationOptions, Classify, State, Step};
 /// whether it also ends with one (then one space each side is stripped).
 const MAX_CODE_LEAD: usize = 256;
 
+/// How deep held source fed again may open brackets of its own.
+const MAX_REPLAY: usize = 4;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Hold {
     None,
@@ -139,6 +142,8 @@ pub(super) struct Inline {
     row: bool,
     /// Bytes fed so far.
     fed: usize,
+    /// How deep held source is being fed again.
+    replaying: usize,
     pub(super) now: f64,
     last_growth: f64,
 }
@@ -172,6 +177,7 @@ impl Inline {
             code: None,
             row: false,
             fed: 0,
+            replaying: 0,
             now: 0.0,
             last_growth: 0.0,
         }
@@ -189,6 +195,32 @@ impl Inline {
 
     fn depth(&self) -> usize {
         self.spans.len() + self.frames.len() + usize::from(self.code.is_some())
+    }
+
+    /// The bytes of source held here (markers undecided, brackets'
+    /// citation text and destinations), for tests of hostile input.
+    pub(super) fn held_bytes(&self) -> usize {
+        let hold = match &self.hold {
+            Hold::Entity(s) | Hold::Angle(s) | Hold::Prefix(s) | Hold::Url(s) => s.len(),
+            _ => 0,
+        };
+        let lead = self
+            .code
+            .as_ref()
+            .and_then(|code| code.lead.as_ref())
+            .map_or(0, String::len);
+        let frames: usize = self
+            .frames
+            .iter()
+            .map(|frame| {
+                frame.raw.len()
+                    + match &frame.phase {
+                        Phase::Dest { url, raw, .. } => url.len() + raw.len(),
+                        _ => 0,
+                    }
+            })
+            .sum();
+        hold + lead + frames
     }
 
     /// When a held `[` is released as text if nothing more comes.
@@ -232,6 +264,11 @@ impl Inline {
     fn process(&mut self, c: char, out: &mut Out) -> Fed {
         let mut c = c;
         loop {
+            // Source fed again may close a bracket: what follows its `]`
+            // decides it, as when fed the first time.
+            if matches!(self.frames.last(), Some(f) if !matches!(f.phase, Phase::Text)) {
+                return self.after_bracket(c, out);
+            }
             match self.step(c, out) {
                 Next::Done => return Fed::Taken,
                 Next::Again(next) => c = next,
@@ -242,6 +279,7 @@ impl Inline {
 
     /// Feeds source that was held and proved to be no markup of its own.
     fn process_str(&mut self, s: &str, out: &mut Out) {
+        self.replaying += 1;
         for c in s.chars() {
             if self.process(c, out) == Fed::Pipe {
                 // Held source never holds a row's `|`; should one come,
@@ -249,6 +287,7 @@ impl Inline {
                 out.text("|", "|");
             }
         }
+        self.replaying -= 1;
     }
 
     /// Steps the innermost bracket's citation grammar; true when `c`
@@ -619,19 +658,23 @@ impl Inline {
     }
 
     fn open_bracket(&mut self, out: &mut Out) {
-        if self.depth() >= MAX_INLINE_DEPTH {
+        // A bracket in source fed again may fail and feed its own source
+        // again: past a few levels brackets are text, so that stays
+        // bounded.
+        if self.depth() >= MAX_INLINE_DEPTH || self.replaying > MAX_REPLAY {
             out.text("[", "[");
             return;
         }
         out.hold();
         self.last_growth = self.now;
         self.frames.push(Frame {
-            cite: Some(self.options.pattern.start()),
+            // The citation grammar steps only on source fed the first time.
+            cite: (self.replaying == 0).then(|| self.options.pattern.start()),
             chars: 1,
             raw: "[".to_owned(),
             phase: Phase::Text,
             no_link: false,
-            start: self.fed - 1,
+            start: self.fed.saturating_sub(1),
         });
     }
 

@@ -52,6 +52,9 @@ pub(super) enum Wait {
     /// A thematic break of this character so far: only another character
     /// may decide.
     Hr(u8),
+    /// A run of this character so far (a heading's `#`s, a fence's
+    /// backticks): only another character may decide.
+    Run(u8),
     /// A delimiter row so far.
     Delimiter,
     /// The end of the line decides.
@@ -65,6 +68,7 @@ impl Wait {
             Wait::Char => false,
             Wait::Spaces => c == ' ' || c == '\t',
             Wait::Hr(b) => c == ' ' || c == '\t' || c == char::from(b),
+            Wait::Run(b) => c == char::from(b),
             Wait::Delimiter => c.is_ascii() && table::delimiter_char(c as u8),
             Wait::Eol => c != '\n',
         }
@@ -171,7 +175,7 @@ impl Cursor<'_> {
     /// Skips a run of `b`; its length.
     fn run(&mut self, b: u8) -> Result<usize, Wait> {
         let mut n = 0;
-        while self.peek()? == Some(b) {
+        while self.peek().map_err(|_| Wait::Run(b))? == Some(b) {
             self.bump();
             n += 1;
         }

@@ -20,7 +20,9 @@
 //! - `<`, `&`, `\` and a bare `https://`, `http://` or `www.` until they end;
 //! - spaces until the next character (trailing spaces are no text);
 //! - a line's start until its block structure is known (a few characters;
-//!   a fence line and a table's header and delimiter rows whole);
+//!   whole, since only its end decides: a fence line, a table's header and
+//!   delimiter rows, a line that is so far only a thematic break's
+//!   characters or one run of `#` or `` ` ``);
 //! - a paragraph's line break until the next line shows whether the
 //!   paragraph goes on.
 //!
@@ -226,6 +228,8 @@ impl MarkdownSegment {
 /// flat mode.
 pub type MarkdownOptions = CitationOptions;
 
+#[cfg(test)]
+mod hostile;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod oracle;
 #[cfg(all(test, not(target_arch = "wasm32")))]

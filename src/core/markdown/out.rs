@@ -12,6 +12,10 @@
 use super::{Attrs, MarkdownSegment, Tag};
 use crate::core::citation::CitationRef;
 
+/// The most source that shows as nothing the released output gathers for
+/// its next segment before an empty text takes it.
+const MAX_PENDING_RAW: usize = 1024;
+
 #[derive(Debug, Clone, Default)]
 struct Context {
     segments: Vec<MarkdownSegment>,
@@ -124,6 +128,28 @@ impl Out {
         self.stack.push(Context::default());
     }
 
+    /// The bytes held: output not yet released and source gathered for
+    /// the next segment.
+    pub(super) fn held_bytes(&self) -> usize {
+        self.stack
+            .iter()
+            .map(|context| {
+                context.text.len()
+                    + context.raw.len()
+                    + context
+                        .segments
+                        .iter()
+                        .map(|segment| match segment {
+                            MarkdownSegment::Text { text, raw }
+                            | MarkdownSegment::Citation { text, raw, .. } => text.len() + raw.len(),
+                            MarkdownSegment::Open { raw, .. }
+                            | MarkdownSegment::Close { raw, .. } => raw.len(),
+                        })
+                        .sum::<usize>()
+            })
+            .sum()
+    }
+
     /// How many contexts are held.
     pub(super) fn held(&self) -> usize {
         self.stack.len() - 1
@@ -164,10 +190,19 @@ impl Out {
         }
     }
 
-    /// Moves what is released into `into`.
+    /// Moves what is released into `into`. Source that shows as nothing
+    /// (blank lines, stripped spaces) waits for the next segment, unless
+    /// there is much of it: then an empty text takes it, so that it is
+    /// not held without bound.
     pub(super) fn drain(&mut self, into: &mut Vec<MarkdownSegment>) {
         let base = &mut self.stack[0];
         base.flush_text();
+        if base.raw.len() > MAX_PENDING_RAW {
+            base.segments.push(MarkdownSegment::Text {
+                text: String::new(),
+                raw: std::mem::take(&mut base.raw),
+            });
+        }
         into.append(&mut base.segments);
     }
 

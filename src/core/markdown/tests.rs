@@ -204,3 +204,28 @@ fn spec_examples_that_were_bugs() {
         "<p><strong>foo<em>bar</em>baz</strong></p>",
     );
 }
+
+/// Fixes that hostile input showed.
+#[test]
+fn hostile_input_bugs() {
+    // A possible table header at the very end: no line end is invented.
+    check("|[", "<p>|[</p>");
+    check("| a", "<p>| a</p>");
+    // Source fed again after a bracket fails goes through the bracket
+    // rules again, in order.
+    check("[a]([a](", "<p>[a]([a](</p>");
+    check("<a[b] c", "<p><a[b] c</p>");
+    check("<x[y](z) w", "<p><x<a href=z>y</a> w</p>");
+    check("[a](b[c](d) e", "<p>[a](b<a href=d>c</a> e</p>");
+    // Blank lines and runs of `#` or backticks are not held or re-read.
+    let mut segmenter = MarkdownSegmenter::new(MarkdownOptions::default());
+    let mut out = Vec::new();
+    for _ in 0..10_000 {
+        segmenter.push("\n", 0.0, &mut out);
+    }
+    assert!(segmenter.held_bytes() <= 1024 + 1);
+    for _ in 0..10_000 {
+        segmenter.push("#", 0.0, &mut out);
+    }
+    assert!(segmenter.line_decisions() <= 10_000 + 3);
+}
