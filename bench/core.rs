@@ -1,8 +1,12 @@
 //! Native throughput of the core alone, in MB/s: the event-stream parser
 //! on a generated stream of chat-token events (the same shape as
-//! `bench/streams.mjs`), in several chunk sizes, and one large event.
+//! `bench/streams.mjs`), in several chunk sizes, and one large event; the
+//! citation buffer's cost, the pipeline, and the Markdown segmenter
+//! (`bench/markdown.rs`).
 //!
 //!     cargo bench --bench core --features serde_json
+
+mod markdown;
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -286,4 +290,6 @@ fn main() {
         answer.len() as f64 / 1e6,
         answer.len() as f64 / mbps / 1e6 * 1e9 / 200_000.0
     );
+
+    markdown::rows();
 }
