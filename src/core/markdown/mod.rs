@@ -228,7 +228,7 @@ impl MarkdownSegment {
 /// flat mode.
 pub type MarkdownOptions = CitationOptions;
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod hostile;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod oracle;
