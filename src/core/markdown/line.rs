@@ -136,6 +136,10 @@ struct Cursor<'a> {
     s: &'a [u8],
     pos: usize,
     col: usize,
+    /// Columns of the tab just passed that no container took yet: a tab
+    /// may be partly a container's indentation and partly what follows
+    /// (CommonMark section 2.2).
+    part: usize,
     eol: bool,
 }
 
@@ -148,7 +152,14 @@ impl Cursor<'_> {
         }
     }
 
+    /// The column the cursor stands at, inside a tab when part of it is
+    /// left.
+    fn column(&self) -> usize {
+        self.col - self.part
+    }
+
     fn bump(&mut self) {
+        self.part = 0;
         if let Some(&b) = self.s.get(self.pos) {
             self.col = if b == b'\t' {
                 self.col + 4 - self.col % 4
@@ -161,15 +172,35 @@ impl Cursor<'_> {
 
     /// Skips spaces and tabs, up to `max` columns; how many it skipped.
     fn spaces(&mut self, max: usize) -> Result<usize, Wait> {
-        let start = self.col;
-        while self.col - start < max {
+        let mut n = 0;
+        while n < max {
+            if self.part > 0 {
+                let take = self.part.min(max - n);
+                self.part -= take;
+                n += take;
+                continue;
+            }
             match self.peek() {
-                Ok(Some(b' ' | b'\t')) => self.bump(),
+                Ok(Some(b' ')) => {
+                    self.bump();
+                    n += 1;
+                }
+                Ok(Some(b'\t')) => {
+                    let before = self.col;
+                    self.bump();
+                    let width = self.col - before;
+                    if n + width > max {
+                        self.part = n + width - max;
+                        n = max;
+                    } else {
+                        n += width;
+                    }
+                }
                 Ok(_) => break,
                 Err(_) => return Err(Wait::Spaces),
             }
         }
-        Ok(self.col - start)
+        Ok(n)
     }
 
     /// Skips a run of `b`; its length.
@@ -182,13 +213,14 @@ impl Cursor<'_> {
         Ok(n)
     }
 
-    fn save(&self) -> (usize, usize) {
-        (self.pos, self.col)
+    fn save(&self) -> (usize, usize, usize) {
+        (self.pos, self.col, self.part)
     }
 
-    fn restore(&mut self, (pos, col): (usize, usize)) {
+    fn restore(&mut self, (pos, col, part): (usize, usize, usize)) {
         self.pos = pos;
         self.col = col;
+        self.part = part;
     }
 }
 
@@ -204,6 +236,7 @@ pub(super) fn decide(
         s: line.as_bytes(),
         pos: 0,
         col: 0,
+        part: 0,
         eol,
     };
     let mut matched = 0;
@@ -214,9 +247,7 @@ pub(super) fn decide(
                 c.spaces(3)?;
                 if c.peek()? == Some(b'>') {
                     c.bump();
-                    if matches!(c.peek()?, Some(b' ' | b'\t')) {
-                        c.bump();
-                    }
+                    c.spaces(1)?;
                     true
                 } else {
                     false
@@ -290,7 +321,7 @@ pub(super) fn decide(
         .count();
     let mut starts: Vec<Start> = Vec::new();
     loop {
-        let start_col = c.col;
+        let start_col = c.column();
         let indent = c.spaces(usize::MAX)?;
         let Some(first) = c.peek()? else {
             return Ok(plan(Leaf::Blank, c.pos, starts));
@@ -312,9 +343,7 @@ pub(super) fn decide(
         match first {
             b'>' => {
                 c.bump();
-                if matches!(c.peek()?, Some(b' ' | b'\t')) {
-                    c.bump();
-                }
+                c.spaces(1)?;
                 starts.push(Start {
                     kind: StartKind::Quote,
                     end: c.pos,
@@ -456,10 +485,10 @@ fn item(
                 // text) one space after the marker.
                 Some(_) if n >= 5 => {
                     c.restore(marker_end);
-                    c.bump();
+                    c.spaces(1)?;
                     marker_end.1 + 1 - start_col
                 }
-                Some(_) => c.col - start_col,
+                Some(_) => c.column() - start_col,
             }
         }
         Some(_) => return Ok(None),

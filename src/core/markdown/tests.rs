@@ -203,6 +203,13 @@ fn spec_examples_that_were_bugs() {
         "**foo*bar*baz**",
         "<p><strong>foo<em>bar</em>baz</strong></p>",
     );
+    // 9: a tab may be partly one container's indentation and partly the
+    // next one's.
+    check(
+        " - foo\n   - bar\n\t - baz\n",
+        "<ul><li><p>foo</p><ul><li><p>bar</p><ul><li><p>baz</p></li></ul></li></ul></li></ul>",
+    );
+    check(">\tquote", "<blockquote><p>quote</p></blockquote>");
 }
 
 /// Fixes that hostile input showed.
