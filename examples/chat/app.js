@@ -3,7 +3,8 @@
 //
 //   app.js                 configuration, session routing, keyboard and buttons
 //   chat-controller.js     sends a question with streamChat and renders the answer live
-//   conversation-view.js   DOM rendering of questions, answers and badges (no network)
+//   conversation-view.js   questions, and answers through the package's AnswerView
+//                          (cite-stream/dom: Markdown, badges, cursor); no network
 //   citation-popover.js    the hover/focus card that shows a badge's source
 //   sessions-api.js        the server's history routes (list, messages, delete, export)
 //   sessions-sidebar.js    the sessions list (no network)
@@ -30,6 +31,7 @@ import { SessionsApi } from "./sessions-api.js";
 import { SessionsSidebar, sessionFromHash, sessionHash } from "./sessions-sidebar.js";
 
 const LIBRARY_URL = "/pkg/index.js";
+const RENDERER_URL = "/pkg/dom.js";
 const params = new URLSearchParams(location.search);
 
 /** Bearer token: the page's meta tag (the server fills in the demo user's). */
@@ -96,28 +98,36 @@ function createUi() {
 }
 
 async function loadLibrary() {
-  const library = await import(LIBRARY_URL);
+  const [library, renderer] = await Promise.all([import(LIBRARY_URL), import(RENDERER_URL)]);
   // The browser entry initialises itself; init() is idempotent, so calling it is harmless.
   if (typeof library.init === "function") await library.init();
   if (typeof library.streamChat !== "function") throw new Error(`${LIBRARY_URL} has no streamChat export`);
-  return library;
+  if (typeof renderer.AnswerView !== "function") throw new Error(`${RENDERER_URL} has no AnswerView export`);
+  return { library, AnswerView: renderer.AnswerView };
 }
 
 /**
- * Cuts an answer's text into segments exactly as a live stream would be,
- * with the package's own citation grammar: `{ segments, unfinished }`, where
- * `segments` is what the library releases for the whole text and
- * `unfinished` the raw text it still holds at the end (the start of a
- * citation that never closed, such as `[1:08:45, Nadia`), "" if none.
- * The segments' text followed by `unfinished` is `text` exactly.
+ * Cuts an answer's whole text into Markdown segments exactly as a live
+ * stream would be, with the package's own segmenter: `{ segments,
+ * unfinished }`. With `stopped`, an unfinished citation the text ends in
+ * (such as `[1:08:45, Nadia`, which the library would still hold) is left
+ * out of `segments` and returned as `unfinished` (the elements it was in
+ * are still closed); else `unfinished` is "" and it is released as text,
+ * as at the end of a live stream.
  */
 function answerSplitter(library) {
-  return (text) => {
-    const buffer = new library.CitationBuffer({ pattern: "timestamp-speaker" });
+  return (text, { stopped = false } = {}) => {
+    const buffer = new library.CitationBuffer({ markdown: true });
     try {
       const segments = buffer.push(text, 0);
       const held = buffer.finish();
-      return { segments, unfinished: held.map((segment) => segment.text ?? "").join("") };
+      const heldText = held.map((segment) => (segment.kind === "text" ? segment.raw : "")).join("");
+      const open = heldText.indexOf("[");
+      if (!stopped || open < 0) return { segments: segments.concat(held), unfinished: "" };
+      return {
+        segments: segments.concat(held.filter((segment) => segment.kind !== "text")),
+        unfinished: heldText.slice(open),
+      };
     } finally {
       buffer.free?.();
     }
@@ -141,7 +151,6 @@ async function main() {
   const conversation = new ConversationView(ui.messages);
   const api = new SessionsApi(token);
   let controller = null;
-  let splitAnswer = (text) => ({ segments: text ? [{ kind: "text", text }] : [], unfinished: "" });
 
   // --- sessions: the list, and which one the page shows -------------------
   // How many messages the server holds, or is about to, for the session the
@@ -191,7 +200,7 @@ async function main() {
       const messages = await api.messages(sessionId);
       if (load !== shown) return;
       if (known.sessionId === sessionId) known.count = Math.max(known.count, messages.length);
-      conversation.renderHistory(messages, splitAnswer);
+      conversation.renderHistory(messages);
       ui.messages.dataset.load = "done";
       ui.scrollToEnd(true);
     } catch (error) {
@@ -268,7 +277,7 @@ async function main() {
   ui.stop.addEventListener("click", () => controller?.stop());
   document.addEventListener("keydown", (event) => {
     if (event.key !== "Escape") return;
-    const onBadge = event.target.closest?.(".badge");
+    const onBadge = event.target.closest?.(".cs-badge");
     if (ui.popover.open) ui.popover.hide();
     // Escape on a badge only dismisses its card; anywhere else it stops the answer.
     if (onBadge) return;
@@ -281,8 +290,8 @@ async function main() {
   // --- start -----------------------------------------------------------------
   refreshSessions();
   try {
-    const library = await loadLibrary();
-    splitAnswer = answerSplitter(library);
+    const { library, AnswerView } = await loadLibrary();
+    conversation.renderer = { AnswerView, splitAnswer: answerSplitter(library) };
     controller = new ChatController({
       library,
       conversation,
@@ -290,7 +299,6 @@ async function main() {
       token,
       fault,
       sessions: api,
-      splitAnswer,
       hooks: {
         onSession: (sessionId) => {
           // The new session becomes this page's URL without a new history entry.

@@ -1,5 +1,6 @@
-// Sends one question at a time with the package's streamChat and renders the
-// answer as it streams. Owns the current session id.
+// Sends one question at a time with the package's streamChat (Markdown
+// segments) and hands the answer's segments to its AnswerView as they
+// stream. Owns the current session id.
 
 const CHAT_URL = "/api/chat";
 
@@ -19,17 +20,15 @@ export class ChatController {
    * the answer (it then stores the question and, however the stream ends,
    * the answer), else null.
    * `fault` (test-only, see app.js) is forwarded in every request body.
-   * `sessions` is the history API (sessions-api.js); `splitAnswer(text)`
-   * finds the unfinished citation a text ends in (app.js).
+   * `sessions` is the history API (sessions-api.js).
    */
-  constructor({ library, conversation, ui, token, fault, sessions, splitAnswer, hooks }) {
+  constructor({ library, conversation, ui, token, fault, sessions, hooks }) {
     this.library = library;
     this.conversation = conversation;
     this.ui = ui;
     this.token = token;
     this.fault = fault;
     this.sessions = sessions;
-    this.splitAnswer = splitAnswer;
     this.hooks = hooks;
     this.sessionId = null;
     this.current = null;
@@ -69,6 +68,18 @@ export class ChatController {
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
 
     let seenSegment = false;
+    // AnswerView writes at the next animation frame; a frame callback
+    // requested after its own runs after it, so the page scrolls to what it wrote.
+    let scrolling = false;
+    const scrollAfterWrite = () => {
+      if (scrolling) return;
+      scrolling = true;
+      const follow = this.ui.nearEnd();
+      requestAnimationFrame(() => {
+        scrolling = false;
+        this.ui.scrollToEnd(follow);
+      });
+    };
     let stored = null;
     let chat;
     try {
@@ -76,6 +87,7 @@ export class ChatController {
         url: CHAT_URL,
         body,
         headers,
+        markdown: true,
         onSession: ({ sessionId, messageId }) => {
           answer.setMessageId(messageId);
           if (sessionId) stored = { sessionId, messageId };
@@ -92,12 +104,11 @@ export class ChatController {
             seenSegment = true;
             this.ui.setStatus("");
           }
-          const follow = this.ui.nearEnd();
-          answer.appendSegment(segment);
-          this.ui.scrollToEnd(follow);
+          answer.push(segment);
+          scrollAfterWrite();
         },
-        onCitations: (citations) => {
-          answer.applyCitations(citations);
+        onCitations: (citations, resolution) => {
+          answer.applyCitations(citations, resolution);
           this.ui.popover.refresh();
         },
         onDone: ({ messageId, processingMs, tokenCount }) => {
@@ -139,15 +150,13 @@ export class ChatController {
   finishAnswer(answer, result) {
     const follow = this.ui.nearEnd();
     const status = result.status === "done" || result.status === "stopped" ? result.status : "error";
-    if (status === "stopped" && typeof result.text === "string") {
-      // On stop the library puts the citation it still held into `text` as
-      // plain text; that half citation is not shown.
-      const { unfinished } = this.splitAnswer(result.text);
-      const keep = result.text.length - unfinished.length;
-      answer.reconcile(result, keep);
-      answer.setUnfinished(unfinished, keep);
-    } else {
-      answer.reconcile(result);
+    if (status === "stopped") {
+      // On stop the library releases what it still held into `segments`
+      // only, not to onSegment; the half citation among it is not shown.
+      answer.stopWith(result);
+    } else if (Array.isArray(result.segments)) {
+      // Every segment reached onSegment, unless the stream failed before it could.
+      for (const segment of result.segments.slice(answer.pushed)) answer.push(segment);
     }
     if (!answer.sources && Array.isArray(result.citations) && result.citations.length > 0) {
       answer.applyCitations(result.citations);
@@ -163,10 +172,11 @@ export class ChatController {
     // the saved answer (the card says so meanwhile).
     answer.setState(status);
     if (status === "stopped") {
-      answer.setNote(answer.renderedText ? "Stopped" : "Stopped before any answer arrived");
+      answer.setNote(answer.shownLength > 0 ? "Stopped" : "Stopped before any answer arrived");
     } else if (status === "error") {
       answer.showError(result.error);
     }
+    answer.end();
     this.ui.setStatus("");
     this.ui.popover.refresh();
     this.ui.announce(

@@ -1,6 +1,9 @@
 // One shared card that shows a citation badge's source on hover, focus or click.
 
-import { el, sourceOf } from "./conversation-view.js";
+import { badgeInfo, el } from "./conversation-view.js";
+
+/** AnswerView's badge buttons (js/dom.js). */
+const BADGE = ".cs-badge";
 
 export class CitationPopover {
   constructor(popover, scope) {
@@ -12,7 +15,7 @@ export class CitationPopover {
     scope.addEventListener("mouseout", (event) => this.onLeave(event));
     scope.addEventListener("focusout", (event) => this.onLeave(event));
     scope.addEventListener("click", (event) => {
-      const badge = event.target.closest?.(".badge");
+      const badge = event.target.closest?.(BADGE);
       if (badge) this.show(badge);
     });
     // The card itself stays open while the pointer is on it.
@@ -28,12 +31,12 @@ export class CitationPopover {
   }
 
   onEnter(event) {
-    const badge = event.target.closest?.(".badge");
+    const badge = event.target.closest?.(BADGE);
     if (badge) this.show(badge);
   }
 
   onLeave(event) {
-    const badge = event.target.closest?.(".badge");
+    const badge = event.target.closest?.(BADGE);
     if (!badge || badge.contains(event.relatedTarget)) return;
     this.scheduleHide();
   }
@@ -45,8 +48,13 @@ export class CitationPopover {
 
   show(badge) {
     clearTimeout(this.hideTimer);
-    if (this.anchor && this.anchor !== badge) this.anchor.removeAttribute("aria-describedby");
+    if (this.anchor && this.anchor !== badge) this.release(this.anchor);
     this.anchor = badge;
+    // The card says what the badge's native tooltip would: it stands in for it while open.
+    if (badge.hasAttribute("title")) {
+      badge.dataset.title = badge.title;
+      badge.removeAttribute("title");
+    }
     this.render(badge);
     badge.setAttribute("aria-describedby", this.popover.id);
     this.popover.hidden = false;
@@ -56,8 +64,18 @@ export class CitationPopover {
   hide() {
     clearTimeout(this.hideTimer);
     this.popover.hidden = true;
-    this.anchor?.removeAttribute("aria-describedby");
+    if (this.anchor) this.release(this.anchor);
     this.anchor = null;
+  }
+
+  /** The badge is no longer the card's: its description and tooltip go back to it. */
+  release(badge) {
+    badge.removeAttribute("aria-describedby");
+    if (badge.dataset.title !== undefined) {
+      // AnswerView may have titled it again meanwhile (sources arrived); that one is newer.
+      if (!badge.hasAttribute("title")) badge.title = badge.dataset.title;
+      delete badge.dataset.title;
+    }
   }
 
   /** Re-renders the card if its badge changed (for example when sources arrive). */
@@ -69,18 +87,18 @@ export class CitationPopover {
   }
 
   render(badge) {
-    const source = sourceOf(badge);
+    const { source, why, stopped } = badgeInfo(badge);
     const parts = [];
     if (source) {
       parts.push(el("strong", "popover-title", source.conversationTitle ?? "Conversation"));
       parts.push(el("span", "popover-meta", `${source.timestamp} · ${source.speaker}`));
       if (source.quote) parts.push(el("blockquote", "popover-quote", `“${source.quote}”`));
+      this.popover.dataset.sourceId = String(source.id ?? "");
     } else {
-      const label = badge.querySelector(".badge-label")?.textContent ?? badge.textContent;
-      parts.push(el("strong", "popover-title", label));
-      if (badge.dataset.raw) parts.push(el("span", "popover-meta", `Cited as ${badge.dataset.raw}`));
-      const stopped = badge.closest(".answer")?.dataset.state === "stopped";
-      const why = {
+      parts.push(el("strong", "popover-title", badge.textContent));
+      const raw = badge.closest(".cs-citation")?.dataset.raw;
+      if (raw) parts.push(el("span", "popover-meta", `Cited as ${raw}`));
+      const text = {
         pending: stopped
           ? "The answer was stopped: loading the sources saved with it…"
           : "Source details arrive when the answer is complete.",
@@ -88,8 +106,9 @@ export class CitationPopover {
         unknown: stopped
           ? "The answer was stopped before its sources could be loaded."
           : "Sources were not received: the answer did not finish.",
-      }[badge.dataset.match];
-      if (why) parts.push(el("p", badge.dataset.match === "unbacked" ? "popover-warning" : "popover-meta", why));
+      }[why];
+      parts.push(el("p", why === "unbacked" ? "popover-warning" : "popover-meta", text));
+      delete this.popover.dataset.sourceId;
     }
     this.popover.replaceChildren(...parts);
   }

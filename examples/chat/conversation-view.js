@@ -1,33 +1,41 @@
-// Rendering of the conversation: questions, answers, citation badges.
-// Knows nothing about the network. Model text only enters the DOM as text
-// nodes or textContent, never as HTML.
+// Rendering of the conversation: questions, and answers through the
+// package's AnswerView (cite-stream/dom), which builds their Markdown and
+// citation badges. Knows nothing about the network. Model text only enters
+// the DOM as text nodes or textContent, never as HTML.
 
 // ---------------------------------------------------------------------------
 // Citation matching
 
-function normaliseSpeaker(speaker) {
-  return String(speaker ?? "").normalize("NFC").replace(/\s+/g, " ").trim().toLocaleLowerCase();
+/**
+ * The resolution `onCitations` gives for `segments` (the citation segments
+ * of an answer, in order) and `sources`, computed the way the library does
+ * (src/core/citation/resolve.rs): a timestamp entry is backed by the source
+ * with the same `timestamp` and `speaker`, exactly; entry `n` of the numeric
+ * pattern by the n-th source. Used where no `citations` event was received:
+ * an answer from history, or the sources saved with a stopped answer.
+ */
+export function resolveCitations(segments, sources) {
+  const resolution = { matches: [], unbacked: [] };
+  segments.forEach((segment, segmentIndex) => {
+    const matched = [];
+    for (const entry of segment.citations ?? []) {
+      const source =
+        typeof entry.number === "number"
+          ? sources[entry.number - 1]
+          : sources.find((s) => s.timestamp === entry.timestamp && s.speaker === entry.speaker);
+      if (source) matched.push(source);
+      else resolution.unbacked.push({ segmentIndex, ...entry });
+    }
+    resolution.matches.push(matched);
+  });
+  return resolution;
 }
 
-function timestampSeconds(timestamp) {
-  const parts = String(timestamp ?? "").split(":").map(Number);
-  if (parts.length < 2 || parts.length > 3 || parts.some((n) => !Number.isInteger(n))) return NaN;
-  return parts.reduce((total, n) => total * 60 + n, 0);
-}
-
-/** The source in `sources` that backs one inline entry, matched by timestamp + speaker. */
-function findSource(entry, sources) {
-  if (entry.timestamp === undefined || entry.speaker === undefined) return null;
-  const speaker = normaliseSpeaker(entry.speaker);
-  const seconds = Number.isFinite(entry.seconds) ? entry.seconds : timestampSeconds(entry.timestamp);
-  return (
-    sources.find((source) => {
-      if (normaliseSpeaker(source.speaker) !== speaker) return false;
-      if (source.timestamp === entry.timestamp) return true;
-      const sourceSeconds = Number.isFinite(source.seconds) ? source.seconds : timestampSeconds(source.timestamp);
-      return Number.isFinite(seconds) && sourceSeconds === seconds;
-    }) ?? null
-  );
+/** The source a badge button stands for among `sources`, by the same rule. */
+function sourceFor(button, sources) {
+  const { number, timestamp, speaker } = button.dataset;
+  if (number !== undefined) return sources[Number(number) - 1] ?? null;
+  return sources.find((s) => s.timestamp === timestamp && s.speaker === speaker) ?? null;
 }
 
 // ---------------------------------------------------------------------------
@@ -42,8 +50,10 @@ export function el(tag, className, text) {
 
 /** The list of messages in #messages. Knows nothing about the network. */
 export class ConversationView {
+  /** `renderer` (set once the package is loaded): `{ AnswerView, splitAnswer }`, see app.js. */
   constructor(container) {
     this.container = container;
+    this.renderer = null;
   }
 
   /** Empties the list and shows `emptyText` (a new chat, or why nothing loaded). */
@@ -53,11 +63,10 @@ export class ConversationView {
 
   /**
    * Renders a stored session: `messages` as `GET /api/sessions/{id}/messages`
-   * returns them. `splitAnswer(text)` cuts an answer's text into the same
-   * segments a live stream gives, plus the unfinished citation the library
-   * would still hold at its end (app.js uses the package's CitationBuffer).
+   * returns them. Each answer goes through the same segmenter and the same
+   * AnswerView as a live one, so it shows the same DOM.
    */
-  renderHistory(messages, splitAnswer) {
+  renderHistory(messages) {
     this.container.replaceChildren();
     for (const message of messages) {
       if (message.role === "user") {
@@ -67,13 +76,10 @@ export class ConversationView {
       const failed = message.error ? storedError(message.error) : null;
       const answer = this.addAnswer({ state: failed ? "error" : message.stopped ? "stopped" : "done" });
       answer.setMessageId(message.id);
-      const { segments, unfinished } = splitAnswer(String(message.text ?? ""));
-      for (const segment of segments) answer.appendSegment(segment);
       // A stopped answer can end inside a citation; that half citation is
       // not shown (the stored text keeps it). Any other ending shows it as
       // text, as a live stream releases it then.
-      if (message.stopped && !failed) answer.setUnfinished(unfinished);
-      else answer.appendText(unfinished, { raw: true });
+      answer.renderText(String(message.text ?? ""), { stopped: message.stopped && !failed });
       const sources = Array.isArray(message.citations) ? message.citations : [];
       if (failed) {
         // As a live failure shows it: the partial text, then the error in place.
@@ -87,13 +93,14 @@ export class ConversationView {
         answer.setNote(
           message.streaming
             ? "Still being answered: reload once it is done to see it"
-            : answer.renderedText
+            : answer.shownLength > 0
               ? "Stopped"
               : "Stopped before any answer arrived",
         );
       } else {
         answer.applyCitations(sources);
       }
+      answer.end();
     }
     if (messages.length === 0) this.clear("This session has no messages yet.");
   }
@@ -109,7 +116,7 @@ export class ConversationView {
 
   /** Adds an empty answer; history rendering can pass state "done", "stopped" or "error". */
   addAnswer({ state = "streaming" } = {}) {
-    const answer = new AnswerView(state);
+    const answer = new Answer(this.renderer, state);
     this.container.append(answer.root);
     return answer;
   }
@@ -128,24 +135,32 @@ function storedError({ code, message }) {
   return error;
 }
 
-/** One assistant answer: text, badges, final state. */
-class AnswerView {
-  constructor(state) {
+/** One assistant answer: its AnswerView (text, Markdown, badges), note, error and final state. */
+class Answer {
+  constructor({ AnswerView, splitAnswer }, state) {
     this.root = el("article", "message answer");
     this.root.dataset.role = "assistant";
     this.body = el("div", "answer-body");
     this.note = el("p", "answer-note");
     this.root.append(this.body, this.note);
-    /** Raw text of every segment rendered so far, in order. */
-    this.renderedText = "";
-    this.segmentCount = 0;
+    this.view = new AnswerView(this.body, { cursor: true });
+    this.splitAnswer = splitAnswer;
+    this.reset();
+    /** The sources of the answer's badges once known (`citations` event, history, saved answer). */
     this.sources = null;
+    answers.set(this.body, this);
     this.setState(state);
+  }
+
+  reset() {
+    /** How many segments were pushed, the length of the source text they account for, and the citation ones. */
+    this.pushed = 0;
+    this.shownLength = 0;
+    this.citationSegments = [];
   }
 
   setState(state) {
     this.root.dataset.state = state;
-    this.root.setAttribute("aria-busy", String(state === "streaming"));
   }
 
   get state() {
@@ -156,97 +171,81 @@ class AnswerView {
     if (messageId) this.root.dataset.messageId = messageId;
   }
 
-  appendSegment(segment) {
-    this.segmentCount += 1;
-    this.renderedText += segment.text ?? "";
-    const entries = segment.kind === "citation" && Array.isArray(segment.citations) ? segment.citations : [];
-    if (entries.length === 0) {
-      this.appendText(segment.text ?? "");
-      return;
-    }
-    // One element per citation segment keeps its raw text (`[12:45, A; 14:02, B]`);
-    // inside it, one badge per cited entry.
-    const group = el("span", "citation");
-    group.dataset.raw = segment.text ?? "";
-    for (const entry of entries) {
-      const badge = createBadge(entry, segment.text);
-      if (this.sources) markBadge(badge, this.sources);
-      group.append(badge);
-    }
-    this.body.append(group);
-  }
-
-  /** Appends plain text; `raw: true` also counts it in `renderedText` (appendSegment does that itself). */
-  appendText(text, { raw = false } = {}) {
-    if (!text) return;
-    if (raw) this.renderedText += text;
-    const last = this.body.lastChild;
-    if (last && last.nodeType === Node.TEXT_NODE) last.appendData(text);
-    else this.body.append(document.createTextNode(text));
+  push(segment) {
+    this.pushed += 1;
+    this.shownLength += (segment.raw ?? segment.text ?? "").length;
+    if (segment.kind === "citation") this.citationSegments.push(segment);
+    this.view.push(segment);
   }
 
   /**
-   * Renders whatever `finished` holds beyond what the callbacks already
-   * delivered, up to `end` characters of its text (all of it by default).
+   * Renders a whole answer text as a live stream would have (the package's
+   * CitationBuffer, app.js), from scratch. `stopped`: an unfinished citation
+   * the text ends in is left out, and kept as `data-unfinished-citation`.
    */
-  reconcile(result, end = Infinity) {
-    const text = typeof result.text === "string" ? result.text.slice(0, end) : "";
-    if (text.length <= this.renderedText.length || !text.startsWith(this.renderedText)) return;
+  renderText(text, { stopped = false } = {}) {
+    const { segments, unfinished } = this.splitAnswer(text, { stopped });
+    if (this.pushed > 0) this.view.clear();
+    this.reset();
+    for (const segment of segments) this.push(segment);
+    this.setUnfinished(unfinished);
+  }
+
+  /**
+   * A stopped live answer: `result` is what `finished` gave. What the
+   * library still held at the stop (in `result.segments`, never passed to
+   * `onSegment`) is shown too, except an unfinished citation at the end. If
+   * that half citation is on screen already (released as text by the
+   * citation timeout), the answer is rendered again from its text, as the
+   * history would show it.
+   */
+  stopWith(result) {
+    const text = typeof result.text === "string" ? result.text : "";
+    const { unfinished } = this.splitAnswer(text, { stopped: true });
+    const keep = text.length - unfinished.length;
     const segments = Array.isArray(result.segments) ? result.segments : [];
-    let offset = 0;
-    let index = 0;
-    while (index < segments.length && offset < this.renderedText.length) {
-      offset += (segments[index].text ?? "").length;
-      index += 1;
+    if (this.shownLength > keep || segments.length < this.pushed) {
+      this.renderText(text, { stopped: true });
+      return;
     }
-    if (offset === this.renderedText.length) {
-      for (const segment of segments.slice(index)) {
-        if (this.renderedText.length + (segment.text ?? "").length > text.length) break;
-        this.appendSegment(segment);
-      }
+    let offset = this.shownLength;
+    for (const segment of segments.slice(this.pushed)) {
+      const length = (segment.raw ?? segment.text ?? "").length;
+      const content = segment.kind === "text" || segment.kind === "citation";
+      if (!content || offset + length <= keep) this.push(segment);
+      offset += length;
     }
-    if (this.renderedText.length < text.length) this.appendText(text.slice(this.renderedText.length), { raw: true });
+    this.setUnfinished(unfinished);
+  }
+
+  setUnfinished(unfinished) {
+    if (unfinished) this.root.dataset.unfinishedCitation = unfinished;
+    else delete this.root.dataset.unfinishedCitation;
   }
 
   /**
-   * The answer's text is its first `keep` characters followed by
-   * `unfinished`, an unfinished citation that is not shown. Whatever of it
-   * is on screen already as text (a citation held past the library's
-   * timeout is released as text) is taken off the end. The answer keeps it
-   * as `data-unfinished-citation`, so the rendered text followed by that
-   * attribute is the whole text.
+   * Resolves the badges: with the library's `resolution` when the
+   * `citations` event gave one, else computed the same way.
    */
-  setUnfinished(unfinished, keep = this.renderedText.length) {
-    if (!unfinished) {
-      delete this.root.dataset.unfinishedCitation;
-      return;
-    }
-    this.root.dataset.unfinishedCitation = unfinished;
-    let extra = this.renderedText.length - keep;
-    while (extra > 0 && this.body.lastChild?.nodeType === Node.TEXT_NODE) {
-      const node = this.body.lastChild;
-      const cut = Math.min(extra, node.length);
-      node.deleteData(node.length - cut, cut);
-      if (node.length === 0) node.remove();
-      this.renderedText = this.renderedText.slice(0, this.renderedText.length - cut);
-      extra -= cut;
-    }
-  }
-
-  applyCitations(sources) {
+  applyCitations(sources, resolution) {
     this.sources = Array.isArray(sources) ? sources : [];
-    for (const badge of this.badges()) markBadge(badge, this.sources);
+    this.view.citations(this.sources, resolution ?? resolveCitations(this.citationSegments, this.sources));
+    if (this.root.dataset.sources === "unknown") delete this.root.dataset.sources;
   }
 
-  /** Badges whose sources never arrived (stopped or failed answers). */
+  /** The badges' sources will not arrive (a failed answer, or a stopped one whose saved sources did not load). */
   markSourcesUnknown() {
-    for (const badge of this.badges()) {
-      if (badge.dataset.match === "pending") badge.dataset.match = "unknown";
-    }
+    if (!this.sources) this.root.dataset.sources = "unknown";
+  }
+
+  /** No more segments: the view drops its cursor and writes everything now. */
+  end() {
+    this.view.end();
+    this.view.flush();
   }
 
   badges() {
-    return this.body.querySelectorAll(".badge");
+    return this.body.querySelectorAll(".cs-badge");
   }
 
   setNote(text) {
@@ -276,67 +275,22 @@ class AnswerView {
   }
 }
 
-/** Live data for the popover, by badge. */
-const badgeSources = new WeakMap();
+/** The page's answer of each answer body. */
+const answers = new WeakMap();
 
-function createBadge(entry, rawText) {
-  const badge = el("button", "badge");
-  badge.type = "button";
-  badge.dataset.raw = rawText ?? "";
-  badge.dataset.match = "pending";
-  let label;
-  if (entry.timestamp !== undefined) {
-    badge.dataset.timestamp = entry.timestamp;
-    badge.dataset.speaker = entry.speaker ?? "";
-    if (entry.seconds !== undefined) badge.dataset.seconds = String(entry.seconds);
-    label = `${entry.timestamp} · ${entry.speaker ?? ""}`;
-  } else if (entry.number !== undefined) {
-    badge.dataset.number = String(entry.number);
-    label = String(entry.number);
-  } else {
-    label = rawText ?? "";
+/**
+ * What the citation card shows for a badge button (`.cs-badge`):
+ * `{ source }` when a known source backs it, else `{ why }`: "pending"
+ * (sources not known yet), "unbacked" (none of the sources backs it) or
+ * "unknown" (they will not arrive), and `stopped`.
+ */
+export function badgeInfo(button) {
+  const answer = answers.get(button.closest(".answer-body"));
+  const stopped = answer?.state === "stopped";
+  if (!answer) return { why: "unknown", stopped };
+  if (answer.sources) {
+    const source = sourceFor(button, answer.sources);
+    return source ? { source } : { why: "unbacked", stopped };
   }
-  badge.append(el("span", "badge-label", label));
-  return badge;
-}
-
-/** Shows, in the badge itself, that no source backs it (not only by colour). */
-function setUnbacked(badge, unbacked) {
-  badge.classList.toggle("unbacked", unbacked);
-  const flag = badge.querySelector(".badge-flag");
-  if (unbacked && !flag) badge.append(el("span", "badge-flag", "no source"));
-  if (!unbacked) flag?.remove();
-}
-
-function markBadge(badge, sources) {
-  if (badge.dataset.timestamp === undefined) {
-    badge.dataset.match = "unknown";
-    return;
-  }
-  const source = findSource(
-    {
-      timestamp: badge.dataset.timestamp,
-      speaker: badge.dataset.speaker,
-      seconds: badge.dataset.seconds === undefined ? undefined : Number(badge.dataset.seconds),
-    },
-    sources,
-  );
-  if (source) {
-    badgeSources.set(badge, source);
-    badge.dataset.match = "matched";
-    if (source.id !== undefined) badge.dataset.sourceId = String(source.id);
-    if (source.conversationId !== undefined) badge.dataset.conversationId = String(source.conversationId);
-    setUnbacked(badge, false);
-  } else {
-    badgeSources.delete(badge);
-    badge.dataset.match = "unbacked";
-    delete badge.dataset.sourceId;
-    delete badge.dataset.conversationId;
-    setUnbacked(badge, true);
-  }
-}
-
-/** The source a badge was matched to, if any. */
-export function sourceOf(badge) {
-  return badgeSources.get(badge);
+  return { why: answer.root.dataset.sources === "unknown" ? "unknown" : "pending", stopped };
 }

@@ -117,7 +117,7 @@ test("the example page runs under its Content-Security-Policy with no violation"
   assert.match(csp, /script-src 'self' 'wasm-unsafe-eval'/);
   await ask(page, QUESTION);
   assert.equal(await settled(page), "done");
-  assert.ok((await page.locator(".answer .badge").count()) > 0, "badges rendered");
+  assert.ok((await page.locator(".answer .cs-badge").count()) > 0, "badges rendered");
   assert.deepEqual(await page.evaluate(() => window.__violations), []);
   assertNoPageErrors(page);
   await context.close();

@@ -8,12 +8,13 @@ import {
   api,
   ask,
   assertNoPageErrors,
+  assertShows,
+  badgeConversations as badgeConversationIds,
   currentSession,
   inlineCitations,
   lastAnswer,
   launch,
   openChat,
-  rawText,
   settled,
   waitReady,
 } from "./support.mjs";
@@ -57,12 +58,10 @@ function assertAbout(message, conversationId, { ordinal, title }) {
   assert.ok(message.text.split("\n")[0].endsWith(`in the ${title}.`), message.text);
 }
 
-/** The conversation ids the badges of the page's last answer stand for. */
-async function badgeConversations(page) {
-  const ids = await lastAnswer(page)
-    .locator(".badge")
-    .evaluateAll((all) => all.map((b) => b.dataset.conversationId));
-  assert.ok(ids.length > 0 && ids.every(Boolean), `every badge is matched: ${ids}`);
+/** The conversation ids the badges of the page's last answer stand for, among `sources` (each badge resolved). */
+async function badgeConversations(page, sources) {
+  const ids = await badgeConversationIds(lastAnswer(page), sources);
+  assert.ok(ids.every(Boolean), `every badge is one of the sources: ${ids}`);
   return [...new Set(ids)];
 }
 
@@ -98,8 +97,8 @@ test("the second one, then after a reload the first one, cite only the conversat
   assert.deepEqual([...new Set(byInline)], listed);
   const titleOf = (id) => budget.citations.find((c) => c.conversationId === id).conversationTitle;
   assertAbout(second, listed[1], { ordinal: "second", title: titleOf(listed[1]) });
-  assert.deepEqual(await badgeConversations(page), [listed[1]]);
-  assert.equal(await rawText(lastAnswer(page)), second.text);
+  assert.deepEqual(await badgeConversations(page, second.citations), [listed[1]]);
+  await assertShows(page, lastAnswer(page), second.text);
 
   // After a reload the page holds nothing but what the server stored.
   await page.reload();
@@ -114,7 +113,7 @@ test("the second one, then after a reload the first one, cite only the conversat
   );
   const first = messages.at(-1);
   assertAbout(first, listed[0], { ordinal: "first", title: titleOf(listed[0]) });
-  assert.deepEqual(await badgeConversations(page), [listed[0]]);
+  assert.deepEqual(await badgeConversations(page, first.citations), [listed[0]]);
   assert.notEqual(listed[0], listed[1]);
   assertNoPageErrors(page);
   await page.context().close();
@@ -125,11 +124,9 @@ test("a position with no earlier answer says so in one sentence and cites nothin
   await ask(page, SECOND);
   assert.equal(await settled(page), "done");
   const answer = lastAnswer(page);
-  assert.equal(
-    await rawText(answer),
-    "There is no earlier answer in this session for “the second one” to refer to.",
-  );
-  assert.equal(await answer.locator(".badge").count(), 0);
+  await assertShows(page, answer, "There is no earlier answer in this session for “the second one” to refer to.");
+  assert.equal(await answer.locator(".answer-body").textContent(), "There is no earlier answer in this session for “the second one” to refer to.");
+  assert.equal(await answer.locator(".cs-badge").count(), 0);
   const [, stored] = await storedMessages(page, await currentSession(page));
   assert.deepEqual(stored.citations, []);
   assertNoPageErrors(page);

@@ -11,12 +11,13 @@ import {
   api,
   ask,
   assertNoPageErrors,
+  assertShows,
+  badgeConversations,
   chatUrl,
   currentSession,
   lastAnswer,
   launch,
   openChat,
-  rawText,
   settled,
   waitReady,
 } from "./support.mjs";
@@ -27,10 +28,10 @@ before(async () => {
 });
 after(() => browser?.close());
 
-/** The conversation ids an answer's badges cite, sorted, without repeats. */
-async function citedConversations(answer) {
-  const ids = await answer.locator(".badge").evaluateAll((all) => all.map((b) => b.dataset.conversationId));
-  assert.ok(ids.every(Boolean), `every badge is matched: ${ids}`);
+/** The conversation ids an answer's badges cite among `sources` (each badge resolved), sorted, without repeats. */
+async function citedConversations(answer, sources) {
+  const ids = await badgeConversations(answer, sources);
+  assert.ok(ids.every(Boolean), `every badge is one of the sources: ${ids}`);
   return [...new Set(ids)].sort();
 }
 
@@ -47,7 +48,7 @@ test("Stop mid-answer keeps the partial answer, counted in the sidebar at once, 
   await page.keyboard.press("Escape");
   assert.equal(await settled(page), "stopped");
   const answer = lastAnswer(page);
-  const partial = await rawText(answer);
+  const partial = (await answer.locator(".answer-body").textContent()).trimEnd();
   assert.ok(partial.length >= 20, partial);
   assert.equal(await answer.locator(".answer-note").textContent(), "Stopped");
   assert.equal(await answer.locator(".answer-error").count(), 0);
@@ -66,7 +67,7 @@ test("Stop mid-answer keeps the partial answer, counted in the sidebar at once, 
   assert.equal(await stored.getAttribute("data-state"), "stopped");
   assert.equal(await stored.locator(".answer-note").textContent(), "Stopped");
   // The server saved what it generated: at least what was on screen.
-  const reloaded = await rawText(stored);
+  const reloaded = await stored.locator(".answer-body").textContent();
   assert.ok(reloaded.startsWith(partial), `${JSON.stringify(reloaded)} starts with ${JSON.stringify(partial)}`);
   assertNoPageErrors(page);
   await page.context().close();
@@ -80,7 +81,8 @@ test("a follow-up question in the same session is answered in the context of the
   await ask(page, QUESTION);
   assert.equal(await settled(page), "done");
   const session = await currentSession(page);
-  const first = await citedConversations(lastAnswer(page));
+  const storedAnswer = async (index) => (await api(page, `/api/sessions/${session}/messages`)).body.messages[index];
+  const first = await citedConversations(lastAnswer(page), (await storedAnswer(1)).citations);
 
   // The status line says what the follow-up searches.
   await page.evaluate(() => {
@@ -99,7 +101,9 @@ test("a follow-up question in the same session is answered in the context of the
     String(statuses),
   );
   const followUp = lastAnswer(page);
-  const narrowed = await citedConversations(followUp);
+  const followUpText = (await storedAnswer(3)).text;
+  await assertShows(page, followUp, followUpText);
+  const narrowed = await citedConversations(followUp, (await storedAnswer(3)).citations);
   assert.ok(narrowed.length > 0);
   assert.ok(narrowed.length < first.length, `${narrowed} narrows ${first}`);
   assert.ok(
@@ -114,7 +118,7 @@ test("a follow-up question in the same session is answered in the context of the
 
   const { text, citations } = await alone;
   const conversations = [...new Set(citations.map((c) => c.conversationId))];
-  assert.notEqual(text, await rawText(followUp));
+  assert.notEqual(text, followUpText);
   assert.ok(
     conversations.some((id) => !first.includes(id)),
     `asked alone, it searches every conversation: ${conversations}`,
@@ -153,7 +157,7 @@ test("sidebar: new sessions, switching, a second tab, export as Markdown and JSO
   assert.equal(await currentSession(page), a);
   assert.deepEqual(await page.locator(".message-user").allTextContents(), [questionA]);
   assert.equal(await lastAnswer(page).getAttribute("data-state"), "done");
-  assert.ok((await lastAnswer(page).locator('.badge[data-match="matched"]').count()) >= 1);
+  assert.ok((await lastAnswer(page).locator('.cs-badge[data-state="resolved"]').count()) >= 1);
   const shownA = await page.locator("#messages").textContent();
 
   // A second tab on the same URL shows the same conversation.

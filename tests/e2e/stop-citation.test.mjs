@@ -10,13 +10,15 @@ import {
   api,
   ask,
   assertNoPageErrors,
+  assertShows,
+  badgeStates,
   currentSession,
   inlineCitations,
   lastAnswer,
   launch,
   openChat,
-  rawText,
   settled,
+  sourceOfEntry,
   waitReady,
 } from "./support.mjs";
 
@@ -92,7 +94,7 @@ function instrument(partialSource) {
       const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
       let text = "";
       for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-        if (!node.parentElement.closest(".citation")) text += node.data;
+        if (!node.parentElement.closest(".cs-citation")) text += node.data;
       }
       if (partial.test(text)) window.__halfShown.push(text);
     }
@@ -125,28 +127,35 @@ async function newContext() {
   return context;
 }
 
-/** The answer's text as shown, outside its citation badges. */
+/** The answer's text as shown, outside its citation badges (runs in the page). */
+function textOutsideBadges(body) {
+  const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
+  let text = "";
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.parentElement.closest(".cs-citation")) text += node.data;
+  }
+  return text;
+}
+
 function shownText(answer) {
-  return answer.locator(".answer-body").evaluate((body) =>
-    [...body.childNodes].filter((node) => node.nodeType === Node.TEXT_NODE).map((node) => node.data).join(""),
-  );
+  return answer.locator(".answer-body").evaluate(textOutsideBadges);
 }
 
 /** Hovers every badge of `answer` in turn; asserts its card shows the matching source of `sources`. */
 async function assertCardsShowSources(page, answer, sources) {
   const popover = page.locator("#citation-popover");
-  const badges = answer.locator(".badge");
+  const badges = answer.locator(".cs-badge");
   const count = await badges.count();
   assert.ok(count >= 1, "the answer has badges");
   for (let index = 0; index < count; index++) {
     const badge = badges.nth(index);
     const [timestamp, speaker] = [await badge.getAttribute("data-timestamp"), await badge.getAttribute("data-speaker")];
-    const source = sources.find((c) => c.timestamp === timestamp && c.speaker === speaker);
+    const source = sourceOfEntry(sources, `${timestamp}, ${speaker}`);
     assert.ok(source, `${timestamp}, ${speaker} is among the saved sources ${JSON.stringify(sources)}`);
     await badge.hover();
     await page.waitForFunction(
-      (id) => document.querySelector('[aria-describedby="citation-popover"]')?.dataset.sourceId === id,
-      source.id,
+      ([id, badge]) => badge.getAttribute("aria-describedby") === "citation-popover" && document.getElementById("citation-popover").dataset.sourceId === id,
+      [source.id, await badge.elementHandle()],
     );
     await popover.waitFor({ state: "visible" });
     assert.equal(await popover.locator(".popover-title").textContent(), source.conversationTitle);
@@ -168,7 +177,7 @@ test("Stop inside a citation: no half citation live or after a reload, the store
   // While paused, the library holds the half citation: nothing of it is shown.
   const answer = lastAnswer(page);
   assert.equal(await answer.getAttribute("data-state"), "streaming");
-  assert.equal(await rawText(answer), kept);
+  await assertShows(page, answer, kept);
 
   // The page's history reads wait until the card of a stopped answer whose
   // sources are still loading has been looked at.
@@ -189,20 +198,20 @@ test("Stop inside a citation: no half citation live or after a reload, the store
   assert.equal(await answer.locator(".answer-error").count(), 0);
   assert.equal(await answer.getAttribute("data-sources"), "loading");
   const popover = page.locator("#citation-popover");
-  await answer.locator(".badge").first().hover();
+  await answer.locator(".cs-badge").first().hover();
   await popover.waitFor({ state: "visible" });
   assert.equal(
     await popover.locator("p.popover-meta").textContent(),
     "The answer was stopped: loading the sources saved with it…",
   );
   release();
-  assert.equal(await rawText(answer), kept, "the stopped answer shows what came before the half citation");
+  await assertShows(page, answer, kept, "the stopped answer shows what came before the half citation");
   assert.equal(await answer.getAttribute("data-unfinished-citation"), half);
   assert.doesNotMatch(await shownText(answer), PARTIAL_CITATION);
   const entries = inlineCitations(kept);
   assert.ok(entries.length >= PAUSED_CITATION - 1, JSON.stringify(kept));
   assert.deepEqual(
-    await answer.locator(".badge").evaluateAll((all) => all.map((b) => `${b.dataset.timestamp}, ${b.dataset.speaker}`)),
+    (await badgeStates(answer)).map((b) => b.entry),
     entries,
   );
 
@@ -222,9 +231,12 @@ test("Stop inside a citation: no half citation live or after a reload, the store
   assert.equal(message.id, await answer.getAttribute("data-message-id"));
 
   // Live, the badges resolve from the saved answer.
+  await page.waitForFunction(
+    () => [...document.querySelectorAll(".answer")].at(-1).querySelector('.cs-badge[data-state="pending"]') === null,
+  );
   assert.deepEqual(
-    await answer.locator(".badge").evaluateAll((all) => all.map((b) => b.dataset.match)),
-    entries.map(() => "matched"),
+    await badgeStates(answer),
+    entries.map((entry) => ({ entry, state: "resolved" })),
   );
   await assertCardsShowSources(page, answer, message.citations);
   const liveStates = await page.evaluate(() => window.__states);
@@ -239,12 +251,12 @@ test("Stop inside a citation: no half citation live or after a reload, the store
   const reloaded = lastAnswer(page);
   assert.equal(await reloaded.getAttribute("data-state"), "stopped");
   assert.equal(await reloaded.locator(".answer-note").textContent(), "Stopped");
-  assert.equal(await rawText(reloaded), kept);
+  await assertShows(page, reloaded, kept);
   assert.equal(await reloaded.getAttribute("data-unfinished-citation"), half);
   assert.doesNotMatch(await shownText(reloaded), PARTIAL_CITATION);
   assert.deepEqual(
-    await reloaded.locator(".badge").evaluateAll((all) => all.map((b) => `${b.dataset.timestamp}, ${b.dataset.speaker}|${b.dataset.match}`)),
-    entries.map((entry) => `${entry}|matched`),
+    await badgeStates(reloaded),
+    entries.map((entry) => ({ entry, state: "resolved" })),
   );
   await assertCardsShowSources(page, reloaded, message.citations);
   assert.ok((await page.evaluate(() => window.__states)) >= 1, "the history rendering was observed");
@@ -267,13 +279,15 @@ test("a half citation shown as text after the library's timeout is taken off whe
   const answer = lastAnswer(page);
   // The library gives up holding a citation that does not close in time and
   // releases it as text.
-  await page.waitForFunction(
-    (half) => {
-      const body = [...document.querySelectorAll(".answer")].at(-1).querySelector(".answer-body");
-      return body.lastChild?.nodeType === Node.TEXT_NODE && body.lastChild.data.endsWith(half);
-    },
-    half,
-  );
+  await page.waitForFunction((half) => {
+    const body = [...document.querySelectorAll(".answer")].at(-1).querySelector(".answer-body");
+    const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
+    let text = "";
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (!node.parentElement.closest(".cs-citation")) text += node.data;
+    }
+    return text.endsWith(half);
+  }, half);
   assert.equal(await answer.getAttribute("data-state"), "streaming");
 
   // Escape stops, from the composer where the focus is.
@@ -281,7 +295,7 @@ test("a half citation shown as text after the library's timeout is taken off whe
   await page.keyboard.press("Escape");
   assert.equal(await settled(page), "stopped");
   assert.equal(await answer.locator(".answer-note").textContent(), "Stopped");
-  assert.equal(await rawText(answer), kept);
+  await assertShows(page, answer, kept);
   assert.equal(await answer.getAttribute("data-unfinished-citation"), half);
   assert.doesNotMatch(await shownText(answer), PARTIAL_CITATION);
 
@@ -296,7 +310,7 @@ test("a half citation shown as text after the library's timeout is taken off whe
   const reloaded = lastAnswer(page);
   assert.equal(await reloaded.getAttribute("data-state"), "stopped");
   assert.equal(await reloaded.locator(".answer-note").textContent(), "Stopped");
-  assert.equal(await rawText(reloaded), kept);
+  await assertShows(page, reloaded, kept);
   assert.doesNotMatch(await shownText(reloaded), PARTIAL_CITATION);
   assert.deepEqual(await page.evaluate(() => window.__halfShown), [], "states showing a half citation after the reload");
   assertNoPageErrors(page);

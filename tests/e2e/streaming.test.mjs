@@ -6,16 +6,19 @@ import { after, before, test } from "node:test";
 import {
   PARTIAL_CITATION,
   QUESTION,
+  answerDom,
   api,
   ask,
   assertNoPageErrors,
+  assertShows,
+  badgeStates,
   currentSession,
   inlineCitations,
   lastAnswer,
   launch,
   openChat,
-  rawText,
   settled,
+  sourceOfEntry,
   waitReady,
 } from "./support.mjs";
 
@@ -28,7 +31,7 @@ after(() => browser?.close());
 /**
  * Records, on every DOM mutation of #messages, the last answer's state: its
  * text outside citation badges (each badge text node shown as U+0001), its
- * badge count, its data-state, and whether the blinking cursor is drawn.
+ * badge count, its data-state, and the animation of its cursor ("" if none).
  */
 function recordAnswerStates() {
   window.__answerStates = [];
@@ -40,13 +43,14 @@ function recordAnswerStates() {
     const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
     let text = "";
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-      text += node.parentElement.closest(".citation") ? "\u0001" : node.data;
+      text += node.parentElement.closest(".cs-citation") ? "\u0001" : node.data;
     }
+    const cursor = body.querySelector(".cs-cursor");
     window.__answerStates.push({
       text,
-      badges: body.querySelectorAll(".badge").length,
+      badges: body.querySelectorAll(".cs-badge").length,
       state: answer.dataset.state,
-      cursor: getComputedStyle(body, "::after").animationName,
+      cursor: cursor ? getComputedStyle(cursor).animationName : "",
     });
   };
   new MutationObserver(snapshot).observe(document.getElementById("messages"), {
@@ -78,35 +82,36 @@ test("an answer streams after the status line, with a blinking cursor, and its b
   const streaming = states.filter((s) => s.state === "streaming" && s.text.length > 0);
   assert.ok(streaming.length >= 10, `the answer arrived in ${streaming.length} visible steps`);
   assert.ok(streaming.every((s) => s.cursor === "cursor-blink"), "the cursor blinks while the answer streams");
-  assert.notEqual(await answer.locator(".answer-body").evaluate((b) => getComputedStyle(b, "::after").animationName), "cursor-blink");
+  assert.equal(await answer.locator(".cs-cursor").count(), 0, "no cursor once the answer is done");
 
-  // Every inline citation became a badge matched to a source of the citations event.
-  const text = await rawText(answer);
-  const inline = inlineCitations(text);
-  const badges = answer.locator(".badge");
-  assert.ok(inline.length >= 2, text);
-  assert.equal(await badges.count(), inline.length);
-  assert.deepEqual(
-    await badges.evaluateAll((all) => all.map((b) => `${b.dataset.timestamp}, ${b.dataset.speaker}|${b.dataset.match}`)),
-    inline.map((entry) => `${entry}|matched`),
-  );
-
-  // The stored answer is exactly what was rendered, and its sources feed the cards.
+  // What is shown is exactly the stored answer, Markdown rendered, and its sources feed the cards.
   const session = await currentSession(page);
   assert.ok(session, page.url());
   const stored = await api(page, `/api/sessions/${session}/messages`);
   assert.equal(stored.status, 200, JSON.stringify(stored.body));
   const message = stored.body.messages.at(-1);
   assert.equal(message.role, "assistant");
-  assert.equal(message.text, text);
   assert.equal(message.stopped, false);
+  const text = message.text;
+  await assertShows(page, answer, text);
+  assert.ok(await answer.locator(".answer-body li").count() >= 2, "the answer's list is rendered as one");
+
+  // Every inline citation became a badge resolved to a source of the citations event.
+  const inline = inlineCitations(text);
+  const badges = answer.locator(".cs-badge");
+  assert.ok(inline.length >= 2, text);
+  assert.deepEqual(
+    await badgeStates(answer),
+    inline.map((entry) => ({ entry, state: "resolved" })),
+  );
+  assert.ok(inline.every((entry) => sourceOfEntry(message.citations, entry)), "every entry is a stored source");
 
   // Hover shows the first badge's source; Tab to the next badge shows its.
   const popover = page.locator("#citation-popover");
   for (const index of [0, 1]) {
     const badge = badges.nth(index);
     const [timestamp, speaker] = [await badge.getAttribute("data-timestamp"), await badge.getAttribute("data-speaker")];
-    const source = message.citations.find((c) => c.timestamp === timestamp && c.speaker === speaker);
+    const source = sourceOfEntry(message.citations, `${timestamp}, ${speaker}`);
     assert.ok(source, `${timestamp} ${speaker} in ${JSON.stringify(message.citations)}`);
     if (index === 0) {
       await badge.hover();
@@ -116,7 +121,10 @@ test("an answer streams after the status line, with a blinking cursor, and its b
       assert.equal(await badge.evaluate((b) => b === document.activeElement), true, "Tab reaches the next badge");
     }
     await popover.waitFor({ state: "visible" });
-    await page.waitForFunction((id) => document.querySelector(`[aria-describedby="citation-popover"]`)?.dataset.sourceId === id, source.id);
+    await page.waitForFunction(
+      ([id, badge]) => badge.getAttribute("aria-describedby") === "citation-popover" && document.getElementById("citation-popover").dataset.sourceId === id,
+      [source.id, await badge.elementHandle()],
+    );
     assert.equal(await popover.locator(".popover-title").textContent(), source.conversationTitle);
     assert.equal(await popover.locator(".popover-meta").textContent(), `${source.timestamp} · ${source.speaker}`);
     assert.equal(await popover.locator(".popover-quote").textContent(), `“${source.quote}”`);
@@ -151,7 +159,7 @@ test("no flicker: no state of the streaming answer shows a partial citation as t
   for (const [i, state] of shown.entries()) {
     if (i > 0) assert.ok(state.text.startsWith(shown[i - 1].text), `state ${i} rewrites state ${i - 1}`);
   }
-  assert.ok((await lastAnswer(page).locator(".badge").count()) >= 2);
+  assert.ok((await lastAnswer(page).locator(".cs-badge").count()) >= 2);
 
   // The check has teeth: the same stream rendered naively, token by token,
   // shows the citation's opening as text while the server pauses inside it.
@@ -208,8 +216,9 @@ test("a server error mid-answer is shown next to the partial answer, which stays
   assert.equal(await page.locator("#question").inputValue(), "");
   assert.equal(await settled(page), "error");
   const answer = lastAnswer(page);
-  const partial = await rawText(answer);
+  const partial = await answer.locator(".answer-body").textContent();
   assert.ok(partial.length > 10, `partial answer: ${JSON.stringify(partial)}`);
+  const liveDom = await answerDom(answer);
   const error = answer.locator(".answer-error");
   assert.equal(await error.getAttribute("role"), "alert");
   assert.match(await error.textContent(), /failed/i);
@@ -231,7 +240,9 @@ test("a server error mid-answer is shown next to the partial answer, which stays
   assert.equal(await currentSession(page), session);
   const stored = lastAnswer(page);
   assert.equal(await stored.getAttribute("data-state"), "error");
-  assert.equal(await rawText(stored), partial);
+  assert.equal(await answerDom(stored), liveDom, "the stored partial answer shows as it did live");
+  const storedText = (await api(page, `/api/sessions/${session}/messages`)).body.messages.at(-1).text;
+  await assertShows(page, stored, storedText);
   const storedError = stored.locator(".answer-error");
   assert.equal(await storedError.count(), 1);
   assert.equal(await storedError.getAttribute("role"), "alert");
@@ -243,10 +254,10 @@ test("a server error mid-answer is shown next to the partial answer, which stays
 });
 
 test("markup in the model's text or the question renders literally and runs nothing", async () => {
-  const img = `<img src=x onerror="window.__pwned=1">`;
-  const script = `<script>window.__pwned=2</script>`;
+  const img = `<img src=x onerror="window.pwned=1">`;
+  const script = `<script>window.pwned=2</script>`;
   const answerText = `Here is ${img} and ${script} as text, with <b>no</b> bold.`;
-  const question = `What about <img src=y onerror="window.__pwned=3"> this?`;
+  const question = `What about <img src=y onerror="window.pwned=3"> this?`;
   const page = await openChat(browser, { fault: { answerText } });
   await ask(page, question);
   assert.equal(await settled(page), "done", await lastAnswer(page).textContent());
@@ -256,7 +267,7 @@ test("markup in the model's text or the question renders literally and runs noth
     assert.equal(await answer.locator(".answer-body").textContent(), answerText, when);
     assert.equal(await page.locator(".message-user").last().textContent(), question, when);
     assert.equal(await page.locator("#messages img, #messages script, #messages b, #sessions img").count(), 0, when);
-    assert.equal(await page.evaluate(() => window.__pwned), undefined, when);
+    assert.equal(await page.evaluate(() => window.pwned), undefined, when);
   };
   await check("live");
   // From history too, and in the sidebar's title.
@@ -265,7 +276,7 @@ test("markup in the model's text or the question renders literally and runs noth
   await check("after reload");
   const session = await currentSession(page);
   await page.locator(`.session[data-session-id="${session}"]`).waitFor();
-  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  assert.equal(await page.evaluate(() => window.pwned), undefined);
   assertNoPageErrors(page);
   await page.context().close();
 });
@@ -277,17 +288,18 @@ test("a citation no source backs is marked as such, live and from history", asyn
   assert.equal(await settled(page), "done");
 
   const check = async (when) => {
-    const badge = lastAnswer(page).locator(".badge");
+    const badge = lastAnswer(page).locator(".cs-badge");
     assert.equal(await badge.count(), 1, when);
-    assert.equal(await badge.getAttribute("data-match"), "unbacked", when);
-    assert.match(await badge.getAttribute("class"), /\bunbacked\b/, when);
-    assert.equal(await badge.locator(".badge-flag").textContent(), "no source", when);
+    assert.equal(await badge.getAttribute("data-state"), "unbacked", when);
+    assert.equal(await badge.getAttribute("aria-label"), "Source: Nobody Real at 01:02 (no source found)", when);
+    // Said in the badge itself, not only by its colour.
+    assert.equal(await badge.evaluate((b) => getComputedStyle(b, "::after").content), '"· no source"', when);
     await badge.focus();
     const popover = page.locator("#citation-popover");
     await popover.waitFor({ state: "visible" });
     assert.equal(await popover.locator(".popover-title").textContent(), "01:02 · Nobody Real", when);
     assert.match(await popover.textContent(), /No source .* backs this citation/, when);
-    assert.equal(await rawText(lastAnswer(page)), answerText, when);
+    await assertShows(page, lastAnswer(page), answerText, when);
   };
   await check("live");
   await page.reload();

@@ -80,15 +80,119 @@ export async function settled(page) {
 }
 
 /**
- * The raw answer text behind an answer element: its text nodes, and each
- * citation group as the bracket text it was rendered from.
+ * Serialises an answer body's DOM as AnswerView built it (runs in the page):
+ * elements as `<tag a="v">…</tag>` with their attributes sorted, adjacent
+ * text nodes as one text. Left out by design: the cursor (`span.cs-cursor`,
+ * there only while streaming) and the popover's own marks on the badge it
+ * is open for (`aria-describedby`, and `data-title`, where it keeps the
+ * badge's `title` meanwhile, which counts as the `title`).
+ * `structure: true` also leaves out what the sources decide (the badges'
+ * state, title and label) and compares text with whitespace runs collapsed
+ * and trimmed at the start and end of each element, for comparing a
+ * rendering with one of the same text without its sources.
  */
-export function rawText(answer) {
-  return answer.locator(".answer-body").evaluate((body) =>
-    [...body.childNodes]
-      .map((node) => (node.nodeType === Node.TEXT_NODE ? node.data : (node.dataset?.raw ?? node.textContent)))
-      .join(""),
+export function serialiseBody(body, { structure = false } = {}) {
+  const skip = new Set(["aria-describedby", "data-title"]);
+  if (structure) for (const name of ["data-state", "title", "aria-label"]) skip.add(name);
+  const escape = (text) => text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const children = (element) => {
+    const parts = [];
+    let text = "";
+    const flush = () => {
+      if (text) parts.push({ text });
+      text = "";
+    };
+    for (const node of element.childNodes) {
+      if (node.nodeType === Node.TEXT_NODE) text += node.data;
+      else if (node.nodeType === Node.ELEMENT_NODE && !node.classList.contains("cs-cursor")) {
+        flush();
+        parts.push({ element: node });
+      }
+    }
+    flush();
+    return parts
+      .map((part, index) => {
+        if (part.element) return serialise(part.element);
+        if (!structure) return escape(part.text);
+        let text = part.text.replace(/\s+/g, " ");
+        if (index === 0) text = text.trimStart();
+        if (index === parts.length - 1) text = text.trimEnd();
+        return escape(text);
+      })
+      .join("");
+  };
+  const serialise = (element) => {
+    const attributes = [...element.attributes]
+      .map((a) => [a.name, a.value])
+      .concat(element.dataset.title !== undefined && !element.hasAttribute("title") ? [["title", element.dataset.title]] : [])
+      .filter(([name]) => !skip.has(name))
+      .sort(([x], [y]) => (x < y ? -1 : 1))
+      .map(([name, value]) => ` ${name}="${escape(value)}"`)
+      .join("");
+    return `<${element.localName}${attributes}>${children(element)}</${element.localName}>`;
+  };
+  return children(body);
+}
+
+/** The last answer's body, serialised by serialiseBody. */
+export function answerDom(answer, options) {
+  return answer.locator(".answer-body").evaluate(serialiseBody, options);
+}
+
+/**
+ * The structure (serialiseBody with `structure`) the package itself gives
+ * `text`: a Markdown CitationBuffer fed the whole text, then finished, into
+ * an AnswerView outside the page's own code.
+ */
+export async function structureOf(page, text) {
+  const box = await page.evaluateHandle(async (text) => {
+    const [{ CitationBuffer }, { AnswerView }] = await Promise.all([import("/pkg/index.js"), import("/pkg/dom.js")]);
+    const buffer = new CitationBuffer({ markdown: true });
+    const box = document.createElement("div");
+    const view = new AnswerView(box, { cursor: false });
+    for (const segment of [...buffer.push(text, 0), ...buffer.finish()]) view.push(segment);
+    buffer.free?.();
+    view.end();
+    view.flush();
+    return box;
+  }, text);
+  try {
+    return await box.evaluate(serialiseBody, { structure: true });
+  } finally {
+    await box.dispose();
+  }
+}
+
+/** Asserts that `answer` shows exactly what the package renders for `text`. */
+export async function assertShows(page, answer, text, message) {
+  assert.equal(await answerDom(answer, { structure: true }), await structureOf(page, text), message);
+}
+
+/** The badges of an answer: `{ entry: "12:45, Sarah Johnson", state }` each, in order. */
+export function badgeStates(answer) {
+  return answer
+    .locator(".cs-badge")
+    .evaluateAll((all) => all.map((b) => ({ entry: `${b.dataset.timestamp}, ${b.dataset.speaker}`, state: b.dataset.state })));
+}
+
+/** The source of `sources` with the entry's timestamp and speaker, as the library resolves it. */
+export function sourceOfEntry(sources, entry) {
+  return sources.find((c) => `${c.timestamp}, ${c.speaker}` === entry);
+}
+
+/**
+ * The conversation ids an answer's badges stand for, in badge order:
+ * asserts that every badge is resolved.
+ */
+export async function badgeConversations(answer, sources) {
+  const badges = await badgeStates(answer);
+  assert.ok(badges.length > 0, "the answer has badges");
+  assert.deepEqual(
+    badges.map((b) => b.state),
+    badges.map(() => "resolved"),
+    `every badge is resolved: ${JSON.stringify(badges)}`,
   );
+  return badges.map((b) => sourceOfEntry(sources, b.entry)?.conversationId);
 }
 
 /** A JSON call to the server's API from the page, with the page's token. */
