@@ -88,11 +88,13 @@ pub struct MarkdownSegmenter {
 impl MarkdownSegmenter {
     /// A segmenter at the start of an answer, which tells letters and
     /// marks of citations' speakers by the generated table.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub fn new(options: MarkdownOptions) -> Self {
         Self::with_classify(options, table_class)
     }
 
     /// A segmenter that tells letters and marks by `classify`.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub fn with_classify(options: MarkdownOptions, classify: Classify) -> Self {
         MarkdownSegmenter {
             out: Out::default(),
@@ -109,6 +111,7 @@ impl MarkdownSegmenter {
 
     /// Takes the next piece of the answer at `now` (ms) and appends to
     /// `out` what can be shown now.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub fn push(&mut self, text: &str, now: f64, out: &mut Vec<MarkdownSegment>) {
         self.inline.poll(now, &mut self.out);
         self.inline.now = now;
@@ -119,12 +122,14 @@ impl MarkdownSegmenter {
     }
 
     /// Releases a held `[` whose timeout has passed.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub fn poll(&mut self, now: f64, out: &mut Vec<MarkdownSegment>) {
         self.inline.poll(now, &mut self.out);
         self.out.drain(out);
     }
 
     /// When [`poll`](Self::poll) would release a held `[`, if one is held.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub fn deadline(&self) -> Option<f64> {
         self.inline.deadline()
     }
@@ -133,6 +138,7 @@ impl MarkdownSegmenter {
     /// undecided line, held inline markers and held brackets' output.
     /// For tests of hostile input; not part of the API.
     #[doc(hidden)]
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub fn held_bytes(&self) -> usize {
         let leaf = match &self.leaf {
             LeafState::Heading { tail, .. } => tail.len(),
@@ -145,12 +151,14 @@ impl MarkdownSegmenter {
     /// How many times a line's block structure was decided (or found
     /// still undecided) so far. For tests of hostile input.
     #[doc(hidden)]
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub fn line_decisions(&self) -> u64 {
         self.decisions
     }
 
     /// The answer has ended: everything held is decided and every open
     /// element closed.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub fn finish(&mut self, out: &mut Vec<MarkdownSegment>) {
         if self.deciding && !self.line.is_empty() {
             self.decide_line(true, false);
@@ -164,6 +172,7 @@ impl MarkdownSegmenter {
         self.decisions = decisions;
     }
 
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn char(&mut self, c: char) {
         if !self.deciding {
             self.content(c);
@@ -177,6 +186,7 @@ impl MarkdownSegmenter {
         }
     }
 
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn open_leaf(&self) -> OpenLeaf {
         match &self.leaf {
             LeafState::Paragraph => OpenLeaf::Paragraph,
@@ -189,6 +199,7 @@ impl MarkdownSegmenter {
 
     /// `eol`: the line has ended (`newline`: with a line end, not the end
     /// of the answer).
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn decide_line(&mut self, eol: bool, newline: bool) {
         loop {
             self.decisions += 1;
@@ -219,6 +230,7 @@ impl MarkdownSegmenter {
         }
     }
 
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn apply(&mut self, plan: Plan, newline: bool) {
         let line = std::mem::take(&mut self.line);
         self.deciding = false;
@@ -364,6 +376,7 @@ impl MarkdownSegmenter {
     }
 
     /// A line that opened no content ends.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn line_end(&mut self, newline: bool) {
         if newline {
             self.out.skip("\n");
@@ -371,6 +384,7 @@ impl MarkdownSegmenter {
         self.deciding = true;
     }
 
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn content_str(&mut self, rest: &str, newline: bool) {
         for c in rest.chars() {
             self.content(c);
@@ -381,6 +395,7 @@ impl MarkdownSegmenter {
     }
 
     /// A character of a decided line.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn content(&mut self, c: char) {
         match &mut self.leaf {
             LeafState::Paragraph => {
@@ -413,6 +428,7 @@ impl MarkdownSegmenter {
 
     /// A heading's character: a trailing run of spaces and `#` is held,
     /// since a closing sequence is no text (CommonMark section 4.2).
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn heading_char(&mut self, c: char) {
         let LeafState::Heading { level, tail, seen } = &mut self.leaf else {
             return;
@@ -458,6 +474,7 @@ impl MarkdownSegmenter {
         self.inline.feed(c, &mut self.out);
     }
 
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn end_heading(&mut self, tail: String) {
         let seen = matches!(self.leaf, LeafState::Heading { seen: true, .. });
         let closing = tail.trim_matches([' ', '\t']).bytes().all(|b| b == b'#')
@@ -471,6 +488,7 @@ impl MarkdownSegmenter {
         }
     }
 
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn feed_str(&mut self, s: &str) {
         for c in s.chars() {
             self.inline.feed(c, &mut self.out);
@@ -480,6 +498,7 @@ impl MarkdownSegmenter {
     /// A table row's character (GFM section 4.10): cells split at `|`,
     /// trimmed; cells past the header's count are dropped, missing ones
     /// added empty.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn row_char(&mut self, c: char) {
         let LeafState::Table(table) = &mut self.leaf else {
             return;
@@ -541,6 +560,7 @@ impl MarkdownSegmenter {
     }
 
     /// A table row ends, with a line end or with the answer.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn row_end(&mut self, newline: bool) {
         let LeafState::Table(table) = &mut self.leaf else {
             return;
@@ -572,6 +592,7 @@ impl MarkdownSegmenter {
     }
 
     /// The held line is a table's header: `line` is its delimiter row.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn table_starts(&mut self, aligns: Vec<Option<Align>>, line: &str, newline: bool) {
         let LeafState::TableHead { content, .. } = std::mem::take(&mut self.leaf) else {
             return;
@@ -601,6 +622,7 @@ impl MarkdownSegmenter {
     }
 
     /// The held line was no table header: it starts a paragraph.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn table_fails(&mut self) {
         let LeafState::TableHead {
             content, newline, ..
@@ -615,6 +637,7 @@ impl MarkdownSegmenter {
         self.newline = newline;
     }
 
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn close_leaf(&mut self) {
         match std::mem::take(&mut self.leaf) {
             LeafState::None => {}
@@ -662,6 +685,7 @@ impl MarkdownSegmenter {
         }
     }
 
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn close_containers(&mut self, keep: usize) {
         while self.containers.len() > keep {
             let tag = match self.containers.pop() {

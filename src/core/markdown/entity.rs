@@ -72,6 +72,7 @@ const NAMED: &[(&str, &str)] = &[
 
 /// Whether `c` may come next in a reference that is `so_far` (starting
 /// with `&`, without its `;`).
+#[cfg_attr(cite_stream_size, optimize(size))]
 pub(super) fn continues(so_far: &str, c: char) -> bool {
     if so_far.len() >= MAX_ENTITY {
         return false;
@@ -86,6 +87,7 @@ pub(super) fn continues(so_far: &str, c: char) -> bool {
 }
 
 /// What the reference `&…;` stands for, if it is one.
+#[cfg_attr(cite_stream_size, optimize(size))]
 pub(super) fn decode(reference: &str) -> Option<String> {
     let body = reference.strip_prefix('&')?.strip_suffix(';')?;
     if let Some(number) = body.strip_prefix('#') {

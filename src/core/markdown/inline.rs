@@ -45,6 +45,7 @@ enum Kind {
 
 impl Kind {
     /// The delimiters that open it.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn delimiter(self) -> String {
         match self {
             Kind::Em(c) => repeat(c, 1),
@@ -53,6 +54,7 @@ impl Kind {
         }
     }
 
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn tag(self) -> Tag {
         match self {
             Kind::Em(_) => Tag::Em,
@@ -148,12 +150,14 @@ pub(super) struct Inline {
     last_growth: f64,
 }
 
+#[cfg_attr(cite_stream_size, optimize(size))]
 fn repeat(c: char, n: usize) -> String {
     std::iter::repeat_n(c, n).collect()
 }
 
 /// Unicode punctuation as CommonMark 0.31 counts it (categories P and S):
 /// ASCII exactly; beyond it, the blocks where P and S live.
+#[cfg_attr(cite_stream_size, optimize(size))]
 fn is_punctuation(c: char) -> bool {
     if c.is_ascii() {
         return c.is_ascii_punctuation();
@@ -166,6 +170,7 @@ fn is_punctuation(c: char) -> bool {
 }
 
 impl Inline {
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub(super) fn new(options: CitationOptions, classify: Classify) -> Self {
         Inline {
             options,
@@ -183,22 +188,26 @@ impl Inline {
         }
     }
 
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub(super) fn options(&self) -> (CitationOptions, Classify) {
         (self.options, self.classify)
     }
 
     /// A new block (paragraph, heading, cell) begins.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub(super) fn start(&mut self, row: bool) {
         self.prev = '\n';
         self.row = row;
     }
 
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn depth(&self) -> usize {
         self.spans.len() + self.frames.len() + usize::from(self.code.is_some())
     }
 
     /// The bytes of source held here (markers undecided, brackets'
     /// citation text and destinations), for tests of hostile input.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub(super) fn held_bytes(&self) -> usize {
         let hold = match &self.hold {
             Hold::Entity(s) | Hold::Angle(s) | Hold::Prefix(s) | Hold::Url(s) => s.len(),
@@ -224,17 +233,20 @@ impl Inline {
     }
 
     /// When a held `[` is released as text if nothing more comes.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub(super) fn deadline(&self) -> Option<f64> {
         (!self.frames.is_empty()).then_some(self.last_growth + self.options.timeout_ms)
     }
 
     /// Releases held brackets whose timeout has passed.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub(super) fn poll(&mut self, now: f64, out: &mut Out) {
         if matches!(self.deadline(), Some(deadline) if now >= deadline) {
             self.release_frames(out);
         }
     }
 
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub(super) fn feed(&mut self, c: char, out: &mut Out) -> Fed {
         self.fed += c.len_utf8();
         if !self.frames.is_empty() {
@@ -261,6 +273,7 @@ impl Inline {
         self.process(c, out)
     }
 
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn process(&mut self, c: char, out: &mut Out) -> Fed {
         let mut c = c;
         loop {
@@ -278,6 +291,7 @@ impl Inline {
     }
 
     /// Feeds source that was held and proved to be no markup of its own.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn process_str(&mut self, s: &str, out: &mut Out) {
         self.replaying += 1;
         for c in s.chars() {
@@ -292,6 +306,7 @@ impl Inline {
 
     /// Steps the innermost bracket's citation grammar; true when `c`
     /// completed a citation.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn cite_step(&mut self, c: char, out: &mut Out) -> bool {
         let pattern = self.options.pattern;
         let max_length = self.options.max_length;
@@ -327,6 +342,7 @@ impl Inline {
         false
     }
 
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn step(&mut self, c: char, out: &mut Out) -> Next {
         if self.code.is_some() {
             return self.code_step(c, out);
@@ -464,6 +480,7 @@ impl Inline {
     }
 
     /// A character with nothing held.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn start_char(&mut self, c: char, out: &mut Out) -> Next {
         match c {
             '\\' => self.hold = Hold::Backslash,
@@ -505,6 +522,7 @@ impl Inline {
 
     /// A run of `n` delimiters `d` between `before` and `after`
     /// (CommonMark section 6.2's flanking rules; GFM's for `~`).
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn delims(&mut self, d: char, n: usize, before: char, after: char, out: &mut Out) {
         let left = !after.is_whitespace()
             && (!is_punctuation(after) || before.is_whitespace() || is_punctuation(before));
@@ -570,6 +588,7 @@ impl Inline {
 
     /// Opens a span from a delimiter run of `run` characters (`both`: the
     /// run could also close).
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn open_span(&mut self, kind: Kind, (run, both): (usize, bool), out: &mut Out) {
         out.open(kind.tag(), Attrs::default(), &kind.delimiter());
         self.spans.push(Span {
@@ -581,6 +600,7 @@ impl Inline {
     }
 
     /// A run of `n` backticks, then `next`: a code span opens.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn open_code(&mut self, n: usize, next: char, out: &mut Out) {
         let ticks = repeat('`', n);
         if self.depth() >= MAX_INLINE_DEPTH {
@@ -595,6 +615,7 @@ impl Inline {
         });
     }
 
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn code_step(&mut self, c: char, out: &mut Out) -> Next {
         if let Hold::Ticks(n) = self.hold {
             if c == '`' {
@@ -620,6 +641,7 @@ impl Inline {
         Next::Done
     }
 
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn code_text(&mut self, text: &str, raw: &str, out: &mut Out) {
         let Some(code) = self.code.as_mut() else {
             return;
@@ -637,6 +659,7 @@ impl Inline {
         }
     }
 
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn close_code(&mut self, raw: &str, out: &mut Out) {
         let Some(code) = self.code.take() else {
             return;
@@ -657,6 +680,7 @@ impl Inline {
         self.prev = '`';
     }
 
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn open_bracket(&mut self, out: &mut Out) {
         // A bracket in source fed again may fail and feed its own source
         // again: past a few levels brackets are text, so that stays
@@ -679,6 +703,7 @@ impl Inline {
     }
 
     /// The innermost bracket has its `]`: `c` comes after it.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn after_bracket(&mut self, c: char, out: &mut Out) -> Fed {
         let Some(frame) = self.frames.last_mut() else {
             return self.process(c, out);
@@ -721,6 +746,7 @@ impl Inline {
         }
     }
 
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn make_link(&mut self, out: &mut Out) {
         let Some(frame) = self.frames.pop() else {
             return;
@@ -755,6 +781,7 @@ impl Inline {
     }
 
     /// The innermost bracket is text after all.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn release_top(&mut self, out: &mut Out) {
         let Some(frame) = self.frames.pop() else {
             return;
@@ -779,6 +806,7 @@ impl Inline {
     }
 
     /// The outermost bracket has held too much: it is text.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn release_outermost(&mut self, out: &mut Out) {
         if self.frames.len() <= 1 {
             self.release_top(out);
@@ -795,12 +823,14 @@ impl Inline {
         out.release(1, Some(bracket), None);
     }
 
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn release_frames(&mut self, out: &mut Out) {
         while !self.frames.is_empty() {
             self.release_top(out);
         }
     }
 
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn end_url(&mut self, s: String, out: &mut Out) {
         match link::bare_url(&s) {
             Some((len, href)) => {
@@ -826,6 +856,7 @@ impl Inline {
 
     /// The block ends: everything held is decided as if a line end came,
     /// and the spans still open close.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub(super) fn end(&mut self, out: &mut Out) {
         loop {
             match std::mem::replace(&mut self.hold, Hold::None) {

@@ -63,6 +63,7 @@ pub(super) enum Wait {
 
 impl Wait {
     /// Whether `c`, coming next, leaves the line as undecided as it was.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub(super) fn still(self, c: char) -> bool {
         match self {
             Wait::Char => false,
@@ -144,6 +145,7 @@ struct Cursor<'a> {
 }
 
 impl Cursor<'_> {
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn peek(&self) -> Result<Option<u8>, Wait> {
         match self.s.get(self.pos) {
             Some(&b) => Ok(Some(b)),
@@ -154,10 +156,12 @@ impl Cursor<'_> {
 
     /// The column the cursor stands at, inside a tab when part of it is
     /// left.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn column(&self) -> usize {
         self.col - self.part
     }
 
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn bump(&mut self) {
         self.part = 0;
         if let Some(&b) = self.s.get(self.pos) {
@@ -171,6 +175,7 @@ impl Cursor<'_> {
     }
 
     /// Skips spaces and tabs, up to `max` columns; how many it skipped.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn spaces(&mut self, max: usize) -> Result<usize, Wait> {
         let mut n = 0;
         while n < max {
@@ -204,6 +209,7 @@ impl Cursor<'_> {
     }
 
     /// Skips a run of `b`; its length.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn run(&mut self, b: u8) -> Result<usize, Wait> {
         let mut n = 0;
         while self.peek().map_err(|_| Wait::Run(b))? == Some(b) {
@@ -213,10 +219,12 @@ impl Cursor<'_> {
         Ok(n)
     }
 
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn save(&self) -> (usize, usize, usize) {
         (self.pos, self.col, self.part)
     }
 
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn restore(&mut self, (pos, col, part): (usize, usize, usize)) {
         self.pos = pos;
         self.col = col;
@@ -226,6 +234,7 @@ impl Cursor<'_> {
 
 /// Decides the structure of `line` (without its line end; `eol` says
 /// whether the line end has come), or says what it waits for.
+#[cfg_attr(cite_stream_size, optimize(size))]
 pub(super) fn decide(
     containers: &[Container],
     open: OpenLeaf,
@@ -461,6 +470,7 @@ pub(super) fn decide(
 /// section 5.2): the spaces after it decide where its content starts.
 /// `new_list_interrupting`: the item would start a new list in the middle
 /// of a paragraph, which an empty item may not.
+#[cfg_attr(cite_stream_size, optimize(size))]
 fn item(
     c: &mut Cursor<'_>,
     start_col: usize,

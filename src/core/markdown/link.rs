@@ -39,6 +39,7 @@ pub(super) enum DestStep {
 const MAX_PARENS: u8 = 32;
 
 impl Dest {
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub(super) fn step(self, c: char) -> DestStep {
         use DestStep::{Done, Fail, Other, Url};
         let space = c == ' ' || c == '\t';
@@ -115,12 +116,14 @@ impl Dest {
 
 /// A destination as CommonMark's reference renderer writes it: backslash
 /// escapes and entities resolved, then percent-encoded.
+#[cfg_attr(cite_stream_size, optimize(size))]
 pub(super) fn href(dest: &str) -> String {
     percent_encode(&unescape(dest))
 }
 
 /// Backslash escapes and entity references resolved, as in destinations
 /// and info strings (CommonMark sections 2.4 and 2.5).
+#[cfg_attr(cite_stream_size, optimize(size))]
 pub(super) fn unescape(dest: &str) -> String {
     let mut plain = String::with_capacity(dest.len());
     let mut rest = dest;
@@ -159,6 +162,7 @@ pub(super) fn unescape(dest: &str) -> String {
 
 /// Percent-encodes what a URL may not hold as it is; `%XX` already there
 /// stays.
+#[cfg_attr(cite_stream_size, optimize(size))]
 pub(super) fn percent_encode(url: &str) -> String {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let bytes = url.as_bytes();
@@ -182,6 +186,7 @@ pub(super) fn percent_encode(url: &str) -> String {
 
 /// The href of `<inner>` when it is an autolink: an absolute URI or an
 /// email address.
+#[cfg_attr(cite_stream_size, optimize(size))]
 pub(super) fn autolink(inner: &str) -> Option<String> {
     if let Some((scheme, rest)) = inner.split_once(':') {
         let ok_scheme = (2..=32).contains(&scheme.len())
@@ -220,6 +225,7 @@ pub(super) const BARE_PREFIXES: [&str; 3] = ["https://", "http://", "www."];
 /// one of [`BARE_PREFIXES`] and holds no space or `<`): how many bytes of
 /// it the link takes, and its href. Trailing punctuation, an unbalanced
 /// `)` and a trailing entity-like `&…;` are left out, as GFM says.
+#[cfg_attr(cite_stream_size, optimize(size))]
 pub(super) fn bare_url(candidate: &str) -> Option<(usize, String)> {
     let mut end = candidate.len();
     loop {

@@ -26,6 +26,7 @@ struct Context {
 }
 
 impl Context {
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn flush_text(&mut self) {
         if !self.text.is_empty() {
             self.segments.push(MarkdownSegment::Text {
@@ -37,6 +38,7 @@ impl Context {
 
     /// Adds a segment whose own raw is `raw`, after what this context has
     /// gathered.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn push(&mut self, mut segment: MarkdownSegment) {
         self.flush_text();
         if !self.raw.is_empty() {
@@ -56,6 +58,7 @@ pub(super) struct Out {
 }
 
 impl Default for Out {
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn default() -> Self {
         Out {
             stack: vec![Context::default()],
@@ -64,6 +67,7 @@ impl Default for Out {
 }
 
 impl Out {
+    #[cfg_attr(cite_stream_size, optimize(size))]
     fn top(&mut self) -> &mut Context {
         if self.stack.is_empty() {
             self.stack.push(Context::default());
@@ -73,6 +77,7 @@ impl Out {
     }
 
     /// Visible `text` standing for source `raw`.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub(super) fn text(&mut self, text: &str, raw: &str) {
         let top = self.top();
         top.text.push_str(text);
@@ -80,6 +85,7 @@ impl Out {
     }
 
     /// One character that shows as itself.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub(super) fn char(&mut self, c: char) {
         let top = self.top();
         // NUL shows as U+FFFD, as CommonMark says (section 2.3).
@@ -88,10 +94,12 @@ impl Out {
     }
 
     /// Source that shows as nothing (markers, stripped spaces).
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub(super) fn skip(&mut self, raw: &str) {
         self.top().raw.push_str(raw);
     }
 
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub(super) fn open(&mut self, tag: Tag, attrs: Attrs, raw: &str) {
         self.top().push(MarkdownSegment::Open {
             tag,
@@ -100,6 +108,7 @@ impl Out {
         });
     }
 
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub(super) fn close(&mut self, tag: Tag, raw: &str) {
         self.top().push(MarkdownSegment::Close {
             tag,
@@ -108,11 +117,13 @@ impl Out {
     }
 
     /// An element with nothing inside (`hr`, `br`).
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub(super) fn void(&mut self, tag: Tag, raw: &str) {
         self.open(tag, Attrs::default(), raw);
         self.close(tag, "");
     }
 
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub(super) fn citation(&mut self, text: String, citations: Vec<CitationRef>) {
         let raw = text.clone();
         self.top().push(MarkdownSegment::Citation {
@@ -123,6 +134,7 @@ impl Out {
     }
 
     /// Output from here on is held, in a new context.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub(super) fn hold(&mut self) {
         self.top().flush_text();
         self.stack.push(Context::default());
@@ -130,6 +142,7 @@ impl Out {
 
     /// The bytes held: output not yet released and source gathered for
     /// the next segment.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub(super) fn held_bytes(&self) -> usize {
         self.stack
             .iter()
@@ -151,12 +164,14 @@ impl Out {
     }
 
     /// How many contexts are held.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub(super) fn held(&self) -> usize {
         self.stack.len() - 1
     }
 
     /// Drops the innermost held context (its source is accounted for by
     /// the caller's next segment).
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub(super) fn drop_held(&mut self) {
         if self.stack.len() > 1 {
             self.stack.pop();
@@ -166,6 +181,7 @@ impl Out {
     /// Joins held context `level` (1 = outermost) into the one below,
     /// after `before` and followed by `after`: a literal `[`, or a link's
     /// open and close.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub(super) fn release(
         &mut self,
         level: usize,
@@ -194,6 +210,7 @@ impl Out {
     /// (blank lines, stripped spaces) waits for the next segment, unless
     /// there is much of it: then an empty text takes it, so that it is
     /// not held without bound.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub(super) fn drain(&mut self, into: &mut Vec<MarkdownSegment>) {
         let base = &mut self.stack[0];
         base.flush_text();
@@ -208,6 +225,7 @@ impl Out {
 
     /// At the end of the answer: source that no segment took (trailing
     /// blank lines) goes into an empty text segment.
+    #[cfg_attr(cite_stream_size, optimize(size))]
     pub(super) fn finish(&mut self, into: &mut Vec<MarkdownSegment>) {
         while self.stack.len() > 1 {
             self.release(self.stack.len() - 1, None, None);

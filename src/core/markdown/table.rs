@@ -4,6 +4,7 @@ use super::Align;
 
 /// The cells of a row, split at each `|` that no backslash escapes, with
 /// a leading and a trailing `|` left out.
+#[cfg_attr(cite_stream_size, optimize(size))]
 pub(super) fn cells(row: &str) -> Vec<&str> {
     let row = row.trim_matches([' ', '\t']);
     let mut cells = Vec::new();
@@ -29,11 +30,13 @@ pub(super) fn cells(row: &str) -> Vec<&str> {
 }
 
 /// Whether `c` can be part of a delimiter row.
+#[cfg_attr(cite_stream_size, optimize(size))]
 pub(super) fn delimiter_char(c: u8) -> bool {
     matches!(c, b'|' | b'-' | b':' | b' ' | b'\t')
 }
 
 /// The alignments of a delimiter row (`| :--- | ---: |`), if it is one.
+#[cfg_attr(cite_stream_size, optimize(size))]
 pub(super) fn delimiter(row: &str) -> Option<Vec<Option<Align>>> {
     if !row.bytes().all(delimiter_char) || !row.contains('-') {
         return None;
