@@ -3,22 +3,24 @@
 //! record of the answer so far.
 
 mod batch;
+mod error;
+mod resume;
 mod transcript;
-
-use std::fmt;
 
 use self::batch::Release;
 pub use self::batch::SegmentBatch;
+pub use self::error::PipelineError;
+use self::resume::{event_id, seq_of, Position};
 pub use self::transcript::{SegmentLog, StreamEnd, Transcript};
 use super::citation::{
     resolve, table_class, CitationBuffer, CitationOptions, Classify, Resolution, Segment,
 };
 use super::markdown::{MarkdownSegment, MarkdownSegmenter};
 use super::protocol::{
-    decode_payload, ChatEvent, Citation, DoneInfo, EventKind, Json, ProtocolError, ServerErrorInfo,
-    SessionInfo, StatusInfo,
+    decode_payload, ChatEvent, Citation, DoneInfo, EventKind, Json, ServerErrorInfo, SessionInfo,
+    StatusInfo,
 };
-use super::sse::{decode, EventRef, EventSink, EventStreamParser, SseError};
+use super::sse::{decode, EventRef, EventSink, EventStreamParser};
 
 /// What the pipeline hands to the application, in stream order.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,39 +42,6 @@ pub enum Output {
     ServerError(ServerErrorInfo),
 }
 
-/// Why the pipeline could not go on.
-#[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PipelineError {
-    /// The byte stream broke the event-stream rules or its size limit.
-    Sse(SseError),
-    /// A known event carried a payload of the wrong shape.
-    Protocol(ProtocolError),
-}
-
-impl fmt::Display for PipelineError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PipelineError::Sse(error) => error.fmt(f),
-            PipelineError::Protocol(error) => error.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for PipelineError {}
-
-impl From<SseError> for PipelineError {
-    fn from(error: SseError) -> Self {
-        PipelineError::Sse(error)
-    }
-}
-
-impl From<ProtocolError> for PipelineError {
-    fn from(error: ProtocolError) -> Self {
-        PipelineError::Protocol(error)
-    }
-}
-
 /// One answer's stream, from bytes to segments.
 #[derive(Debug, Clone)]
 pub struct ChatPipeline {
@@ -91,6 +60,8 @@ struct Answer {
     cited: Vec<Segment>,
     /// The length of the chunk being fed.
     chunk_len: usize,
+    /// The seq of the last event taken, for a resume.
+    position: Position,
 }
 
 /// How the answer's text becomes segments.
@@ -127,6 +98,12 @@ impl<J: Json> EventSink for Events<'_, J> {
         let Some(kind) = EventKind::from_type_bytes(event.event_type) else {
             return;
         };
+        let session = self.answer.transcript.session.as_ref();
+        let seq = session.and_then(|info| seq_of(event.last_event_id, &info.message_id));
+        let session_again = kind == EventKind::Session && session.is_some();
+        if self.answer.position.repeated(seq, session_again) {
+            return;
+        }
         let result = if kind == EventKind::Token {
             match std::str::from_utf8(event.data) {
                 Ok(text) => self.answer.token(text, self.now, self.out),
@@ -139,7 +116,14 @@ impl<J: Json> EventSink for Events<'_, J> {
         };
         if let Err(error) = result {
             self.error = Some(error);
+            return;
         }
+        // The `session` event names the message its own id is numbered for.
+        let seq = seq.or_else(|| {
+            let info = self.answer.transcript.session.as_ref()?;
+            seq_of(event.last_event_id, &info.message_id)
+        });
+        self.answer.position.took(seq);
     }
 }
 
@@ -184,6 +168,7 @@ impl ChatPipeline {
                 transcript: Transcript::default(),
                 cited: Vec::new(),
                 chunk_len: 0,
+                position: Position::default(),
             },
         }
     }
@@ -196,6 +181,30 @@ impl ChatPipeline {
     /// Takes the record out, leaving an empty one.
     pub fn take_transcript(&mut self) -> Transcript {
         std::mem::take(&mut self.answer.transcript)
+    }
+
+    /// A new connection carries on this answer after the last one dropped
+    /// (see [`resume`]): the parser starts a new stream, discarding an
+    /// event the drop cut short, and the events the new connection repeats
+    /// are skipped. Everything else (held citations, open Markdown
+    /// elements, the transcript) carries on.
+    pub fn reconnect(&mut self) {
+        // A parser that failed ended the stream with an error: there is
+        // nothing to resume, and its error stands.
+        let _ = self.parser.finish();
+        self.answer.position.reconnected();
+    }
+
+    /// The `Last-Event-ID` that resumes the answer after the last event
+    /// taken: `None` before the `session` event.
+    pub fn resume_id(&self) -> Option<String> {
+        let info = self.answer.transcript.session.as_ref()?;
+        Some(event_id(&info.message_id, self.answer.position.last_seq()))
+    }
+
+    /// The seq of the last event taken (0 before any numbered one).
+    pub fn last_seq(&self) -> u64 {
+        self.answer.position.last_seq()
     }
 
     /// Whether `done` or `error` has arrived.

@@ -290,3 +290,169 @@ fn markdown_mode_gives_the_tree_at_every_cut() {
         }
     }
 }
+
+/// What a server resuming after `last_event_id` sends: the `session`
+/// event, then every event of `stream` numbered after it, and `extra`
+/// events before that (repeats, which the pipeline must skip).
+fn resumed_stream(stream: &str, last_event_id: &str, extra: u64) -> String {
+    let after: u64 = last_event_id
+        .rsplit(':')
+        .next()
+        .and_then(|seq| seq.parse().ok())
+        .expect("a numbered id");
+    let events = stream
+        .split_inclusive("\n\n")
+        .filter(|e| e.contains("id: "));
+    events
+        .filter(|event| {
+            let seq: u64 = event
+                .split("id: m_1:")
+                .nth(1)
+                .and_then(|rest| rest.split('\n').next())
+                .and_then(|seq| seq.parse().ok())
+                .expect("numbered");
+            seq == 1 || seq + extra > after
+        })
+        .collect()
+}
+
+/// The answer's text, its citation segments, and its other outputs, as
+/// they come out however the stream was cut and resumed.
+fn outcome(out: &[Output], transcript: &Transcript) -> (String, Vec<Segment>, Vec<Output>) {
+    let cited = transcript
+        .segments()
+        .into_iter()
+        .filter(|s| matches!(s, Segment::Citation { .. }))
+        .collect();
+    let others = out
+        .iter()
+        .filter(|o| !matches!(o, Output::Segments(_) | Output::Markdown(_)))
+        .cloned()
+        .collect();
+    (transcript.text.clone(), cited, others)
+}
+
+#[test]
+fn a_stream_dropped_at_any_byte_and_resumed_gives_the_same_answer() {
+    let (whole_out, whole) = run(&[STREAM.as_bytes()]);
+    let expected = outcome(&whole_out, &whole);
+    let bytes = STREAM.as_bytes();
+    // From the end of the session event on: before it, there is no answer
+    // to resume.
+    let start = STREAM.find("event: session").unwrap();
+    let session_end = start + STREAM[start..].find("\n\n").unwrap() + 2;
+    let mut replayed_total = 0;
+    for cut in session_end..=bytes.len() {
+        let mut pipeline = ChatPipeline::new(1 << 20, CitationOptions::default());
+        let mut out = Vec::new();
+        pipeline
+            .feed::<SerdeJson>(&bytes[..cut], 0.0, &mut out)
+            .expect("valid");
+        pipeline.reconnect();
+        let id = pipeline.resume_id().expect("after session");
+        let again = resumed_stream(STREAM, &id, cut as u64 % 3);
+        replayed_total += again.len();
+        // The second connection may itself be cut anywhere: its bytes go
+        // in two pieces.
+        let half = again.len() / 2;
+        for piece in [&again.as_bytes()[..half], &again.as_bytes()[half..]] {
+            pipeline
+                .feed::<SerdeJson>(piece, 0.0, &mut out)
+                .expect("valid");
+        }
+        pipeline.finish(&mut out);
+        let transcript = pipeline.take_transcript();
+        assert_eq!(
+            outcome(&out, &transcript),
+            expected,
+            "dropped at byte {cut}"
+        );
+        assert_eq!(
+            out.iter()
+                .filter(|o| matches!(o, Output::Session(_)))
+                .count(),
+            1,
+            "one session output, dropped at byte {cut}"
+        );
+    }
+    assert!(replayed_total > 0);
+}
+
+#[test]
+fn without_a_reconnect_repeated_ids_are_not_skipped() {
+    // A stream whose ids repeat (not this protocol's numbering) is taken
+    // as it comes: skipping is for resumed connections only.
+    let stream = concat!(
+        "event: session\nid: m_1:1\ndata: {\"sessionId\":\"s_1\",\"messageId\":\"m_1\"}\n\n",
+        "event: token\nid: m_1:1\ndata: a\n\n",
+        "event: token\nid: m_1:1\ndata: b\n\n",
+    );
+    let (_, transcript) = run(&[stream.as_bytes()]);
+    assert_eq!(transcript.text, "ab");
+}
+
+#[test]
+fn a_markdown_stream_resumed_mid_bold_and_mid_citation_gives_the_same_tree() {
+    let stream = concat!(
+        "event: session\nid: m_1:1\ndata: {\"sessionId\":\"s_1\",\"messageId\":\"m_1\"}\n\n",
+        "event: token\nid: m_1:2\ndata: - **Ac\n\n",
+        "event: token\nid: m_1:3\ndata: me** [12:4\n\n",
+        "event: token\nid: m_1:4\ndata: 5, Sarah Johnson]\ndata: - b\n\n",
+        "event: done\nid: m_1:5\ndata: {\"messageId\":\"m_1\",\"processingMs\":12,\"tokenCount\":3}\n\n",
+    );
+    let markdown = || {
+        ChatPipeline::markdown(
+            1 << 20,
+            CitationOptions::default(),
+            crate::core::citation::table_class,
+        )
+    };
+    let tree = |out: &[Output]| -> Vec<String> {
+        out.iter()
+            .flat_map(|o| match o {
+                Output::Markdown(batch) => batch.clone(),
+                _ => Vec::new(),
+            })
+            .filter(|s| !matches!(s, MarkdownSegment::Text { .. }))
+            .map(|s| {
+                format!("{s:?}")
+                    .split(", raw")
+                    .next()
+                    .unwrap_or("")
+                    .to_owned()
+            })
+            .collect()
+    };
+    let mut whole = markdown();
+    let mut whole_out = Vec::new();
+    whole
+        .feed::<SerdeJson>(stream.as_bytes(), 0.0, &mut whole_out)
+        .expect("valid");
+    whole.finish(&mut whole_out);
+    let session_end = stream.find("\n\n").unwrap() + 2;
+    for cut in session_end..=stream.len() {
+        let mut pipeline = markdown();
+        let mut out = Vec::new();
+        pipeline
+            .feed::<SerdeJson>(&stream.as_bytes()[..cut], 0.0, &mut out)
+            .expect("valid");
+        pipeline.reconnect();
+        let again = resumed_stream(stream, &pipeline.resume_id().expect("id"), 1);
+        pipeline
+            .feed::<SerdeJson>(again.as_bytes(), 0.0, &mut out)
+            .expect("valid");
+        pipeline.finish(&mut out);
+        let raw: String = out
+            .iter()
+            .flat_map(|o| match o {
+                Output::Markdown(batch) => batch.iter().map(MarkdownSegment::raw).collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        assert_eq!(
+            raw, "- **Acme** [12:45, Sarah Johnson]\n- b",
+            "dropped at byte {cut}"
+        );
+        assert_eq!(tree(&out), tree(&whole_out), "dropped at byte {cut}");
+    }
+}
