@@ -39,6 +39,11 @@ impl Shutdown {
         self.streams_ended.is_cancelled()
     }
 
+    /// Resolves once streams have been told to end (at once if they have).
+    pub async fn ended(&self) {
+        self.streams_ended.cancelled().await;
+    }
+
     /// Waits for `pause`, or less if streams are told to end meanwhile:
     /// `false` then. A stream's pacing goes through here, so that a pause
     /// never holds a stream past the deadline.

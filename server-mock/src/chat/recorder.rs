@@ -207,7 +207,7 @@ fn saved_of(record: &AnswerRecord, stored: bool) -> Saved {
 /// The citations `text` got as far as citing: those of its complete
 /// inline citations ([`inline_citations`]), so an unfinished
 /// `[1:08:45, Nadia` at the end of a stopped answer cites nothing.
-fn cited_in(text: &str, citations: &[Citation]) -> Vec<Citation> {
+pub(crate) fn cited_in(text: &str, citations: &[Citation]) -> Vec<Citation> {
     let cited = inline_citations(text);
     citations
         .iter()
