@@ -30,7 +30,7 @@ use super::recorder::cited_in;
 use super::Answering;
 use crate::monitor::Monitor;
 use crate::protocol::{ChatEvent, Citation};
-use crate::shutdown::Shutdown;
+use crate::shutdown::{Hold, Shutdown};
 use crate::store::StoreError;
 use axum::response::sse::Event;
 use futures_util::stream::{self, Stream};
@@ -120,7 +120,13 @@ impl Live {
             monitor: start.monitor,
         });
         self.map().insert(start.message_id, Arc::clone(&answer));
-        tokio::spawn(Arc::clone(&answer).keep(Arc::clone(self), start.window, start.shutdown));
+        let hold = start.shutdown.hold();
+        tokio::spawn(Arc::clone(&answer).keep(
+            Arc::clone(self),
+            start.window,
+            start.shutdown,
+            hold,
+        ));
         Reader {
             version: answer.version.subscribe(),
             answer,
@@ -411,11 +417,22 @@ impl LiveAnswer {
     /// The answer's keeper: saves it as stopped when the window passes
     /// with nobody reading (or the drain ends), and forgets it once the
     /// window after its end has passed.
-    async fn keep(self: Arc<Self>, live: Arc<Live>, window: Duration, shutdown: Shutdown) {
+    /// It keeps the shutdown's `hold` until the answer has ended.
+    async fn keep(
+        self: Arc<Self>,
+        live: Arc<Live>,
+        window: Duration,
+        shutdown: Shutdown,
+        hold: Hold,
+    ) {
         let mut version = self.version.subscribe();
         let mut shutting_down = false;
+        let mut hold = Some(hold);
         loop {
             version.borrow_and_update();
+            if self.lock().ended.is_some() {
+                hold = None;
+            }
             let deadline = self.deadline(window, shutting_down);
             let due = async move {
                 match deadline {
@@ -439,6 +456,7 @@ impl LiveAnswer {
                         // A failed save is in the log; the answer goes either way.
                         let _logged = self.stop().await;
                         live.remove(&self.message_id);
+                        drop(hold);
                         return;
                     }
                 },
