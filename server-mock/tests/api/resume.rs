@@ -428,8 +428,14 @@ async fn a_bad_last_event_id_is_400() {
 
 #[tokio::test]
 async fn a_second_reader_takes_over_and_the_first_ends_with_resumed_elsewhere() {
+    // Paced, so that the first reader is mid-answer when the second comes;
+    // a short answer, so that the test is quick.
     let base = spawn(test_state(Duration::from_millis(20))).await;
-    let body = serde_json::json!({ "question": BUDGET_QUESTION }).to_string();
+    let text = "Budget came up in three calls [12:45, Sarah Johnson], and twice more \
+                when renewals were discussed; pricing was the other worry.";
+    let body = serde_json::json!({ "question": BUDGET_QUESTION,
+        "fault": { "answerText": text } })
+    .to_string();
     let mut first = post_chat(&base, &body).await;
     let (mut events, mut parser) = (Vec::new(), EventStreamParser::new(1 << 20));
     read_until(&mut first, &mut events, &mut parser, |events| {
@@ -466,9 +472,10 @@ async fn a_second_reader_takes_over_and_the_first_ends_with_resumed_elsewhere() 
         "{seqs:?}"
     );
     assert_eq!(second.last().map(|e| e.event_type.as_str()), Some("done"));
-    let text = joined_tokens(&events[..]) + &joined_tokens(&second);
+    let joined = joined_tokens(&events[..]) + &joined_tokens(&second);
+    assert_eq!(joined, text);
     let stored = messages(&base, &session_id).await;
-    assert_eq!(stored[1]["text"], text.as_str());
+    assert_eq!(stored[1]["text"], text);
     assert_eq!(stored[1]["stopped"], false);
 }
 
