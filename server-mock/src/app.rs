@@ -2,6 +2,7 @@
 //! static files, built by [`app`] so tests can mount it on any listener,
 //! and the state its handlers share.
 
+use crate::chat::live::{Live, DEFAULT_RESUME_WINDOW};
 use crate::chat::{self, request::MAX_BODY_BYTES};
 use crate::config::Config;
 use crate::corpus::{Corpus, CorpusError};
@@ -53,6 +54,12 @@ pub struct AppState {
     pub hosts: Arc<HostPolicy>,
     /// Tells open streams when a shutdown's drain is over.
     pub shutdown: Shutdown,
+    /// The answers being generated, paused, or just ended: what
+    /// `…/stop` and `…/stream` act on.
+    pub live: Arc<Live>,
+    /// How long an answer stays resumable after its reader went away or
+    /// after it ended (`--resume-window-ms`).
+    pub resume_window: Duration,
 }
 
 /// Why the server could not start.
@@ -77,7 +84,8 @@ impl std::error::Error for StartError {}
 
 impl AppState {
     /// State for `corpus` and `store` with no token delay, the default
-    /// directories and stream limit, and test mode off. It adds no user.
+    /// directories, stream limit and resume window, and test mode off. It
+    /// adds no user.
     pub fn new(corpus: Corpus, store: Store) -> Self {
         let defaults = Config::default();
         Self {
@@ -93,6 +101,8 @@ impl AppState {
             allowed_origins: Vec::new(),
             hosts: Arc::new(HostPolicy::default()),
             shutdown: Shutdown::new(),
+            live: Live::new(),
+            resume_window: DEFAULT_RESUME_WINDOW,
         }
     }
 
@@ -121,6 +131,8 @@ impl AppState {
             allowed_origins: config.allowed_origins.clone(),
             hosts: Arc::new(HostPolicy::new(&config.allowed_hosts)),
             shutdown: Shutdown::new(),
+            live: Live::new(),
+            resume_window: config.resume_window,
         };
         Ok((state, demo))
     }
@@ -150,6 +162,14 @@ pub fn app(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
         )
         .route(
+            "/api/chat/{id}/stop",
+            post(chat::answers::stop).fallback(error::method_not_allowed),
+        )
+        .route(
+            "/api/chat/{id}/stream",
+            get(chat::answers::stream).fallback(error::method_not_allowed),
+        )
+        .route(
             "/api/sessions",
             get(sessions::list).fallback(error::method_not_allowed),
         )
@@ -165,7 +185,17 @@ pub fn app(state: AppState) -> Router {
             "/api/sessions/{id}/export",
             get(sessions::export).fallback(error::method_not_allowed),
         )
-        .route("/api/{*rest}", axum::routing::any(error::not_found))
+        .route("/api/{*rest}", axum::routing::any(error::not_found));
+    // Only in test mode; otherwise the path is as unknown as any other.
+    let api = if state.test_mode {
+        api.route(
+            "/api/_test/answers/{id}",
+            get(chat::observe::answer).fallback(error::method_not_allowed),
+        )
+    } else {
+        api
+    };
+    let api = api
         // Before the token is read: a body announced too big is refused
         // unread. Inside CORS, so an allowed page can read the 413.
         .layer(middleware::from_fn(serve::refuse_announced_oversize));

@@ -1,5 +1,6 @@
 //! Command-line configuration. A handful of flags, parsed by hand.
 
+use crate::chat::live::DEFAULT_RESUME_WINDOW;
 use crate::security::is_origin;
 use crate::serve::Limits;
 use crate::store::{is_valid_token, Location};
@@ -41,6 +42,9 @@ Options:
                          then 408 and the connection is closed (default 10000)
   --body-idle-timeout-ms N
                          longest silence inside a request's body; then 408 (default 5000)
+  --resume-window-ms N   how long an answer whose client went away stays paused and
+                         resumable (GET /api/chat/ID/stream) before it is saved as stopped,
+                         and how long a finished one stays resumable (default 30000)
   --drain-ms N           after SIGTERM or Ctrl-C: how long open answers may go on streaming
                          before each ends with a `shutting_down` error (default 10000)
   --allow-origin ORIGIN  let pages on ORIGIN (http[s]://host[:port], or http[s]://host:* for
@@ -85,13 +89,16 @@ pub struct Config {
     pub allowed_hosts: Vec<String>,
     /// Connection limits and the shutdown's drain deadline.
     pub limits: Limits,
+    /// How long an answer stays resumable after its reader went away or
+    /// after it ended.
+    pub resume_window: Duration,
 }
 
 impl Default for Config {
     /// The demo settings: local port 8787, 30 ms between tokens, the
     /// repository's `examples/` and `pkg/` next to this crate, the history
     /// in `./data/cite-stream.db`, 3 streams per user, the default
-    /// [`Limits`].
+    /// [`Limits`], a 30-second resume window.
     fn default() -> Self {
         let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
         let repo = crate_dir.parent().unwrap_or(crate_dir);
@@ -108,6 +115,7 @@ impl Default for Config {
             allowed_origins: Vec::new(),
             allowed_hosts: Vec::new(),
             limits: Limits::default(),
+            resume_window: DEFAULT_RESUME_WINDOW,
         }
     }
 }
@@ -221,6 +229,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, ConfigEr
                 config.limits.body_idle_timeout = millis(&flag, &value()?, 1)?;
             }
             "--drain-ms" => config.limits.drain = millis(&flag, &value()?, 0)?,
+            "--resume-window-ms" => config.resume_window = millis(&flag, &value()?, 0)?,
             "--allow-origin" => {
                 let origin = value()?;
                 if !is_origin(&origin) {
@@ -444,6 +453,30 @@ mod tests {
             "--body-idle-timeout-ms",
         ] {
             assert!(parse_args(&[zero, "0"]).is_err(), "{zero} 0");
+        }
+    }
+
+    #[test]
+    fn resume_window_flag() {
+        assert_eq!(Config::default().resume_window, Duration::from_secs(30));
+        assert!(USAGE.contains("--resume-window-ms"));
+        for (args, ms) in [
+            (&["--resume-window-ms", "250"][..], 250),
+            (&["--resume-window-ms=0"], 0),
+            (&["--resume-window-ms", "86400000"], 86_400_000),
+        ] {
+            let Ok(Command::Serve(config)) = parse_args(args) else {
+                panic!("{args:?} should parse");
+            };
+            assert_eq!(config.resume_window, Duration::from_millis(ms));
+        }
+        for bad in [
+            &["--resume-window-ms"][..],
+            &["--resume-window-ms", "soon"],
+            &["--resume-window-ms", "-1"],
+            &["--resume-window-ms", "86400001"],
+        ] {
+            assert!(parse_args(bad).is_err(), "{bad:?}");
         }
     }
 

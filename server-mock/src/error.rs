@@ -47,6 +47,16 @@ impl ApiError {
         )
     }
 
+    /// 404 for a message that does not exist, is a question, or is
+    /// another user's: the three are not told apart.
+    pub fn message_not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "message_not_found",
+            "no such answer for this user",
+        )
+    }
+
     /// 405 for a route that exists under another method.
     pub fn method_not_allowed() -> Self {
         Self::new(

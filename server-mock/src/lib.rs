@@ -8,8 +8,10 @@
 //!
 //! Every `/api` route takes `Authorization: Bearer <token>` ([`auth`]); the
 //! history of each user's sessions is kept in SQLite ([`store`]); an answer
-//! is stored when its stream ends, `stopped` if the client went away first
-//! ([`chat::recorder`]).
+//! is stored when it ends, `stopped` if it was stopped first
+//! ([`chat::recorder`]). An answer whose client went away is paused and
+//! can be resumed, or stopped for good, within the resume window
+//! ([`chat::live`]).
 //!
 //! [`app()`] builds the router and [`serve::serve`] serves it under the
 //! connection limits and shuts it down on a signal; the `server-mock`

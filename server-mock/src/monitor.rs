@@ -1,9 +1,12 @@
 //! What the server did for recent answers, for tests to observe from
 //! outside the HTTP surface: the history handed to the model, how many
-//! fragments the model produced, and when the answer was saved.
+//! fragments the model produced, how often the answer was resumed and how
+//! many events were replayed to it, and when the answer was saved; and how
+//! many chat requests each recent session received. In test mode,
+//! `GET /api/_test/answers/{messageId}` shows it ([`crate::chat::observe`]).
 //!
-//! Only the last [`KEPT`] answers are remembered, so a long-running server
-//! does not grow with it.
+//! Only the last [`KEPT`] answers (and sessions) are remembered, so a
+//! long-running server does not grow with it.
 
 use crate::model::Turn;
 use std::collections::{HashMap, VecDeque};
@@ -22,6 +25,11 @@ pub struct Progress {
     pub fragments: usize,
     /// How the answer was saved, once it is.
     pub saved: Option<Saved>,
+    /// `GET /api/chat/{messageId}/stream` requests served for it.
+    pub resumes: usize,
+    /// Events sent to resumed readers from what was logged before they
+    /// attached (their `session` event included).
+    pub replayed_events: usize,
 }
 
 /// An answer as it went into the history.
@@ -38,14 +46,41 @@ pub struct Saved {
 /// The recent answers' progress, by message id.
 #[derive(Debug, Default)]
 pub struct Monitor {
-    answers: Mutex<Answers>,
+    answers: Mutex<Recent<Progress>>,
+    /// `POST /api/chat` requests per session id.
+    chat_posts: Mutex<Recent<usize>>,
     saved: Notify,
 }
 
-#[derive(Debug, Default)]
-struct Answers {
-    by_id: HashMap<String, Progress>,
+/// The last [`KEPT`] entries, by id.
+#[derive(Debug)]
+struct Recent<T> {
+    by_id: HashMap<String, T>,
     order: VecDeque<String>,
+}
+
+impl<T> Default for Recent<T> {
+    fn default() -> Self {
+        Self {
+            by_id: HashMap::new(),
+            order: VecDeque::new(),
+        }
+    }
+}
+
+impl<T: Default> Recent<T> {
+    /// The entry of `id`, made (and the oldest forgotten) if needed.
+    fn entry(&mut self, id: &str) -> &mut T {
+        if !self.by_id.contains_key(id) {
+            if self.order.len() >= KEPT {
+                if let Some(oldest) = self.order.pop_front() {
+                    self.by_id.remove(&oldest);
+                }
+            }
+            self.order.push_back(id.to_owned());
+        }
+        self.by_id.entry(id.to_owned()).or_default()
+    }
 }
 
 impl Monitor {
@@ -56,15 +91,35 @@ impl Monitor {
 
     fn update(&self, message_id: &str, f: impl FnOnce(&mut Progress)) {
         let mut answers = self.answers.lock().unwrap_or_else(PoisonError::into_inner);
-        if !answers.by_id.contains_key(message_id) {
-            if answers.order.len() >= KEPT {
-                if let Some(oldest) = answers.order.pop_front() {
-                    answers.by_id.remove(&oldest);
-                }
-            }
-            answers.order.push_back(message_id.to_owned());
-        }
-        f(answers.by_id.entry(message_id.to_owned()).or_default());
+        f(answers.entry(message_id));
+    }
+
+    /// A `POST /api/chat` for session `session_id` reached the handler.
+    pub fn chat_posted(&self, session_id: &str) {
+        let mut posts = self
+            .chat_posts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        *posts.entry(session_id) += 1;
+    }
+
+    /// How many `POST /api/chat` requests session `session_id` received.
+    pub fn chat_posts(&self, session_id: &str) -> usize {
+        let posts = self
+            .chat_posts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        posts.by_id.get(session_id).copied().unwrap_or(0)
+    }
+
+    /// A reader resumed `message_id`.
+    pub fn resumed(&self, message_id: &str) {
+        self.update(message_id, |p| p.resumes += 1);
+    }
+
+    /// A resumed reader of `message_id` was sent one event from the log.
+    pub fn replayed(&self, message_id: &str) {
+        self.update(message_id, |p| p.replayed_events += 1);
     }
 
     /// The model was asked for `message_id` with this history.
@@ -138,5 +193,13 @@ mod tests {
         }
         assert_eq!(monitor.progress("m_0"), None);
         assert_eq!(monitor.progress("m_1").map(|p| p.fragments), Some(1));
+        for n in 0..=KEPT {
+            monitor.chat_posted(&format!("s_{n}"));
+        }
+        monitor.chat_posted("s_1");
+        assert_eq!(
+            (monitor.chat_posts("s_0"), monitor.chat_posts("s_1")),
+            (0, 2)
+        );
     }
 }

@@ -19,12 +19,15 @@
 //!    once, one with a response in progress closes when it is written, one
 //!    in the middle of sending a head closes when it completes (its
 //!    response then says `connection: close`) or at the header timeout;
-//! 3. streams go on until [`Limits::drain`]; then [`Shutdown::end_streams`]
-//!    makes each save its partial answer as stopped and end with a
-//!    `shutting_down` error event;
+//! 3. streams go on until [`Limits::drain`] (or until every connection has
+//!    closed); then [`Shutdown::end_streams`] makes each save its partial
+//!    answer as stopped and end with a `shutting_down` error event, and
+//!    each answer paused with nobody reading is saved as stopped;
 //! 4. [`serve`] returns once every connection is closed, or after
 //!    [`CLOSE_GRACE`] more at most, dropping those still open, so that a
-//!    client that stopped reading can't keep the process alive.
+//!    client that stopped reading can't keep the process alive, and once
+//!    the paused answers are saved ([`Shutdown::settled`], [`CLOSE_GRACE`]
+//!    at most).
 
 mod limits;
 
@@ -145,15 +148,28 @@ pub async fn serve(
     let open = || cap - permits.available_permits();
     let all_closed = graceful.shutdown();
     tokio::pin!(all_closed);
-    tokio::select! {
-        () = &mut all_closed => return Stopped { abandoned: 0 },
-        () = tokio::time::sleep(limits.drain) => shutdown.end_streams(),
-    }
-    let abandoned = match tokio::time::timeout(CLOSE_GRACE, all_closed).await {
-        Ok(()) => 0,
-        Err(_) => open(),
+    let closed_early = tokio::select! {
+        () = &mut all_closed => true,
+        () = tokio::time::sleep(limits.drain) => false,
+    };
+    // Answers paused with no connection can't be resumed any more: they
+    // are saved as stopped now, whether or not the drain ran out.
+    shutdown.end_streams();
+    let abandoned = if closed_early {
+        0
+    } else {
+        match tokio::time::timeout(CLOSE_GRACE, all_closed).await {
+            Ok(()) => 0,
+            Err(_) => open(),
+        }
     };
     connections.shutdown().await;
+    if tokio::time::timeout(CLOSE_GRACE, shutdown.settled())
+        .await
+        .is_err()
+    {
+        eprintln!("server-mock: some paused answers could not be saved in time");
+    }
     Stopped { abandoned }
 }
 

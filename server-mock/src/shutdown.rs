@@ -7,9 +7,16 @@
 //! pause, saves its partial answer as stopped and ends with
 //! [`shutting_down_event`]. A stream that finishes within the deadline never
 //! notices.
+//!
+//! An answer paused with nobody reading ([`crate::chat::live`]) has no
+//! connection to keep the serving loop waiting, so it holds a [`Hold`]
+//! until it has ended: at the drain's end it is saved as stopped, and the
+//! loop waits for those saves ([`Shutdown::settled`]) before it returns.
 
 use crate::protocol::ChatEvent;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 /// The `code` of the `error` event that ends a stream cut short by the
@@ -18,15 +25,53 @@ pub const SHUTTING_DOWN: &str = "shutting_down";
 
 /// Shared by the serving loop, which ends the streams, and the streams,
 /// which watch for it. Cheap to clone; every clone is the same signal.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Shutdown {
     streams_ended: CancellationToken,
+    /// How many [`Hold`]s are out.
+    holds: Arc<watch::Sender<usize>>,
+}
+
+impl Default for Shutdown {
+    fn default() -> Self {
+        Self {
+            streams_ended: CancellationToken::new(),
+            holds: Arc::new(watch::channel(0).0),
+        }
+    }
+}
+
+/// An answer that has not ended yet; dropped once it has.
+#[derive(Debug)]
+pub struct Hold {
+    holds: Arc<watch::Sender<usize>>,
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        self.holds.send_modify(|n| *n = n.saturating_sub(1));
+    }
 }
 
 impl Shutdown {
     /// A server that is not shutting down.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Held by an answer until it has ended (and so is saved).
+    pub fn hold(&self) -> Hold {
+        self.holds.send_modify(|n| *n += 1);
+        Hold {
+            holds: Arc::clone(&self.holds),
+        }
+    }
+
+    /// Resolves once no [`Hold`] is out: every answer has ended.
+    pub async fn settled(&self) {
+        let mut holds = self.holds.subscribe();
+        // The sender lives in `self`, so this can't fail.
+        let _ = holds.wait_for(|n| *n == 0).await;
     }
 
     /// The drain deadline has passed: every open stream ends now. Idempotent.
@@ -37,6 +82,11 @@ impl Shutdown {
     /// Whether streams have been told to end.
     pub fn streams_ended(&self) -> bool {
         self.streams_ended.is_cancelled()
+    }
+
+    /// Resolves once streams have been told to end (at once if they have).
+    pub async fn ended(&self) {
+        self.streams_ended.cancelled().await;
     }
 
     /// Waits for `pause`, or less if streams are told to end meanwhile:
@@ -81,6 +131,22 @@ mod tests {
         let start = tokio::time::Instant::now();
         assert!(!shutdown.pause(Duration::from_secs(5)).await);
         assert_eq!(start.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test]
+    async fn settled_waits_for_every_hold() {
+        let shutdown = Shutdown::new();
+        shutdown.settled().await;
+        let (first, second) = (shutdown.hold(), shutdown.hold());
+        let waiter = tokio::spawn({
+            let shutdown = shutdown.clone();
+            async move { shutdown.settled().await }
+        });
+        drop(first);
+        tokio::task::yield_now().await;
+        assert!(!waiter.is_finished());
+        drop(second);
+        assert!(waiter.await.is_ok());
     }
 
     #[test]

@@ -16,6 +16,7 @@
 
 mod play;
 
+pub(crate) use play::encode;
 pub use play::{prepare, Prepared};
 
 use super::KEEP_ALIVE_INTERVAL;
@@ -81,6 +82,12 @@ pub struct Fault {
     /// `error` event `storage_failed` instead of `done`. Not with `splitAt`,
     /// whose body is rendered, `done` included, before it is stored.
     pub fail_storage: Option<bool>,
+    /// Seqs after whose event the connection is aborted, once each, on
+    /// whichever reader is attached (the POST or a resume): strictly
+    /// increasing, each at least 1 and below the answer's last seq. The
+    /// answer takes the ordinary, resumable path ([`crate::chat::live`]),
+    /// so only `answerText` may come with it.
+    pub drop_at_seqs: Option<Vec<usize>>,
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {
@@ -97,6 +104,22 @@ impl Fault {
     }
 
     fn check(&self) -> Result<(), ApiError> {
+        if let Some(seqs) = &self.drop_at_seqs {
+            if let Some(name) = self.connection_shaping() {
+                return Err(invalid(format!(
+                    "`fault.dropAtSeqs` can't be combined with `{name}`"
+                )));
+            }
+            let mut previous = 0;
+            for &seq in seqs {
+                if seq <= previous {
+                    return Err(invalid(format!(
+                        "`fault.dropAtSeqs` must be strictly increasing and at least 1: {seq} after {previous}"
+                    )));
+                }
+                previous = seq;
+            }
+        }
         if self.answer_text.as_deref().is_some_and(str::is_empty) {
             return Err(invalid("`fault.answerText` must not be empty"));
         }
@@ -154,6 +177,50 @@ impl Fault {
 }
 
 impl Fault {
+    /// The first field set that shapes the connection (pauses, cuts,
+    /// failures, chunking), by its JSON name; `None` for a fault of only
+    /// `answerText` and `dropAtSeqs`.
+    fn connection_shaping(&self) -> Option<&'static str> {
+        [
+            ("splitAt", self.split_at.is_some()),
+            ("cutAfterTokens", self.cut_after_tokens.is_some()),
+            ("failAfterTokens", self.fail_after_tokens.is_some()),
+            ("silenceAfterTokens", self.silence_after_tokens.is_some()),
+            ("silenceMs", self.silence_ms.is_some()),
+            ("pauseInCitationMs", self.pause_in_citation_ms.is_some()),
+            (
+                "pauseInCitationNumber",
+                self.pause_in_citation_number.is_some(),
+            ),
+            (
+                "pauseBeforeFirstByteMs",
+                self.pause_before_first_byte_ms.is_some(),
+            ),
+            ("failStorage", self.fail_storage.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(name, set)| set.then_some(name))
+    }
+
+    /// Whether the answer takes the ordinary, resumable path: the fault
+    /// only replaces the text (`answerText`) or drops connections at
+    /// chosen events (`dropAtSeqs`), or is empty.
+    pub fn is_resumable(&self) -> bool {
+        self.connection_shaping().is_none()
+    }
+
+    /// The `dropAtSeqs` of an answer whose last event has seq `last`;
+    /// 400 if one of them is not below it.
+    pub fn drops_before(&self, last: usize) -> Result<Vec<usize>, ApiError> {
+        let seqs = self.drop_at_seqs.clone().unwrap_or_default();
+        if let Some(seq) = seqs.iter().find(|&&seq| seq >= last) {
+            return Err(invalid(format!(
+                "`fault.dropAtSeqs`: {seq} is not below this answer's last seq, {last}"
+            )));
+        }
+        Ok(seqs)
+    }
+
     /// `answer` with its text replaced by `answerText`, if given; the
     /// fragments are cut as the model cuts them for `question`.
     pub fn rewrite(&self, answer: &mut Answer, question: &str) {

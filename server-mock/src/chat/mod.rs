@@ -3,14 +3,19 @@
 //!
 //! Shaped after axum's `examples/sse`: the handler returns
 //! `Sse<impl Stream<…>>`. The stream is pulled: each fragment is taken from
-//! the model only when hyper asks for the next event, after the previous one
-//! was written. A client that hangs up makes hyper drop the stream, so
-//! generation stops at once (at most the fragment being paced is lost), and
-//! the dropped [`recorder::Recorder`] saves the partial answer as `stopped`.
+//! the model only when a reader asks for the next event, after the previous
+//! one was written. The answer is registered in [`live`], which logs its
+//! events: a client that hangs up pauses generation (nobody asks for more)
+//! and may resume it (`GET /api/chat/{messageId}/stream`, [`answers`])
+//! within the resume window; after the window the [`recorder::Recorder`]
+//! saves the partial answer as `stopped`, as `POST …/stop` does at once.
 //! When a shutdown's drain ends ([`crate::shutdown`]), the stream saves its
 //! partial answer as `stopped` too and ends with a `shutting_down` error.
 
+pub mod answers;
 pub mod fault;
+pub mod live;
+pub mod observe;
 pub mod recorder;
 pub mod request;
 pub mod title;
@@ -23,17 +28,18 @@ use crate::ids::new_id;
 use crate::model::{self, Turn};
 use crate::protocol::{normalise_line_breaks, ChatEvent};
 use crate::shutdown::{shutting_down_event, Shutdown};
-use crate::store::{NewExchange, SessionTarget};
+use crate::store::{NewExchange, SessionTarget, StoreError};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures_util::stream::{self, Stream};
+use fault::Fault;
+use futures_util::stream::Stream;
 use recorder::{Ending, Recorder};
 use request::ChatRequest;
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
 
 /// How often a `: keep-alive` comment is sent while nothing else is.
 pub const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(15);
@@ -44,7 +50,9 @@ pub const PROMPT_HISTORY_MESSAGES: usize = 10;
 
 /// Streams the answer to one question: `session`, `status`…, `token`…,
 /// `citations`, `done`, each with `id: <messageId>:<seq>`. A request with a
-/// `fault` (test mode only) is played by [`fault::Prepared`] instead.
+/// `fault` (test mode only) that shapes the connection is played by
+/// [`fault::Prepared`] instead, and is not resumable; `answerText` and
+/// `dropAtSeqs` alone keep the ordinary path.
 ///
 /// Everything that can refuse the request (token, body, scope, the
 /// per-user stream limit, the session, the fault) is checked before the
@@ -99,6 +107,7 @@ pub async fn chat(
     let session_id = match &session {
         SessionTarget::Existing(id) | SessionTarget::New { id, .. } => id.clone(),
     };
+    state.monitor.chat_posted(&session_id);
 
     let mut answer = model::answer(&state.corpus, &request.question, scope.as_deref(), &history);
     if let Some(fault) = &request.fault {
@@ -115,8 +124,17 @@ pub async fn chat(
         .fault
         .as_ref()
         .is_some_and(|fault| fault.fail_storage == Some(true));
+    let resumable = request.fault.as_ref().is_none_or(Fault::is_resumable);
+    let drops = match &request.fault {
+        Some(fault) if resumable => {
+            let last_seq =
+                head.len() + answer.fragments.len() + usize::from(citations_event.is_some()) + 1;
+            fault.drops_before(last_seq)?
+        }
+        _ => Vec::new(),
+    };
     let prepared = match request.fault {
-        Some(fault) => Some(
+        Some(fault) if !resumable => Some(
             fault::prepare(
                 fault,
                 fault::Script {
@@ -130,7 +148,7 @@ pub async fn chat(
             )
             .await?,
         ),
-        None => None,
+        _ => None,
     };
 
     let exchange = {
@@ -154,7 +172,7 @@ pub async fn chat(
         Arc::clone(&state.monitor),
         &exchange,
         message_id.clone(),
-        answer.citations,
+        answer.citations.clone(),
         slot,
     );
     if refuse_writes {
@@ -170,19 +188,37 @@ pub async fn chat(
         tokens_sent: 0,
         token_delay: state.token_delay,
         received_at: request.received_at,
-        message_id,
+        message_id: message_id.clone(),
         seq: 0,
         recorder,
         shutdown: state.shutdown.clone(),
         over: false,
     };
-    Ok(Sse::new(events(answering))
+    let reader = state.live.start(live::Start {
+        answering,
+        owner: user.id.clone(),
+        message_id,
+        citations: answer.citations,
+        drops,
+        window: state.resume_window,
+        shutdown: state.shutdown.clone(),
+        monitor: Arc::clone(&state.monitor),
+    });
+    Ok(event_stream(reader.events()))
+}
+
+/// The `text/event-stream` response of `events`, with keep-alive comments:
+/// the same for a POST and for a resume.
+pub(crate) fn event_stream(
+    events: impl Stream<Item = Result<Event, std::io::Error>> + Send + 'static,
+) -> Response {
+    Sse::new(events)
         .keep_alive(
             KeepAlive::new()
                 .interval(KEEP_ALIVE_INTERVAL)
                 .text("keep-alive"),
         )
-        .into_response())
+        .into_response()
 }
 
 /// `ids` without repeats, in their order; 400 `unknown_conversation` if
@@ -219,8 +255,9 @@ fn head(session_id: String, message_id: String, statuses: Vec<String>) -> Vec<Ch
         .collect()
 }
 
-/// Where the ordinary stream is, between two events.
-struct Answering {
+/// Where the ordinary answer's generation is, between two events: the
+/// generator [`live`] pulls from.
+pub struct Answering {
     head: std::vec::IntoIter<ChatEvent>,
     /// The model's fragments not yet generated.
     fragments: std::vec::IntoIter<String>,
@@ -229,18 +266,36 @@ struct Answering {
     token_delay: Duration,
     received_at: Instant,
     message_id: String,
+    /// Events generated so far.
     seq: usize,
     recorder: Recorder,
     shutdown: Shutdown,
     over: bool,
 }
 
+/// How a pacing pause ended.
+enum Paced {
+    Over,
+    ShuttingDown,
+    Stopped,
+}
+
 impl Answering {
-    /// The next event, or `None` after `done` or `error`.
-    async fn next(&mut self) -> Option<ChatEvent> {
-        if self.over {
+    /// The next event, or `None` after `done` or `error`, or once `stop`
+    /// is cancelled (even in the middle of a pacing pause: the answer is
+    /// then ended by [`Answering::stop`]).
+    pub(crate) async fn next(&mut self, stop: &CancellationToken) -> Option<ChatEvent> {
+        if self.over || stop.is_cancelled() {
             return None;
         }
+        let event = self.generate(stop).await;
+        if event.is_some() {
+            self.seq += 1;
+        }
+        event
+    }
+
+    async fn generate(&mut self, stop: &CancellationToken) -> Option<ChatEvent> {
         // `session` is always first, even on a stream the shutdown cuts
         // short: the client learns which answer was cut.
         if self.seq > 0 && self.shutdown.streams_ended() {
@@ -250,13 +305,14 @@ impl Answering {
             return Some(event);
         }
         if self.fragments.len() > 0 {
-            // The pause comes before the fragment is taken, so a client
-            // that leaves during it gets nothing more generated.
-            if self.tokens_sent > 0
-                && !self.token_delay.is_zero()
-                && !self.shutdown.pause(self.token_delay).await
-            {
-                return Some(self.shut_down().await);
+            // The pause comes before the fragment is taken, so an answer
+            // stopped during it gets nothing more generated.
+            if self.tokens_sent > 0 && !self.token_delay.is_zero() {
+                match self.pace(stop).await {
+                    Paced::Over => {}
+                    Paced::ShuttingDown => return Some(self.shut_down().await),
+                    Paced::Stopped => return None,
+                }
             }
             let fragment = self.fragments.next()?;
             self.recorder.generated(&fragment);
@@ -282,6 +338,24 @@ impl Answering {
         })
     }
 
+    /// The pause between two tokens, cut short by the drain's end or a stop.
+    async fn pace(&self, stop: &CancellationToken) -> Paced {
+        tokio::select! {
+            biased;
+            () = stop.cancelled() => Paced::Stopped,
+            paused = self.shutdown.pause(self.token_delay) => {
+                if paused { Paced::Over } else { Paced::ShuttingDown }
+            }
+        }
+    }
+
+    /// Ends the answer as stopped, unless it has ended: the partial answer
+    /// is saved. `Err` if the save failed.
+    pub(crate) async fn stop(&mut self) -> Result<(), StoreError> {
+        self.over = true;
+        self.recorder.finish(Ending::Stopped).await
+    }
+
     /// Ends the stream for a shutdown: the partial answer is saved as
     /// stopped, as when the client goes (for the user it is the same: an
     /// answer cut short, to ask again), before the event says so.
@@ -292,14 +366,4 @@ impl Answering {
             Err(_) => ChatEvent::storage_failed(),
         }
     }
-}
-
-/// The ordinary stream, numbered `<messageId>:1`, `:2`, …
-fn events(answering: Answering) -> impl Stream<Item = Result<Event, Infallible>> {
-    stream::unfold(answering, |mut answering| async move {
-        let event = answering.next().await?;
-        answering.seq += 1;
-        let sse = event.to_sse(&answering.message_id, answering.seq);
-        Some((Ok(sse), answering))
-    })
 }

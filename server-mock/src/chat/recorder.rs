@@ -5,9 +5,12 @@
 //!   sent, so a client that has `done` finds the answer in the history;
 //! - `error`: the partial text with the error's code and message, saved
 //!   before `error` is sent;
-//! - the client goes away (or an injected fault cuts the connection): the
-//!   stream is dropped, and with it the [`Recorder`], whose `Drop` saves the
-//!   partial text with `stopped: true`.
+//! - stopped: the partial text with `stopped: true`. An ordinary answer
+//!   ([`super::live`]) is stopped by `POST …/stop`, by its resume window
+//!   passing with nobody reading, or by a shutdown. A faulty answer's
+//!   client going away (or its injected cut) drops the stream, and with it
+//!   the [`Recorder`], whose `Drop` saves it so; the same `Drop` is the
+//!   ordinary answer's safety net.
 //!
 //! The recorder also holds the user's stream slot and gives it back first.
 //!
@@ -207,7 +210,7 @@ fn saved_of(record: &AnswerRecord, stored: bool) -> Saved {
 /// The citations `text` got as far as citing: those of its complete
 /// inline citations ([`inline_citations`]), so an unfinished
 /// `[1:08:45, Nadia` at the end of a stopped answer cites nothing.
-fn cited_in(text: &str, citations: &[Citation]) -> Vec<Citation> {
+pub(crate) fn cited_in(text: &str, citations: &[Citation]) -> Vec<Citation> {
     let cited = inline_citations(text);
     citations
         .iter()

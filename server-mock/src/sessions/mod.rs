@@ -48,18 +48,28 @@ pub async fn list(
     Ok(Json(SessionList { sessions }))
 }
 
-/// `GET /api/sessions/{id}/messages`.
+/// `GET /api/sessions/{id}/messages`. An answer still being generated, or
+/// paused inside its resume window, is listed with `streaming: true` and
+/// its text so far (with the citations its complete inline citations
+/// cite); the store only has its placeholder.
 pub async fn messages(
     State(state): State<AppState>,
     Caller(user): Caller,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<MessageList>, ApiError> {
     let id = session_id(path)?;
-    let messages = state
+    let mut messages = state
         .store
         .blocking(move |store| store.messages(&user.id, &id))
         .await?
         .ok_or_else(ApiError::session_not_found)?;
+    for message in messages.iter_mut().filter(|m| m.streaming) {
+        let so_far = state.live.get(&message.id).and_then(|a| a.so_far());
+        if let Some((text, citations)) = so_far {
+            message.text = text;
+            message.citations = citations;
+        }
+    }
     Ok(Json(MessageList { messages }))
 }
 

@@ -271,6 +271,43 @@ impl Store {
         })
     }
 
+    /// One of the caller's answers by its message id, with its session's
+    /// id; `None` for an unknown id, a question, or another user's answer.
+    pub fn answer(
+        &self,
+        owner: &str,
+        message_id: &str,
+    ) -> Result<Option<(String, StoredMessage)>, StoreError> {
+        self.with(|db| {
+            let found = db
+                .conn
+                .prepare_cached(
+                    "SELECT m.session_id, m.id, m.role, m.text, m.citations, m.stopped,
+                            m.streaming, m.error, m.created_at
+                     FROM messages m JOIN sessions s ON s.id = m.session_id
+                     WHERE m.id = ?1 AND s.owner = ?2 AND m.role = 'assistant'",
+                )?
+                .query_row([message_id, owner], |row| {
+                    let session_id: String = row.get(0)?;
+                    let raw = (
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                        row.get(4)?,
+                        row.get(5)?,
+                        row.get(6)?,
+                        row.get(7)?,
+                        row.get(8)?,
+                    );
+                    Ok((session_id, raw))
+                })
+                .optional()?;
+            found
+                .map(|(session_id, raw)| Ok((session_id, decode(raw)?)))
+                .transpose()
+        })
+    }
+
     /// Deletes one of the caller's sessions with its messages; `false` if
     /// there was no such session of theirs.
     pub fn delete_session(&self, owner: &str, id: &str) -> Result<bool, StoreError> {

@@ -10,6 +10,7 @@ mod history;
 mod http_surface;
 mod limits;
 mod markdown;
+mod resume;
 mod security;
 #[cfg(unix)]
 mod shutdown;

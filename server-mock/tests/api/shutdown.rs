@@ -372,6 +372,50 @@ async fn the_drain_end_cuts_injected_pauses_short() {
     );
 }
 
+#[tokio::test]
+async fn a_shutdown_saves_a_paused_answer_as_stopped_before_serve_returns() {
+    let mut state = bundled_state(Duration::ZERO);
+    state.test_mode = true;
+    let (signal, signalled) = tokio::sync::oneshot::channel::<()>();
+    let limits = Limits {
+        drain: Duration::from_secs(10),
+        ..Limits::default()
+    };
+    let (base, served) = spawn_until(state.clone(), limits, async {
+        let _ = signalled.await;
+    })
+    .await;
+    // Dropped after its fifth event: paused, with nobody reading and no
+    // connection of its own left to hold the drain.
+    let body = serde_json::json!({ "question": BUDGET_QUESTION,
+        "fault": { "dropAtSeqs": [5] } });
+    let received = receive(post_chat(&base, &body.to_string()).await).await;
+    assert!(received.end.is_err());
+    let session = json(&received.events[0].1);
+    let message_id = session["messageId"].as_str().expect("id").to_owned();
+    assert_eq!(
+        state.monitor.progress(&message_id).and_then(|p| p.saved),
+        None
+    );
+
+    let started = Instant::now();
+    assert!(signal.send(()).is_ok());
+    let stopped = tokio::time::timeout(GUARD, served)
+        .await
+        .expect("serve returns")
+        .expect("serve task");
+    assert_eq!(stopped.abandoned, 0);
+    // Saved by then, and well before the drain deadline: no connection was open.
+    let saved = state.monitor.progress(&message_id).and_then(|p| p.saved);
+    assert_eq!(saved.as_ref().map(|s| s.stopped), Some(true));
+    assert_eq!(saved.map(|s| s.text), Some(received.tokens().concat()));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_connection_that_never_finishes_is_abandoned_after_the_grace() {
     // A handler that never answers and never looks at the shutdown: only

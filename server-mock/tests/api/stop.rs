@@ -1,7 +1,7 @@
-//! Stop: a client that hangs up mid-answer stops the model at once, and
-//! the partial answer is saved with `stopped: true`. The per-user stream
-//! limit (429) and its slots coming back when a stream ends or its client
-//! leaves.
+//! Stop: a client that hangs up mid-answer pauses the model at once, and
+//! once the resume window has passed unresumed the partial answer is saved
+//! with `stopped: true`. The per-user stream limit (429) and its slots
+//! coming back when a stream ends or its client leaves.
 
 use crate::support::*;
 use cite_stream::core::sse::{EventStreamParser, SseEvent};
@@ -45,9 +45,11 @@ async fn saved(state: &AppState, message_id: &str) -> Progress {
 }
 
 #[tokio::test]
-async fn disconnect_stops_generation_and_saves_a_stopped_prefix() {
-    // Paced, so that the answer is far from over when the client leaves.
-    let state = bundled_state(Duration::from_millis(100));
+async fn disconnect_stops_generation_and_saves_a_stopped_prefix_after_the_window() {
+    // Paced, so that the answer is far from over when the client leaves;
+    // a short resume window, so that the save comes soon after.
+    let mut state = bundled_state(Duration::from_millis(100));
+    state.resume_window = Duration::from_millis(20);
     let base = spawn(state.clone()).await;
     let corpus = Corpus::bundled().expect("corpus");
     let full = model::answer(&corpus, BUDGET_QUESTION, None, &[]);
@@ -63,7 +65,8 @@ async fn disconnect_stops_generation_and_saves_a_stopped_prefix() {
 
     let progress = saved(&state, &message_id).await;
     // At most the fragment being paced when the client left was generated
-    // after it; the model did not run on to the end.
+    // after it (the pull in progress completes, into the log); the model
+    // did not run on to the end.
     assert!(
         progress.fragments <= received.len() + 1,
         "{} fragments generated, {} received",

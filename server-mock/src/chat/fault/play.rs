@@ -247,7 +247,7 @@ fn play(steps: Vec<Step>, writer: Writer) -> impl Stream<Item = Result<Bytes, io
 }
 
 /// The exact bytes axum's `Sse` writes for `event`.
-async fn encode(event: Event) -> Result<Bytes, io::Error> {
+pub(crate) async fn encode(event: Event) -> Result<Bytes, io::Error> {
     let body = Sse::new(stream::iter([Ok::<_, Infallible>(event)]))
         .into_response()
         .into_body();

@@ -287,3 +287,39 @@ fn answer_text_replaces_the_models_text_and_keeps_its_sources() {
     Fault::default().rewrite(&mut untouched, question);
     assert_eq!(untouched, before);
 }
+
+#[test]
+fn drop_at_seqs_is_checked_and_keeps_the_ordinary_path() {
+    let drops = fault(json!({"dropAtSeqs": [1, 4, 9], "answerText": "Hi there."}));
+    assert_eq!(
+        drops.as_ref().map(|f| f.drop_at_seqs.clone()),
+        Ok(Some(vec![1, 4, 9]))
+    );
+    assert!(drops.as_ref().is_ok_and(Fault::is_resumable));
+    assert!(Fault::default().is_resumable());
+    assert_eq!(drops.as_ref().map(|f| f.drops_before(10).is_ok()), Ok(true));
+    assert_eq!(
+        drops.map(|f| f.drops_before(9).map_err(|e| e.code)),
+        Ok(Err("invalid_request"))
+    );
+    for bad in [
+        json!({"dropAtSeqs": [0]}),
+        json!({"dropAtSeqs": [3, 3]}),
+        json!({"dropAtSeqs": [4, 2]}),
+        json!({"dropAtSeqs": [-1]}),
+        json!({"dropAtSeqs": [2], "splitAt": [5]}),
+        json!({"dropAtSeqs": [2], "cutAfterTokens": 1}),
+        json!({"dropAtSeqs": [2], "failAfterTokens": 1}),
+        json!({"dropAtSeqs": [2], "silenceAfterTokens": 1, "silenceMs": 5}),
+        json!({"dropAtSeqs": [2], "pauseInCitationMs": 5}),
+        json!({"dropAtSeqs": [2], "pauseBeforeFirstByteMs": 5}),
+        json!({"dropAtSeqs": [2], "failStorage": true}),
+    ] {
+        assert_eq!(
+            fault(bad.clone()).map(|_| ()),
+            Err("invalid_request"),
+            "{bad}"
+        );
+    }
+    assert!(fault(json!({"cutAfterTokens": 1})).is_ok_and(|f| !f.is_resumable()));
+}

@@ -333,3 +333,21 @@ fn a_refused_write_is_an_error_and_changes_nothing() {
     // Only that call was refused.
     assert_eq!(store.save_answer(&record).ok(), Some(true));
 }
+
+#[test]
+fn an_answer_is_found_by_its_id_for_its_owner_only() {
+    let (store, ana, bo) = setup();
+    let exchange = ask(&store, &ana, new("s_1"), 1);
+    let placeholder = store.answer(&ana, "m_a1").expect("read").expect("found");
+    assert_eq!(placeholder.0, "s_1");
+    assert!(placeholder.1.streaming && placeholder.1.stopped);
+    answer(&store, &exchange, 1, false);
+    let (session_id, saved) = store.answer(&ana, "m_a1").expect("read").expect("found");
+    assert_eq!(session_id, "s_1");
+    let messages = store.messages(&ana, "s_1").expect("read").expect("found");
+    assert_eq!(saved, messages[1]);
+    // Not another user's, not a question, not an unknown id.
+    for (owner, id) in [(&bo, "m_a1"), (&ana, "m_q1"), (&ana, "m_nope")] {
+        assert_eq!(store.answer(owner, id).expect("read"), None, "{id}");
+    }
+}
