@@ -2,6 +2,7 @@
 // (index.js for browsers and bundlers, node.js for Node) initialise the
 // module and re-export everything from here.
 import { startChat, RawEventStreamParser, RawCitationBuffer, RawMarkdownSegmenter, wasmMemory } from "./cite_stream.js";
+import { answerUrl } from "./transport.js";
 
 // Options are read and checked here; the shell takes them as plain
 // values, `undefined` for a default. A wrong option is a programming error,
@@ -190,24 +191,42 @@ export class CitationBuffer {
   }
 }
 
-/** Starts the shell's stream for `options` and the wrapped callbacks. */
-function start(options, callbacks) {
-  if (options === null || typeof options !== "object") throw new TypeError("streamChat: options must be an object");
+/** `resume: false` or `{ attempts }`: the shell's attempts, undefined for the default. */
+function resumeAttempts(options, name) {
+  const value = options.resume;
+  if (!present(value)) return undefined;
+  if (value === false) return 0;
+  if (typeof value !== "object") throw new TypeError(`${name}: \`resume\` must be false or { attempts }`);
+  const attempts = value.attempts;
+  if (present(attempts) && !(Number.isInteger(attempts) && attempts >= 0 && attempts <= 30)) {
+    throw new TypeError(`${name}: \`resume.attempts\` must be a whole number from 0 to 30`);
+  }
+  return attempts ?? undefined;
+}
+
+/**
+ * Starts the shell's stream for `options` and the wrapped callbacks:
+ * `streamChat`'s POST, or with `attach` (a message id) `resumeChat`'s
+ * resume request.
+ */
+function start(name, options, callbacks, attach) {
   const { url, signal } = options;
   if (typeof url !== "string" && !(url !== null && typeof url === "object")) {
-    throw new TypeError("streamChat: `url` is required");
+    throw new TypeError(`${name}: \`url\` is required`);
   }
-  let body;
-  try {
-    body = JSON.stringify(options.body);
-  } catch {}
-  if (typeof body !== "string") throw new TypeError("streamChat: `body` cannot be serialised as JSON");
+  let body = "";
+  if (attach === undefined) {
+    try {
+      body = JSON.stringify(options.body);
+    } catch {}
+    if (typeof body !== "string") throw new TypeError(`${name}: \`body\` cannot be serialised as JSON`);
+  }
   if (present(signal) && !(signal instanceof AbortSignal)) {
-    throw new TypeError("streamChat: `signal` must be an AbortSignal");
+    throw new TypeError(`${name}: \`signal\` must be an AbortSignal`);
   }
   const follow = options.followRedirects;
   if (present(follow) && typeof follow !== "boolean") {
-    throw new TypeError("streamChat: `followRedirects` must be a boolean");
+    throw new TypeError(`${name}: \`followRedirects\` must be a boolean`);
   }
   return startChat(
     String(url),
@@ -219,6 +238,8 @@ function start(options, callbacks) {
     number(options, "idleTimeoutMs"),
     number(options, "maxEventBytes", true),
     follow === true,
+    resumeAttempts(options, name),
+    attach,
     callbacks,
     options,
   );
@@ -233,14 +254,47 @@ const CALLBACKS = {
   onCitations: (citations, resolution) => ({ type: "citations", citations, resolution }),
   onDone: (info) => ({ type: "done", ...info }),
   onError: (error) => ({ type: "error", error }),
+  onReconnect: (info) => ({ type: "reconnect", ...info }),
 };
+const SESSION = 0;
+const DONE = 4;
+const ERROR = 5;
+
+/** How long the stop request may take before `saved` gives up on it. */
+const STOP_TIMEOUT_MS = 10_000;
 
 /**
- * Streams one answer. Returns `{ stop(), finished, [Symbol.asyncIterator] }`.
- * Throws a TypeError at once for a wrong option; everything else is reported
- * through `onError` and `finished`, which never rejects.
+ * Tells the server to stop the answer `messageId` (protocol 1.1, "Confirmed
+ * stop"): what it saved, `{ messageId, text, stopped }`, or null when it
+ * could not be reached or refused. `keepalive`, so that the request still
+ * goes out when the page is being closed.
  */
-export function streamChat(options) {
+async function confirmStop(url, headers, messageId) {
+  try {
+    const all = new Headers(headers ?? undefined);
+    all.set("accept", "application/json");
+    const response = await fetch(answerUrl(url, messageId, "stop"), {
+      method: "POST",
+      headers: all,
+      keepalive: true,
+      signal: AbortSignal.timeout(STOP_TIMEOUT_MS),
+    });
+    if (!response.ok) return null;
+    const { message } = await response.json();
+    if (typeof message?.text !== "string") return null;
+    return { messageId: message.id, text: message.text, stopped: message.stopped === true };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `streamChat` and `resumeChat`: the stream with its callbacks wrapped to
+ * feed the async iterator, and the stop request sent on `stop()` or the
+ * caller's signal while the answer is still being generated.
+ */
+function open(name, options, attach) {
+  if (options === null || typeof options !== "object") throw new TypeError(`${name}: options must be an object`);
   // Events are queued from the call, so that one arriving before the
   // iteration starts is not lost; the queue goes with the returned object.
   const queue = [];
@@ -253,6 +307,13 @@ export function streamChat(options) {
       w();
     }
   };
+  // The answer being generated (known from its `session` event, or the one
+  // attached to) until its `done` or `error`; and the stop request, once sent.
+  let live = attach;
+  let saving = null;
+  const stopOnServer = () => {
+    if (live !== undefined && saving === null) saving = confirmStop(options.url, options.headers, live);
+  };
   let stream;
   // A callback's promise that rejects is a callback that threw: the stream
   // stops with a `callback` error instead of an unhandled rejection.
@@ -264,16 +325,18 @@ export function streamChat(options) {
   };
   const wrapped = [];
   let index = -1;
-  for (const [name, toEvent] of Object.entries(CALLBACKS)) {
+  for (const [callback, toEvent] of Object.entries(CALLBACKS)) {
     const which = ++index;
-    const user = options?.[name] ?? undefined;
+    const user = options[callback] ?? undefined;
     if (user !== undefined && typeof user !== "function") {
-      throw new TypeError(`streamChat: \`${name}\` must be a function`);
+      throw new TypeError(`${name}: \`${callback}\` must be a function`);
     }
     // Fixed arity: onSegment runs once per chunk, so no rest array.
     wrapped[which] =
       toEvent.length === 1
         ? function (a) {
+            if (which === SESSION) live = a.messageId;
+            else if (which === DONE || which === ERROR) live = undefined;
             queue.push(toEvent(a));
             notify();
             if (user) return settled(which, user.call(options, a));
@@ -284,16 +347,23 @@ export function streamChat(options) {
             if (user) return settled(which, user.call(options, a, b));
           };
   }
-  stream = start(options, wrapped);
-  const finished = stream.finished.then((result) => {
+  const { signal } = options;
+  const onAbort = () => stopOnServer();
+  if (signal instanceof AbortSignal && !signal.aborted) signal.addEventListener("abort", onAbort);
+  stream = start(name, options, wrapped, attach);
+  const stop = () => {
+    stopOnServer();
+    stream.stop();
+  };
+  const finished = stream.finished.then(async (result) => {
+    if (signal instanceof AbortSignal) signal.removeEventListener("abort", onAbort);
+    if (result.status === "stopped") result.saved = saving === null ? null : await saving;
     ended = true;
     notify();
     return result;
   });
   return {
-    stop() {
-      stream.stop();
-    },
+    stop,
     finished,
     [Symbol.asyncIterator]() {
       return {
@@ -308,11 +378,33 @@ export function streamChat(options) {
         },
         return: async () => {
           // Leaving a for-await loop early stops the stream.
-          stream.stop();
+          stop();
           await finished;
           return { value: undefined, done: true };
         },
       };
     },
   };
+}
+
+/**
+ * Streams one answer. Returns `{ stop(), finished, [Symbol.asyncIterator] }`.
+ * Throws a TypeError at once for a wrong option; everything else is reported
+ * through `onError` and `finished`, which never rejects.
+ */
+export function streamChat(options) {
+  return open("streamChat", options, undefined);
+}
+
+/**
+ * Attaches to an answer still being generated (after a page reload, say):
+ * replays it from its start and goes on live, with the same callbacks and
+ * result as `streamChat`. `url` is the chat endpoint `streamChat` POSTs to.
+ */
+export function resumeChat(options) {
+  const messageId = options?.messageId;
+  if (typeof messageId !== "string" || messageId === "") {
+    throw new TypeError("resumeChat: `messageId` must be a non-empty string");
+  }
+  return open("resumeChat", options, messageId);
 }

@@ -13,6 +13,7 @@ export function source(id, conversationId, conversationTitle, timestamp, seconds
 }
 export function session(sessionId, messageId) { return { sessionId, messageId }; }
 export function status(message) { return { message }; }
+export function reconnect(attempt, lastEventId, delayMs) { return { attempt, lastEventId, delayMs }; }
 export function done(messageId, processingMs, tokenCount) { return { messageId, processingMs, tokenCount }; }
 export function unbacked(segmentIndex, entry) { return { segmentIndex, ...entry }; }
 export function resolution(matches, unbacked) { return { matches, unbacked }; }

@@ -33,11 +33,19 @@ const KINDS = {
     `expected a text/event-stream response, got ${found || "no Content-Type"}`,
     { contentType: found },
   ],
-  // `cause` is what failed, or a description of it.
-  network: (cause) => {
+  // `cause` is what failed, or a description of it; `attempts`, when the
+  // connection dropped, the resume requests that were made, the last one
+  // failing with `cause` (a network failure, or the StreamError of a refused
+  // resume request).
+  network: (cause, attempts) => {
     if (typeof cause === "string") cause = new Error(cause);
-    const message = cause instanceof Error ? `network error: ${cause.message}` : "network error";
-    return [message, { cause }];
+    if (attempts !== undefined && cause instanceof StreamError && cause.code === "network") cause = cause.cause;
+    let message = cause instanceof Error ? `network error: ${cause.message}` : "network error";
+    if (attempts !== undefined) {
+      const tries = `${attempts} attempt${attempts === 1 ? "" : "s"}`;
+      message = `network error: the connection dropped and was not resumed after ${tries}: ${cause?.message}`;
+    }
+    return [message, { cause, attempts }];
   },
   protocol: (detail, event, limit) => [PROTOCOL[detail](limit, event), { detail, event }],
   server: (serverCode, message, retryable) => [message, { serverCode, retryable }],

@@ -9,25 +9,43 @@ import { streamError, httpError } from "./stream-error.js";
 const quietly = () => {};
 
 /**
- * POSTs `body` to `url` and reports the response (or the failure, as a
- * `network` StreamError). The defaults for `content-type` and `accept` give
- * way to the caller's headers. A redirect is only followed when asked:
- * following a 307 or 308 sends the POST again, to wherever the server said;
- * "manual" rather than "error" so that the redirect itself is reported (a
- * browser shows it as an opaque response of status 0). Returns the fetch's
- * AbortController.
+ * The URL of one answer's own route under the chat endpoint `url`:
+ * `{url}/{messageId}/{action}`, before any query or fragment
+ * (`/api/chat?x=1` gives `/api/chat/m_1/stream?x=1`).
  */
-export function send(port, url, body, headers, followRedirects) {
+export function answerUrl(url, messageId, action) {
+  const text = String(url);
+  const cut = text.search(/[?#]/);
+  const [path, rest] = cut < 0 ? [text, ""] : [text.slice(0, cut), text.slice(cut)];
+  return `${path.replace(/\/+$/, "")}/${encodeURIComponent(messageId)}/${action}${rest}`;
+}
+
+/**
+ * POSTs `body` to `url`, or, when `messageId` is given, GETs the answer's
+ * resume route with `Last-Event-ID` (when `lastEventId` is given), and
+ * reports the response (or the failure, as a `network` StreamError). The
+ * defaults for `content-type` and `accept` give way to the caller's headers.
+ * A redirect is only followed when asked: following a 307 or 308 sends the
+ * POST again, to wherever the server said; "manual" rather than "error" so
+ * that the redirect itself is reported (a browser shows it as an opaque
+ * response of status 0). Returns the fetch's AbortController.
+ */
+export function send(port, url, body, headers, followRedirects, messageId, lastEventId) {
   const controller = new AbortController();
   // In the executor, a bad `headers` is a rejection like any other.
   new Promise((resolve) => {
     const all = new Headers(headers ?? undefined);
-    if (!all.has("content-type")) all.set("content-type", "application/json");
     if (!all.has("accept")) all.set("accept", "text/event-stream");
-    resolve(fetch(url, {
-      method: "POST",
+    const resume = messageId !== undefined;
+    if (resume) {
+      if (lastEventId !== undefined) all.set("last-event-id", lastEventId);
+    } else if (!all.has("content-type")) {
+      all.set("content-type", "application/json");
+    }
+    resolve(fetch(resume ? answerUrl(url, messageId, "stream") : url, {
+      method: resume ? "GET" : "POST",
       headers: all,
-      body,
+      body: resume ? undefined : body,
       signal: controller.signal,
       redirect: followRedirects ? "follow" : "manual",
     }));
@@ -46,8 +64,8 @@ export function abort(controller) {
 /** A response that is not the stream: its `http` error, once its body is read. */
 export function refuse(port, response) {
   response.text().then(
-    (text) => port.onFailure(httpError(response, text)),
-    () => port.onFailure(httpError(response, null)),
+    (text) => port.onFailure(httpError(response, text), response.status),
+    () => port.onFailure(httpError(response, null), response.status),
   );
 }
 

@@ -17,6 +17,7 @@ use crate::core::protocol::{Citation, DoneInfo, Json, SessionInfo, StatusInfo};
 
 #[wasm_bindgen(module = "/js/objects.js")]
 extern "C" {
+    fn reconnect(attempt: u32, last_event_id: Option<&str>, delay_ms: f64) -> JsValue;
     #[wasm_bindgen(js_name = stampEntry)]
     fn stamp_entry(timestamp: &str, seconds: u32, speaker: &str) -> JsValue;
     #[wasm_bindgen(js_name = numberEntry)]
@@ -237,6 +238,11 @@ pub(crate) fn session_to_js(info: &SessionInfo) -> JsValue {
 
 pub(crate) fn status_to_js(info: &StatusInfo) -> JsValue {
     status(&info.message)
+}
+
+/// What `onReconnect` hears of a resume attempt.
+pub(crate) fn reconnect_to_js(attempt: u32, last_event_id: Option<&str>, delay_ms: f64) -> JsValue {
+    reconnect(attempt, last_event_id, delay_ms)
 }
 
 pub(crate) fn done_to_js(info: &DoneInfo) -> JsValue {

@@ -66,6 +66,17 @@ impl StreamError {
         )
     }
 
+    /// The connection dropped and could not be resumed: `attempts` resume
+    /// requests were made, the last one failing with `cause`.
+    pub(crate) fn resume_failed(cause: StreamError, attempts: u32) -> StreamError {
+        Self::new(
+            "network",
+            cause.value,
+            JsValue::from(attempts),
+            JsValue::UNDEFINED,
+        )
+    }
+
     /// A 2xx response that is not `text/event-stream`.
     pub(crate) fn content_type(found: &str) -> StreamError {
         Self::new(

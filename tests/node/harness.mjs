@@ -88,8 +88,12 @@ export const turn = () => new Promise((resolve) => setImmediate(resolve));
  * is over, to `{ ended }`, where `ended` is whether the server had called
  * `res.end()` (false: the client hung up while the server was still
  * writing). `requests` lists `{ method, url, headers, body }` of every
- * request; `GET /probe` is answered here and is not passed to `handler`.
+ * request; `GET /probe` is answered here and is not passed to `handler`,
+ * nor are the stop and resume routes of protocol 1.1 (`/api/chat/{id}/stop`,
+ * `/api/chat/{id}/stream`), answered 404 as a 1.0 server would.
  */
+const ANSWER_ROUTE = /^\/api\/chat\/[^/]+\/(stop|stream)$/;
+
 export async function rawServer(handler) {
   const requests = [];
   const closes = [];
@@ -112,6 +116,13 @@ export async function rawServer(handler) {
     if (req.url === "/probe") {
       // A request of the test itself, answered here, never by `handler`.
       res.end("probe");
+      return;
+    }
+    if (ANSWER_ROUTE.test(req.url)) {
+      // A stop or resume request of protocol 1.1, which this server does
+      // not implement: it answers as a 1.0 server would, 404.
+      res.writeHead(404, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { code: "not_found", message: "no such route" } }));
       return;
     }
     const closed = deferred();
@@ -143,6 +154,8 @@ export async function rawServer(handler) {
       await this.arrived(n);
       return closes[n - 1];
     },
+    /** The stop and resume requests, answered 404 here. */
+    answerRequests: () => requests.filter((r) => ANSWER_ROUTE.test(r.url)),
     /** The number of chat requests (a probe on another path is not one). */
     chatRequests: () => requests.filter((r) => r.url === "/api/chat").length,
     async close() {

@@ -42,18 +42,21 @@ pub enum Callback {
     Done,
     /// `onError`.
     Error,
+    /// `onReconnect`.
+    Reconnect,
 }
 
 impl Callback {
     /// Every callback, in the order of the [`Callbacks`] slots and of the
     /// JS facade's `CALLBACKS`.
-    const ALL: [Callback; 6] = [
+    const ALL: [Callback; 7] = [
         Callback::Session,
         Callback::Status,
         Callback::Segment,
         Callback::Citations,
         Callback::Done,
         Callback::Error,
+        Callback::Reconnect,
     ];
 
     /// The option's name, as the caller spells it.
@@ -65,6 +68,7 @@ impl Callback {
             Callback::Citations => "onCitations",
             Callback::Done => "onDone",
             Callback::Error => "onError",
+            Callback::Reconnect => "onReconnect",
         }
     }
 
@@ -78,7 +82,7 @@ impl Callback {
 
 /// The callbacks of `streamChat`, each optional, one slot per [`Callback`].
 #[derive(Clone, Default)]
-pub struct Callbacks([Option<Function>; 6]);
+pub struct Callbacks([Option<Function>; 7]);
 
 impl Callbacks {
     /// Sets the function for this callback.

@@ -16,6 +16,7 @@
 mod callbacks;
 mod lifecycle;
 mod result;
+mod resume;
 mod timers;
 mod transport;
 
@@ -30,6 +31,7 @@ use web_sys::AbortSignal;
 use self::callbacks::Caller;
 pub use self::callbacks::{Callback, Callbacks};
 use self::lifecycle::{Lifecycle, Reason};
+use self::resume::Resume;
 use self::timers::Timers;
 use self::transport::Transport;
 use crate::core::citation::CitationOptions;
@@ -68,6 +70,12 @@ pub struct ChatConfig {
     /// `followRedirects`: let `fetch` follow a redirect, re-sending the
     /// POST; by default a redirect is an `http` error.
     pub follow_redirects: bool,
+    /// `resume.attempts`: how many resume requests a dropped connection
+    /// may take (0 turns resume off).
+    pub resume_attempts: u32,
+    /// `resumeChat`'s `messageId`: the stream attaches to this answer with
+    /// its resume request instead of POSTing.
+    pub attach: Option<String>,
     /// The caller's callbacks.
     pub callbacks: Callbacks,
     /// `this` for the callbacks: the caller's options object.
@@ -87,20 +95,33 @@ impl ChatConfig {
             idle_timeout_ms: 45_000.0,
             max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
             follow_redirects: false,
+            resume_attempts: 5,
+            attach: None,
             callbacks: Callbacks::default(),
             this: JsValue::UNDEFINED,
         }
     }
 }
 
+/// What every request of a stream is sent with: the POST and any resume
+/// request after it.
+struct Request {
+    url: String,
+    body: String,
+    headers: JsValue,
+    follow_redirects: bool,
+}
+
 /// One stream, by responsibility: the request and the body's reader
-/// (`transport.rs`), the pipeline and what it makes of the bytes (the
-/// result, `result.rs`), the caller's callbacks (`callbacks.rs`), the
-/// timers (`timers.rs`), and the lifecycle that orders them all
-/// (`lifecycle.rs`).
+/// (`transport.rs`), resume after a drop (`resume.rs`), the pipeline and
+/// what it makes of the bytes (the result, `result.rs`), the caller's
+/// callbacks (`callbacks.rs`), the timers (`timers.rs`), and the lifecycle
+/// that orders them all (`lifecycle.rs`).
 struct Shared {
     pipeline: RefCell<ChatPipeline>,
+    request: Request,
     transport: Transport,
+    resume: Resume,
     caller: Caller,
     timers: Timers,
     lifecycle: Lifecycle,
@@ -120,10 +141,11 @@ pub struct ChatStream {
 }
 
 /// `startChat(url, body, headers, signal, timeoutMs, maxLength, numeric,
-/// idleTimeoutMs, maxEventBytes, followRedirects, callbacks, this)`, for
-/// the facade, which has checked every option (an undefined number is the
-/// default): starts the request at once. `callbacks` holds a function or
-/// `undefined` for each [`Callback`], in order.
+/// markdown, idleTimeoutMs, maxEventBytes, followRedirects, resumeAttempts,
+/// attach, callbacks, this)`, for the facade, which has checked every
+/// option (an undefined number is the default): starts the request at
+/// once. `attach` is `resumeChat`'s message id. `callbacks` holds a
+/// function or `undefined` for each [`Callback`], in order.
 #[wasm_bindgen(js_name = startChat)]
 #[allow(clippy::too_many_arguments)]
 pub fn start_chat(
@@ -138,6 +160,8 @@ pub fn start_chat(
     idle_timeout_ms: Option<f64>,
     max_event_bytes: Option<f64>,
     follow_redirects: bool,
+    resume_attempts: Option<u32>,
+    attach: Option<String>,
     callbacks: Array,
     this: JsValue,
 ) -> ChatStream {
@@ -150,6 +174,8 @@ pub fn start_chat(
         idle_timeout_ms: idle_timeout_ms.unwrap_or(defaults.idle_timeout_ms),
         max_event_bytes: max_event_bytes.map_or(defaults.max_event_bytes, |n| n as usize),
         follow_redirects,
+        resume_attempts: resume_attempts.unwrap_or(defaults.resume_attempts),
+        attach,
         callbacks: Callbacks::from_array(&callbacks),
         this,
         ..defaults
@@ -168,7 +194,14 @@ impl ChatStream {
             } else {
                 ChatPipeline::with_classify(config.max_event_bytes, config.citations, CLASSIFY)
             }),
+            request: Request {
+                url: config.url,
+                body: config.body,
+                headers: config.headers,
+                follow_redirects: config.follow_redirects,
+            },
             transport: Transport::default(),
+            resume: Resume::new(config.resume_attempts, config.attach),
             caller: Caller::new(config.callbacks, config.this, config.signal),
             timers: Timers::default(),
             lifecycle: Lifecycle::new(),
@@ -185,12 +218,7 @@ impl ChatStream {
         }
         .into();
         *shared.port.borrow_mut() = port;
-        shared.begin(
-            &config.url,
-            &config.body,
-            &config.headers,
-            config.follow_redirects,
-        );
+        shared.begin();
         ChatStream { shared, finished }
     }
 }
@@ -201,7 +229,7 @@ impl ChatStream {
     /// and resolves `finished` with status `"stopped"`. Safe at any time and
     /// any number of times.
     pub fn stop(&self) {
-        self.shared.halt(Reason::Stopped);
+        self.shared.halt_from_outside(Reason::Stopped);
     }
 
     /// The promise a callback returned rejected: the stream fails as if
@@ -248,8 +276,8 @@ impl ChatStream {
     /// The transport's report: the request or a read failed with this
     /// `StreamError`, or rejected because the stream aborted it.
     #[wasm_bindgen(js_name = onFailure)]
-    pub fn on_failure(&self, error: JsValue) {
-        self.shared.on_failure(error);
+    pub fn on_failure(&self, error: JsValue, status: Option<u16>) {
+        self.shared.on_failure(error, status);
     }
 
     /// A timer fired (see [`timers`](self::timers)).
@@ -261,14 +289,15 @@ impl ChatStream {
     /// The caller's signal fired with `reason`.
     #[wasm_bindgen(js_name = onAbort)]
     pub fn on_abort(&self, reason: JsValue) {
-        self.shared.halt(Reason::Aborted(reason));
+        self.shared.halt_from_outside(Reason::Aborted(reason));
     }
 }
 
 impl Shared {
     /// The first step: listen to the caller's signal (halting at once if it
-    /// has fired already), arm the idle timer and send the request.
-    fn begin(&self, url: &str, body: &str, headers: &JsValue, follow_redirects: bool) {
+    /// has fired already), arm the idle timer and send the request: the
+    /// POST, or the resume request of the answer attached to.
+    fn begin(&self) {
         self.listen_to_caller_signal();
         if self.lifecycle.halted() {
             self.wrap_up();
@@ -276,7 +305,10 @@ impl Shared {
         }
         self.timers.last_byte_at.set(js_sys::Date::now());
         self.arm_idle_timer(self.idle_timeout_ms);
-        self.send(url, body, headers, follow_redirects);
+        match self.resume.attach() {
+            Some(answer) => self.send_resume(answer, None),
+            None => self.send_post(),
+        }
     }
 
     /// Ends the stream for `reason` (see [`Lifecycle::halt`]) and aborts
@@ -285,6 +317,16 @@ impl Shared {
     fn halt(&self, reason: Reason) {
         if self.lifecycle.halt(reason) {
             self.transport.abort();
+        }
+    }
+
+    /// `stop()` or the caller's signal: the stream halts, and is wrapped up
+    /// at once if it is waiting for a resume's backoff (no step of the
+    /// transport is pending then to report the abort).
+    fn halt_from_outside(&self, reason: Reason) {
+        self.halt(reason);
+        if self.resume.waiting() {
+            self.wrap_up();
         }
     }
 

@@ -1,5 +1,6 @@
-//! The stream's two timers: the citation timer, which releases a held
-//! candidate at its deadline even when no token arrives, and the idle timer.
+//! The stream's timers: the citation timer, which releases a held
+//! candidate at its deadline even when no token arrives, the idle timer,
+//! and the backoff before a resume request (`resume.rs`).
 //! `js/transport.js` sets them and reports each firing to `on_timer`.
 
 use std::cell::{Cell, RefCell};
@@ -25,6 +26,7 @@ const MAX_TIMER_DELAY_MS: f64 = i32::MAX as f64;
 /// Which timer fired, as `on_timer` hears it.
 const IDLE: u32 = 0;
 const CITATION: u32 = 1;
+const RESUME: u32 = 2;
 
 /// A timer that is set: its handle, and for the citation timer the
 /// deadline it was armed for.
@@ -41,6 +43,7 @@ pub(super) struct Timers {
     /// that checks it against `idleTimeoutMs`.
     pub(super) last_byte_at: Cell<f64>,
     idle: RefCell<Option<Armed>>,
+    resume: RefCell<Option<Armed>>,
 }
 
 /// Puts `armed` in `slot`, clearing the timer it replaces, if any.
@@ -51,10 +54,11 @@ fn replace(slot: &RefCell<Option<Armed>>, armed: Option<Armed>) {
 }
 
 impl Timers {
-    /// Cancels both timers: the stream is over.
+    /// Cancels every timer: the stream is over.
     pub(super) fn clear(&self) {
         replace(&self.citation, None);
         replace(&self.idle, None);
+        replace(&self.resume, None);
     }
 }
 
@@ -103,11 +107,18 @@ impl Shared {
         replace(&self.timers.idle, Some(armed));
     }
 
+    /// Waits `delay` ms before the next resume request.
+    pub(super) fn arm_resume_timer(&self, delay: f64) {
+        let armed = self.start_timer(RESUME, delay, f64::INFINITY);
+        replace(&self.timers.resume, Some(armed));
+    }
+
     /// A timer fired.
     pub(super) fn on_timer(&self, which: u32) {
         // This timer has fired: whatever comes next needs a new one.
         match which {
             IDLE => self.timers.idle.take(),
+            RESUME => self.timers.resume.take(),
             _ => self.timers.citation.take(),
         };
         if self.lifecycle.settled() {
@@ -115,6 +126,7 @@ impl Shared {
         }
         match which {
             IDLE => self.idle_timer_fired(),
+            RESUME => self.resume_timer_fired(),
             _ => self.citation_timer_fired(),
         }
         self.wrap_up_if_idle();

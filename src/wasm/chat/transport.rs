@@ -7,7 +7,7 @@ use std::cell::{Cell, RefCell};
 
 use wasm_bindgen::prelude::*;
 
-use super::{Reason, Shared};
+use super::Shared;
 use crate::wasm::convert::EngineJson;
 use crate::wasm::error::StreamError;
 
@@ -22,14 +22,16 @@ const SLICE_BYTES: usize = 16 * 1024;
 // one is called is over before any report arrives.
 #[wasm_bindgen(module = "/js/transport.js")]
 extern "C" {
-    /// POSTs and reports `onResponse` or `onFailure`; gives back the
-    /// fetch's AbortController.
+    /// POSTs (or, given a message id, GETs its resume route) and reports
+    /// `onResponse` or `onFailure`; gives back the fetch's AbortController.
     fn send(
         port: &JsValue,
         url: &str,
         body: &str,
         headers: &JsValue,
         follow_redirects: bool,
+        message_id: Option<&str>,
+        last_event_id: Option<&str>,
     ) -> JsValue;
     fn abort(controller: &JsValue);
     /// Reads a refused response's body, then reports its `http` error.
@@ -85,10 +87,29 @@ impl Transport {
 }
 
 impl Shared {
-    /// Sends the request.
-    pub(super) fn send(&self, url: &str, body: &str, headers: &JsValue, follow_redirects: bool) {
+    /// Sends the POST.
+    pub(super) fn send_post(&self) {
+        self.send_request(None, None);
+    }
+
+    /// Sends the resume request of `message_id`, for the events after
+    /// `last_event_id` (all of them when `None`).
+    pub(super) fn send_resume(&self, message_id: &str, last_event_id: Option<&str>) {
+        self.send_request(Some(message_id), last_event_id);
+    }
+
+    fn send_request(&self, message_id: Option<&str>, last_event_id: Option<&str>) {
         self.transport.pending.set(true);
-        let controller = send(&self.port.borrow(), url, body, headers, follow_redirects);
+        let request = &self.request;
+        let controller = send(
+            &self.port.borrow(),
+            &request.url,
+            &request.body,
+            &request.headers,
+            request.follow_redirects,
+            message_id,
+            last_event_id,
+        );
         self.transport.controller.replace(controller);
     }
 
@@ -116,12 +137,12 @@ impl Shared {
         let media_type = content_type.split(';').next().unwrap_or("").trim();
         if !media_type.eq_ignore_ascii_case("text/event-stream") {
             discard(&body_reader(&response));
-            self.fail(StreamError::content_type(content_type));
+            self.fail_or_resume(StreamError::content_type(content_type), false);
             return;
         }
         let reader = body_reader(&response);
         if reader.is_undefined() {
-            self.fail(StreamError::network("the response has no body"));
+            self.fail_or_resume(StreamError::network("the response has no body"), false);
             return;
         }
         self.transport.reader.replace(reader);
@@ -149,6 +170,7 @@ impl Shared {
                 break;
             }
         }
+        self.note_progress();
         if self.lifecycle.halted() {
             self.wrap_up();
             return;
@@ -185,21 +207,25 @@ impl Shared {
         }
         // A clean end without even a `session`: some other event stream
         // (an OpenAI-format one, say), not a cut connection.
-        let error = if self.pipeline.borrow().transcript().session.is_none() {
-            StreamError::protocol("no-session", None, None)
-        } else {
-            StreamError::network("the connection closed before the answer was done")
-        };
-        self.fail(error);
+        if self.pipeline.borrow().transcript().session.is_none() {
+            self.fail(StreamError::protocol("no-session", None, None));
+            return;
+        }
+        let error = StreamError::network("the connection closed before the answer was done");
+        self.fail_or_resume(error, true);
     }
 
-    /// The request or a read failed. After a halt that is the abort
-    /// itself, and the halt's reason stands.
-    pub(super) fn on_failure(&self, error: JsValue) {
+    /// The request or a read failed: a network failure, or the `http`
+    /// error of a refused response (`status`). After a halt that is the
+    /// abort itself, and the halt's reason stands.
+    pub(super) fn on_failure(&self, error: JsValue, status: Option<u16>) {
         self.transport.reported();
-        if !self.lifecycle.halted() {
-            self.halt(Reason::Failed(StreamError::made(error)));
+        if self.lifecycle.halted() {
+            self.wrap_up();
+            return;
         }
-        self.wrap_up();
+        // A 5xx is likely a proxy's while the server restarts: worth a retry.
+        let retryable = status.is_none_or(|status| status >= 500);
+        self.fail_or_resume(StreamError::made(error), retryable);
     }
 }
