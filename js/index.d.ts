@@ -169,8 +169,14 @@ export declare class StreamError extends Error {
   readonly retryable?: boolean;
   /** `callback`: the name of the callback that threw. */
   readonly callback?: string;
-  /** `network`, `callback`: what was thrown. */
+  /**
+   * `network`, `callback`: what was thrown. For a `network` error with
+   * `attempts`, the last resume request's failure: what it threw, or the
+   * `StreamError` of its refusal (an `http` 410 `resume_expired`, say).
+   */
   readonly cause?: unknown;
+  /** `network`: the connection dropped and this many resume requests were made, all in vain. */
+  readonly attempts?: number;
   /** `aborted`: the caller's `signal.reason`, unchanged. */
   readonly reason?: unknown;
   /** `protocol`: the rule the stream broke. */
@@ -211,6 +217,13 @@ export interface StreamChatOptions<P extends CitationPattern = "timestamp-speake
    * `false`: a redirect is an `http` error and the POST is never re-sent.
    */
   followRedirects?: boolean;
+  /**
+   * Resume after a connection dropped once the `session` event arrived:
+   * `GET {url}/{messageId}/stream` with `Last-Event-ID`, backoff from 250 ms
+   * doubling, never re-sending the POST. Default `{ attempts: 5 }`; `false`
+   * (or `attempts: 0`) turns it off.
+   */
+  resume?: false | { attempts?: number };
   onSession?(info: SessionInfo): void;
   onStatus?(info: StatusInfo): void;
   /**
@@ -221,6 +234,33 @@ export interface StreamChatOptions<P extends CitationPattern = "timestamp-speake
   onCitations?(citations: Citation[], resolution: CitationResolution<P>): void;
   onDone?(info: DoneInfo): void;
   onError?(error: StreamError): void;
+  /** A resume attempt is about to wait `delayMs` and then ask for the events after `lastEventId`. */
+  onReconnect?(info: ReconnectInfo): void;
+}
+
+export interface ReconnectInfo {
+  /** 1 for the first attempt after a drop. */
+  attempt: number;
+  /** The `Last-Event-ID` the resume request sends; `undefined` before any event of the answer. */
+  lastEventId: string | undefined;
+  /** The backoff before the request. */
+  delayMs: number;
+}
+
+/** `resumeChat`: attach to an answer still being generated. */
+export interface ResumeChatOptions<P extends CitationPattern = "timestamp-speaker", M extends boolean = false>
+  extends Omit<StreamChatOptions<P, M>, "body"> {
+  /** The chat endpoint `streamChat` POSTs to; the resume route is `{url}/{messageId}/stream`. */
+  url: string | URL;
+  /** The answer, as its `session` event or the history named it. */
+  messageId: string;
+}
+
+/** What the server confirmed it kept, after a stop. */
+export interface SavedAnswer {
+  messageId: string;
+  text: string;
+  stopped: boolean;
 }
 
 export type ChatStatus = "done" | "stopped" | "error";
@@ -235,6 +275,12 @@ export interface ChatResult<P extends CitationPattern = CitationPattern, M exten
   citations: Citation[];
   status: ChatStatus;
   error?: StreamError;
+  /**
+   * Status `"stopped"` only: what the server saved, as its answer to the
+   * stop request (`POST {url}/{messageId}/stop`), or `null` when it could
+   * not be reached or there was no answer to stop yet.
+   */
+  saved?: SavedAnswer | null;
 }
 
 /** The events of the async iterator, one per callback. */
@@ -244,11 +290,15 @@ export type ChatEvent<P extends CitationPattern = CitationPattern, M extends boo
   | { type: "segment"; segment: SegmentOf<P, M> }
   | { type: "citations"; citations: Citation[]; resolution: CitationResolution<P> }
   | ({ type: "done" } & DoneInfo)
-  | { type: "error"; error: StreamError };
+  | { type: "error"; error: StreamError }
+  | ({ type: "reconnect" } & ReconnectInfo);
 
 export interface ChatStream<P extends CitationPattern = CitationPattern, M extends boolean = false>
   extends AsyncIterable<ChatEvent<P, M>> {
-  /** Aborts the request; safe at any time, any number of times. */
+  /**
+   * Tells the server to stop (while the answer is being generated) and
+   * aborts the request; safe at any time, any number of times.
+   */
   stop(): void;
   /** Resolves when the stream is over; never rejects. */
   readonly finished: Promise<ChatResult<P, M>>;
@@ -256,6 +306,15 @@ export interface ChatStream<P extends CitationPattern = CitationPattern, M exten
 
 export declare function streamChat<P extends CitationPattern = "timestamp-speaker", M extends boolean = false>(
   options: StreamChatOptions<P, M>,
+): ChatStream<P, M>;
+
+/**
+ * Attaches to an answer still being generated (after a page reload, say):
+ * replays it from its start and goes on live, with the same result as
+ * `streamChat`.
+ */
+export declare function resumeChat<P extends CitationPattern = "timestamp-speaker", M extends boolean = false>(
+  options: ResumeChatOptions<P, M>,
 ): ChatStream<P, M>;
 
 /** One dispatched server-sent event. */

@@ -45,7 +45,7 @@ const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const KEEP_TMP = process.env.KEEP_TMP === "1";
 const QUESTION = "Which prospects mentioned budget constraints?";
 // The public value exports (js/index.d.ts); every entry point must have them all.
-const EXPORTS = ["CitationBuffer", "EventStreamParser", "StreamError", "init", "streamChat"];
+const EXPORTS = ["CitationBuffer", "EventStreamParser", "StreamError", "init", "resumeChat", "streamChat"];
 // The renderer's (js/dom.d.ts), from "cite-stream/dom".
 const DOM_EXPORTS = ["AnswerView"];
 // A warm npm cache installs without asking the registry.

@@ -15,7 +15,10 @@ import {
   EventStreamParser,
   StreamError,
   init,
+  resumeChat,
   streamChat,
+  type ReconnectInfo,
+  type SavedAnswer,
   type ChatEvent,
   type ChatResult,
   type ChatStatus,
@@ -91,6 +94,44 @@ declare function render(segment: Segment): void;
   }
 }
 
+// README sample 3 ("Resume and confirmed stop"), verbatim.
+declare function keepInHistory(messageId: string, text: string): void;
+{
+  const chat = streamChat({
+    url: "/api/chat",
+    body: { question },
+    onReconnect({ attempt, delayMs }) { status.textContent = `Reconnecting (${attempt})…`; },
+  });
+  stopButton.onclick = () => chat.stop();
+  const result = await chat.finished;
+  if (result.status === "stopped" && result.saved) keepInHistory(result.saved.messageId, result.saved.text);
+}
+
+// resumeChat takes streamChat's options but `body`, and a `messageId`.
+{
+  const chat = resumeChat({
+    url: "/api/chat",
+    headers: { Authorization: `Bearer ${token}` },
+    messageId: "m_1",
+    markdown: true,
+    resume: { attempts: 3 },
+    onReconnect(info: ReconnectInfo) {
+      const attempt: number = info.attempt;
+      const lastEventId: string | undefined = info.lastEventId;
+      void attempt, lastEventId;
+    },
+  });
+  const result = await chat.finished;
+  const saved: SavedAnswer | null | undefined = result.saved;
+  const attempts: number | undefined = result.error?.attempts;
+  void saved, attempts;
+  streamChat({ url: "/api/chat", body: {}, resume: false });
+  // @ts-expect-error: resume is false or { attempts }
+  streamChat({ url: "/api/chat", body: {}, resume: true });
+  // @ts-expect-error: resumeChat needs the answer's messageId
+  resumeChat({ url: "/api/chat" });
+}
+
 // Every option of StreamChatOptions, with the names the page supplies.
 {
   const sessionId: string | undefined = undefined;
@@ -133,7 +174,7 @@ await init();
 
 // streamChat: options in, ChatStream out; every callback's arguments.
 type Options = StreamChatOptions;
-type Callback = "onSession" | "onStatus" | "onSegment" | "onCitations" | "onDone" | "onError";
+type Callback = "onSession" | "onStatus" | "onSegment" | "onCitations" | "onDone" | "onError" | "onReconnect";
 type Arg<K extends Callback, N extends number = 0> = Parameters<NonNullable<Options[K]>>[N];
 assertType<Equal<Extract<keyof Options, `on${string}`>, Callback>>();
 // A generic function's Parameters/ReturnType use its constraint; a call
@@ -177,7 +218,8 @@ assertType<Equal<ChatResult["citations"], Citation[]>>();
 assertType<Equal<ChatResult["status"], ChatStatus>>();
 assertType<Equal<ChatStatus, "done" | "stopped" | "error">>();
 assertType<Equal<ChatResult["error"], StreamError | undefined>>();
-assertType<Equal<keyof ChatResult, "sessionId" | "messageId" | "text" | "segments" | "citations" | "status" | "error">>();
+assertType<Equal<keyof ChatResult, "sessionId" | "messageId" | "text" | "segments" | "citations" | "status" | "error" | "saved">>();
+assertType<Equal<ChatResult["saved"], SavedAnswer | null | undefined>>();
 
 function describeResult(result: ChatResult): string {
   switch (result.status) {
@@ -241,12 +283,13 @@ async function consume(stream: ChatStream): Promise<string[]> {
         break;
       case "done": log.push(`${event.messageId} ${event.processingMs} ms ${event.tokenCount} tokens`); break;
       case "error": log.push(event.error.code); break;
+      case "reconnect": log.push(`attempt ${event.attempt} after ${event.lastEventId ?? "nothing"} in ${event.delayMs} ms`); break;
       default: assertNever(event);
     }
   }
   return log;
 }
-assertType<Equal<ChatEvent["type"], "session" | "status" | "segment" | "citations" | "done" | "error">>();
+assertType<Equal<ChatEvent["type"], "session" | "status" | "segment" | "citations" | "done" | "error" | "reconnect">>();
 assertType<Equal<Extract<ChatEvent, { type: "segment" }>["segment"], Segment>>();
 assertType<Equal<Extract<ChatEvent, { type: "error" }>["error"], StreamError>>();
 
