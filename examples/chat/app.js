@@ -178,8 +178,12 @@ async function main() {
   };
 
   let shown = 0;
-  /** Shows `sessionId`'s stored messages (or an empty new chat for null). */
-  const showSession = async (sessionId) => {
+  /**
+   * Shows `sessionId`'s stored messages (or an empty new chat for null),
+   * attaching to its last answer if the server is still generating it
+   * (unless `reattach` is false).
+   */
+  const showSession = async (sessionId, { reattach = true } = {}) => {
     const load = ++shown;
     await controller?.stopAndWait();
     if (load !== shown) return;
@@ -200,9 +204,12 @@ async function main() {
       const messages = await api.messages(sessionId);
       if (load !== shown) return;
       if (known.sessionId === sessionId) known.count = Math.max(known.count, messages.length);
-      conversation.renderHistory(messages);
+      const live = conversation.renderHistory(messages);
       ui.messages.dataset.load = "done";
       ui.scrollToEnd(true);
+      // An answer still being generated (this page was reloaded during it):
+      // attach to it and render it live.
+      if (live && reattach && controller) controller.reattach(live.id);
     } catch (error) {
       if (load !== shown) return;
       const missing = error.status === 404;
@@ -215,7 +222,8 @@ async function main() {
       if (missing && controller) controller.sessionId = null;
       ui.messages.dataset.load = "error";
     } finally {
-      if (load === shown) ui.messages.setAttribute("aria-busy", "false");
+      // A reattached answer keeps the list busy until it ends (ui.setStreaming).
+      if (load === shown && !controller?.streaming) ui.messages.setAttribute("aria-busy", "false");
     }
   };
 
@@ -307,6 +315,7 @@ async function main() {
           sidebar.setCurrent(sessionId);
           refreshSessions();
         },
+        onGone: () => showSession(controller.sessionId, { reattach: false }),
         onFinished: (result, stored) => {
           if (stored) {
             if (known.sessionId !== stored.sessionId) known = { sessionId: stored.sessionId, count: 0 };

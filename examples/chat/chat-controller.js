@@ -14,9 +14,10 @@ const SAVED_SOURCES_RETRIES = [0, 100, 200, 400, 800, 1600, 3200];
 
 export class ChatController {
   /**
-   * `hooks`: `{ onSession(sessionId), onFinished(result, stored) }`, called
-   * when the server names the session of a new answer and when an answer
-   * ends. `stored` is `{ sessionId, messageId }` once the server announced
+   * `hooks`: `{ onSession(sessionId), onFinished(result, stored), onGone() }`,
+   * called when the server names the session of a new answer, when an
+   * answer ends, and when an answer the page reattached to turns out to
+   * have ended meanwhile. `stored` is `{ sessionId, messageId }` once the server announced
    * the answer (it then stores the question and, however the stream ends,
    * the answer), else null.
    * `fault` (test-only, see app.js) is forwarded in every request body.
@@ -51,23 +52,47 @@ export class ChatController {
 
   ask(question) {
     if (this.streaming) return this.idle;
-    this.idle = this.run(question);
+    this.conversation.addQuestion(question);
+    const body = { question };
+    if (this.sessionId) body.sessionId = this.sessionId;
+    if (this.fault !== undefined) body.fault = this.fault;
+    this.idle = this.follow((callbacks) => this.library.streamChat({ url: CHAT_URL, body, ...callbacks }), {
+      counted: false,
+    });
     return this.idle;
   }
 
-  async run(question) {
-    this.conversation.addQuestion(question);
+  /**
+   * Attaches to `messageId`, the shown session's answer that the server is
+   * still generating (the page was reloaded during it): the server replays
+   * it from the start and goes on live, and it renders as any answer. The
+   * history already counted it. Nothing else ever calls this: the page
+   * does not resume an answer the user stopped, and sends nothing when it
+   * becomes visible again.
+   */
+  reattach(messageId) {
+    if (this.streaming) return this.idle;
+    this.idle = this.follow((callbacks) => this.library.resumeChat({ url: CHAT_URL, messageId, ...callbacks }), {
+      counted: true,
+    });
+    return this.idle;
+  }
+
+  /**
+   * Renders one answer as it streams: `open(options)` starts it with
+   * `streamChat` or `resumeChat` and these options. `counted`: whether the
+   * history the page loaded already holds the answer.
+   */
+  async follow(open, { counted }) {
     const answer = this.conversation.addAnswer();
     this.ui.scrollToEnd(true);
     this.ui.setStatus("");
 
-    const body = { question };
-    if (this.sessionId) body.sessionId = this.sessionId;
-    if (this.fault !== undefined) body.fault = this.fault;
     const headers = {};
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
 
     let seenSegment = false;
+    let reconnecting = false;
     // AnswerView writes at the next animation frame; a frame callback
     // requested after its own runs after it, so the page scrolls to what it wrote.
     let scrolling = false;
@@ -83,9 +108,7 @@ export class ChatController {
     let stored = null;
     let chat;
     try {
-      chat = this.library.streamChat({
-        url: CHAT_URL,
-        body,
+      chat = open({
         headers,
         markdown: true,
         onSession: ({ sessionId, messageId }) => {
@@ -100,12 +123,19 @@ export class ChatController {
           if (!seenSegment) this.ui.setStatus(message ?? "");
         },
         onSegment: (segment) => {
-          if (!seenSegment) {
+          if (!seenSegment || reconnecting) {
             seenSegment = true;
+            reconnecting = false;
             this.ui.setStatus("");
           }
           answer.push(segment);
           scrollAfterWrite();
+        },
+        // The library resumes a dropped stream by itself, where it left off.
+        onReconnect: ({ attempt }) => {
+          reconnecting = true;
+          answer.root.dataset.reconnects = String(attempt);
+          this.ui.setStatus(`Connection lost: reconnecting (attempt ${attempt})…`);
         },
         onCitations: (citations, resolution) => {
           answer.applyCitations(citations, resolution);
@@ -134,9 +164,17 @@ export class ChatController {
     }
     this.current = null;
     result ??= { status: "error", error: new Error("No result") };
+    if (counted && result.status === "error" && [404, 410].includes(result.error?.status)) {
+      // The answer ended, or its resume window passed, between reading the
+      // history and attaching: the history has it now.
+      answer.root.remove();
+      this.ui.setStreaming(false);
+      this.hooks.onGone();
+      return;
+    }
     this.finishAnswer(answer, result);
     this.ui.setStreaming(false);
-    this.hooks.onFinished(result, stored);
+    this.hooks.onFinished(result, counted ? null : stored);
     if (result.status === "stopped" && answer.badges().length > 0) {
       if (stored) {
         this.loadSavedSources(answer, stored);

@@ -64,11 +64,17 @@ export class ConversationView {
   /**
    * Renders a stored session: `messages` as `GET /api/sessions/{id}/messages`
    * returns them. Each answer goes through the same segmenter and the same
-   * AnswerView as a live one, so it shows the same DOM.
+   * AnswerView as a live one, so it shows the same DOM. Returns the last
+   * message when it is an answer still being generated, which it leaves
+   * out (the page reattaches to it), else null.
    */
   renderHistory(messages) {
     this.container.replaceChildren();
-    for (const message of messages) {
+    // An answer still being generated (the page was reloaded during it, say)
+    // is left out: the page reattaches to it and renders it live.
+    const last = messages.at(-1);
+    const live = last?.role === "assistant" && last.streaming === true ? last : null;
+    for (const message of live ? messages.slice(0, -1) : messages) {
       if (message.role === "user") {
         this.addQuestion(String(message.text ?? ""));
         continue;
@@ -103,6 +109,7 @@ export class ConversationView {
       answer.end();
     }
     if (messages.length === 0) this.clear("This session has no messages yet.");
+    return live;
   }
 
   addQuestion(text) {
