@@ -24,6 +24,33 @@ const PROTOCOL = {
   "event-too-large": (limit) => `an event is larger than ${limit} bytes`,
   "malformed-payload": (_, event) => `the data of a \`${event}\` event is not valid JSON of the protocol's shape`,
   "no-session": () => "the event stream is not this protocol: expected a `session` event first",
+  // An adapter's errors: `format` is the adapter's name, `index` the
+  // offending event's number in the stream (from 1).
+  "adapter-foreign": (format, event, index) =>
+    `expected ${FORMATS[format]} stream: event ${index} (\`${event}\`) is not one`,
+  "adapter-not-json": (format, event, index) =>
+    `${FORMATS[format]} stream: event ${index} (\`${event}\`) is not JSON`,
+  "adapter-shape": (format, event, index) =>
+    `${FORMATS[format]} stream: event ${index} (\`${event}\`) does not have the format's shape`,
+  "adapter-no-end": (format, _, index) =>
+    `${FORMATS[format]} stream ended after ${index} events without its end event (${ENDS[format]})`,
+  "adapter-refused": (format, event, index) =>
+    `${FORMATS[format]} stream: the adapter gave no valid events for event ${index} (\`${event}\`)`,
+};
+
+const FORMATS = {
+  "openai-chat": "an OpenAI Chat Completions",
+  "openai-responses": "an OpenAI Responses",
+  anthropic: "an Anthropic Messages",
+  "ai-sdk": "an AI SDK UI message",
+  custom: "the custom adapter's",
+};
+const ENDS = {
+  "openai-chat": "`data: [DONE]`",
+  "openai-responses": "`response.completed`",
+  anthropic: "`message_stop`",
+  "ai-sdk": "`finish`",
+  custom: "`done` or `error`",
 };
 
 // For each code, from the arguments of `streamError`: the message and the
@@ -47,7 +74,10 @@ const KINDS = {
     }
     return [message, { cause, attempts }];
   },
-  protocol: (detail, event, limit) => [PROTOCOL[detail](limit, event), { detail, event }],
+  protocol: (detail, event, extra, index) =>
+    index === undefined
+      ? [PROTOCOL[detail](extra, event), { detail, event }]
+      : [PROTOCOL[detail](extra, event, index), { detail, event, format: extra, index }],
   server: (serverCode, message, retryable) => [message, { serverCode, retryable }],
   "idle-timeout": (idleTimeoutMs) => [
     `no data arrived for ${Math.floor(idleTimeoutMs)} ms; the request was aborted`,
@@ -58,8 +88,8 @@ const KINDS = {
 };
 
 /** A StreamError of `code` (any but `http`), from that code's details. */
-export function streamError(code, a, b, c) {
-  const [message, details] = KINDS[code](a, b, c);
+export function streamError(code, a, b, c, d) {
+  const [message, details] = KINDS[code](a, b, c, d);
   for (const key in details) if (details[key] === undefined) delete details[key];
   return new StreamError(code, message, details);
 }

@@ -1,6 +1,7 @@
 //! The pure core: no I/O, no clock, no JavaScript. Each part is a state
 //! machine that is fed input and hands back output.
 
+pub mod adapter;
 pub mod citation;
 pub mod markdown;
 pub mod pipeline;

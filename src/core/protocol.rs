@@ -261,18 +261,28 @@ pub fn decode_event<J: Json>(event: SseEvent) -> Result<Option<ChatEvent>, Proto
 /// Decodes the data of an event of a known kind.
 pub fn decode_payload<J: Json>(kind: EventKind, data: String) -> Result<ChatEvent, ProtocolError> {
     // A token's data is its text, verbatim; every other kind is JSON.
+    if kind == EventKind::Token {
+        return Ok(ChatEvent::Token(data));
+    }
+    J::parse(&data)
+        .as_ref()
+        .and_then(|json| read_payload(kind, json))
+        .ok_or(ProtocolError::MalformedPayload(kind))
+}
+
+/// The event of a known kind whose payload is `json`, already parsed (a
+/// token's is the JSON string of its text); `None` when the payload does
+/// not have the protocol's shape.
+pub fn read_payload<J: Json>(kind: EventKind, json: &J) -> Option<ChatEvent> {
     let read: fn(&J) -> Option<ChatEvent> = match kind {
-        EventKind::Token => return Ok(ChatEvent::Token(data)),
+        EventKind::Token => |json| json.string().map(ChatEvent::Token),
         EventKind::Session => |json| SessionInfo::read(json).map(ChatEvent::Session),
         EventKind::Status => |json| StatusInfo::read(json).map(ChatEvent::Status),
         EventKind::Citations => |json| citations(json).map(ChatEvent::Citations),
         EventKind::Done => |json| DoneInfo::read(json).map(ChatEvent::Done),
         EventKind::Error => |json| ServerErrorInfo::read(json).map(ChatEvent::Error),
     };
-    J::parse(&data)
-        .as_ref()
-        .and_then(read)
-        .ok_or(ProtocolError::MalformedPayload(kind))
+    read(json)
 }
 
 /// serde_json as the host's JSON, for native users of the pipeline (and

@@ -6,16 +6,17 @@
 
 use wasm_bindgen::prelude::*;
 
+use crate::core::adapter::{AdapterError, Problem};
 use crate::core::pipeline::PipelineError;
 use crate::core::protocol::{ProtocolError, ServerErrorInfo};
 use crate::core::sse::SseError;
 
 #[wasm_bindgen(module = "/js/stream-error.js")]
 extern "C" {
-    /// `streamError(code, a, b, c)`: a StreamError of `code` from that
+    /// `streamError(code, a, b, c, d)`: a StreamError of `code` from that
     /// code's details, in the order `js/stream-error.js` lists them.
     #[wasm_bindgen(js_name = streamError)]
-    fn make(code: &str, a: JsValue, b: JsValue, c: JsValue) -> JsValue;
+    fn make(code: &str, a: JsValue, b: JsValue, c: JsValue, d: JsValue) -> JsValue;
     #[wasm_bindgen(js_name = streamErrorClass)]
     fn class() -> JsValue;
 }
@@ -42,7 +43,7 @@ fn string(value: &str) -> JsValue {
 impl StreamError {
     fn new(code: &str, a: JsValue, b: JsValue, c: JsValue) -> StreamError {
         StreamError {
-            value: make(code, a, b, c),
+            value: make(code, a, b, c, JsValue::UNDEFINED),
             from_callback: false,
         }
     }
@@ -97,6 +98,29 @@ impl StreamError {
             event.map_or(JsValue::UNDEFINED, string),
             limit.map_or(JsValue::UNDEFINED, |n| JsValue::from(n as f64)),
         )
+    }
+
+    /// Another server's stream could not be read by its adapter: the
+    /// format expected, the problem, and the offending event's type and
+    /// number.
+    pub(crate) fn adapter(error: &AdapterError) -> StreamError {
+        let detail = match error.problem {
+            Problem::Foreign => "adapter-foreign",
+            Problem::NotJson => "adapter-not-json",
+            Problem::Shape => "adapter-shape",
+            Problem::NoEnd => "adapter-no-end",
+            _ => "adapter-refused",
+        };
+        StreamError {
+            value: make(
+                "protocol",
+                string(detail),
+                string(&error.event),
+                string(error.format.name()),
+                JsValue::from(error.index),
+            ),
+            from_callback: false,
+        }
     }
 
     /// An `error` event from the server.
@@ -160,6 +184,7 @@ impl From<PipelineError> for StreamError {
             PipelineError::Protocol(ProtocolError::MalformedPayload(kind)) => {
                 StreamError::protocol("malformed-payload", Some(kind.as_str()), None)
             }
+            PipelineError::Adapter(error) => StreamError::adapter(&error),
         }
     }
 }

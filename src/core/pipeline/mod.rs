@@ -12,6 +12,7 @@ pub use self::batch::SegmentBatch;
 pub use self::error::PipelineError;
 use self::resume::{event_id, seq_of, Position};
 pub use self::transcript::{SegmentLog, StreamEnd, Transcript};
+use super::adapter::{Adapter, AdapterError, ForeignEvent, Problem};
 use super::citation::{
     resolve, table_class, CitationBuffer, CitationOptions, Classify, Resolution, Segment,
 };
@@ -43,10 +44,23 @@ pub enum Output {
 }
 
 /// One answer's stream, from bytes to segments.
-#[derive(Debug, Clone)]
 pub struct ChatPipeline {
     parser: EventStreamParser,
     answer: Answer,
+    /// Another server's stream: how its events become this protocol's.
+    adapter: Option<Box<dyn Adapter>>,
+    /// The events handed to the adapter.
+    foreign_events: u32,
+}
+
+impl std::fmt::Debug for ChatPipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatPipeline")
+            .field("parser", &self.parser)
+            .field("answer", &self.answer)
+            .field("adapter", &self.adapter.as_ref().map(|a| a.format()))
+            .finish()
+    }
 }
 
 /// Everything but the parser: what the events build up.
@@ -81,6 +95,8 @@ const HELD_CAPACITY: usize = 256;
 /// no copy of its own; the first protocol error stops the rest of the chunk.
 struct Events<'a, J> {
     answer: &'a mut Answer,
+    adapter: Option<&'a mut (dyn Adapter + 'static)>,
+    foreign_events: &'a mut u32,
     out: &'a mut Vec<Output>,
     now: f64,
     error: Option<PipelineError>,
@@ -93,6 +109,27 @@ impl<J: Json> EventSink for Events<'_, J> {
             // After an error nothing more of this chunk is taken; after
             // `done` or `error` (exactly one ends a stream) nothing is part
             // of this answer.
+            return;
+        }
+        if let Some(adapter) = self.adapter.as_deref_mut() {
+            *self.foreign_events = self.foreign_events.saturating_add(1);
+            let mut events = Vec::new();
+            let foreign = ForeignEvent {
+                event_type: &decode(event.event_type),
+                data: &decode(event.data),
+                id: &decode(event.last_event_id),
+            };
+            let result = adapter.event(foreign, &mut events);
+            // What the adapter made of the stream before it failed is kept.
+            for event in events {
+                if self.answer.transcript.end.is_some() {
+                    break;
+                }
+                self.answer.apply(event, self.now, self.out);
+            }
+            if let Err(error) = result {
+                self.error = Some(error.into());
+            }
             return;
         }
         let Some(kind) = EventKind::from_type_bytes(event.event_type) else {
@@ -160,8 +197,41 @@ impl ChatPipeline {
         Self::with_segmenter(max_event_bytes, segmenter)
     }
 
+    /// Reads another server's stream through `adapter` (see
+    /// [`crate::core::adapter`]) instead of this protocol: citation
+    /// buffering, Markdown segments, errors and the transcript are the same.
+    pub fn with_adapter(mut self, adapter: Box<dyn Adapter>) -> Self {
+        self.adapter = Some(adapter);
+        self
+    }
+
+    /// Whether the stream is read through an adapter.
+    pub fn adapted(&self) -> bool {
+        self.adapter.is_some()
+    }
+
+    /// The body ended cleanly: with an adapter, a stream that has not
+    /// reached its format's end event is an error (the text so far stays
+    /// in the transcript). This protocol's own streams are judged by the
+    /// caller, which knows whether a cut connection can be resumed.
+    pub fn end_of_body(&self) -> Result<(), PipelineError> {
+        match &self.adapter {
+            Some(adapter) if self.answer.transcript.end.is_none() => {
+                Err(PipelineError::Adapter(AdapterError {
+                    format: adapter.format(),
+                    problem: Problem::NoEnd,
+                    index: self.foreign_events,
+                    event: String::new(),
+                }))
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn with_segmenter(max_event_bytes: usize, segmenter: Segmenter) -> Self {
         ChatPipeline {
+            adapter: None,
+            foreign_events: 0,
             parser: EventStreamParser::new(max_event_bytes),
             answer: Answer {
                 segmenter,
@@ -231,6 +301,8 @@ impl ChatPipeline {
         self.answer.chunk_len = bytes.len();
         let mut events = Events::<J> {
             answer: &mut self.answer,
+            adapter: self.adapter.as_deref_mut(),
+            foreign_events: &mut self.foreign_events,
             out,
             now,
             error: None,
@@ -321,7 +393,14 @@ impl Answer {
         now: f64,
         out: &mut Vec<Output>,
     ) -> Result<(), PipelineError> {
-        match decode_payload::<J>(kind, data)? {
+        let event = decode_payload::<J>(kind, data)?;
+        self.apply(event, now, out);
+        Ok(())
+    }
+
+    /// One protocol event, decoded or made by an adapter.
+    fn apply(&mut self, event: ChatEvent, now: f64, out: &mut Vec<Output>) {
+        match event {
             ChatEvent::Session(info) => {
                 self.transcript.session = Some(info.clone());
                 out.push(Output::Session(info));
@@ -348,7 +427,6 @@ impl Answer {
                 out.push(Output::ServerError(info));
             }
         }
-        Ok(())
     }
 }
 
