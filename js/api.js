@@ -204,12 +204,69 @@ function resumeAttempts(options, name) {
   return attempts ?? undefined;
 }
 
+const PRESETS = ["openai-chat", "openai-responses", "anthropic", "ai-sdk"];
+
+/**
+ * The caller's own `Adapter` as the shell calls it: `(type, data, id)` to
+ * an array of protocol events in `{ type, data }` form, or `{ threw, cause }`
+ * when the caller's `event` threw. Defaults the caller need not write are
+ * filled in: a `session` without ids, a `done` without `messageId`,
+ * `processingMs` or `tokenCount` (the tokens seen), an `error` without
+ * `retryable`.
+ */
+function customAdapter(adapter) {
+  let messageId = "";
+  let tokens = 0;
+  return (type, data, id) => {
+    let events;
+    try {
+      events = adapter.event({ type, data, lastEventId: id });
+    } catch (cause) {
+      return { threw: true, cause };
+    }
+    if (!Array.isArray(events)) return null;
+    return events.map((event) => {
+      const kind = event?.type;
+      const payload = event?.data;
+      if (kind === "token") {
+        tokens += 1;
+        return event;
+      }
+      if (payload === null || typeof payload !== "object") return event;
+      if (kind === "session") {
+        messageId = typeof payload.messageId === "string" ? payload.messageId : messageId;
+        return { type: kind, data: { sessionId: "", messageId, ...payload } };
+      }
+      if (kind === "done") return { type: kind, data: { messageId, processingMs: 0, tokenCount: tokens, ...payload } };
+      return event;
+    });
+  };
+}
+
+/** The `adapter` option as the shell takes it: undefined, a preset's name, or a wrapped function. */
+function adapterOption(options, name) {
+  const adapter = options.adapter;
+  if (!present(adapter)) return undefined;
+  if (typeof adapter === "string") {
+    if (!PRESETS.includes(adapter)) {
+      throw new TypeError(
+        `${name}: \`adapter\` ${JSON.stringify(adapter)} is not one of ${PRESETS.map((p) => `"${p}"`).join(", ")}`,
+      );
+    }
+    return adapter;
+  }
+  if (typeof adapter !== "object" || typeof adapter.event !== "function") {
+    throw new TypeError(`${name}: \`adapter\` must be a preset's name or an object with an \`event(e)\` method`);
+  }
+  return customAdapter(adapter);
+}
+
 /**
  * Starts the shell's stream for `options` and the wrapped callbacks:
  * `streamChat`'s POST, or with `attach` (a message id) `resumeChat`'s
  * resume request.
  */
-function start(name, options, callbacks, attach) {
+function start(name, options, callbacks, attach, adapter) {
   const { url, signal } = options;
   if (typeof url !== "string" && !(url !== null && typeof url === "object")) {
     throw new TypeError(`${name}: \`url\` is required`);
@@ -238,8 +295,10 @@ function start(name, options, callbacks, attach) {
     number(options, "idleTimeoutMs"),
     number(options, "maxEventBytes", true),
     follow === true,
-    resumeAttempts(options, name),
+    // Another server's stream has no resume route.
+    adapter === undefined ? resumeAttempts(options, name) : 0,
     attach,
+    adapter,
     callbacks,
     options,
   );
@@ -311,8 +370,12 @@ function open(name, options, attach) {
   // attached to) until its `done` or `error`; and the stop request, once sent.
   let live = attach;
   let saving = null;
+  // Another server's stream has no stop route: a stop only aborts the fetch.
+  const adapter = attach === undefined ? adapterOption(options, name) : undefined;
   const stopOnServer = () => {
-    if (live !== undefined && saving === null) saving = confirmStop(options.url, options.headers, live);
+    if (live !== undefined && saving === null && adapter === undefined) {
+      saving = confirmStop(options.url, options.headers, live);
+    }
   };
   let stream;
   // A callback's promise that rejects is a callback that threw: the stream
@@ -350,7 +413,7 @@ function open(name, options, attach) {
   const { signal } = options;
   const onAbort = () => stopOnServer();
   if (signal instanceof AbortSignal && !signal.aborted) signal.addEventListener("abort", onAbort);
-  stream = start(name, options, wrapped, attach);
+  stream = start(name, options, wrapped, attach, adapter);
   const stop = () => {
     stopOnServer();
     stream.stop();
@@ -407,4 +470,89 @@ export function resumeChat(options) {
     throw new TypeError("resumeChat: `messageId` must be a non-empty string");
   }
   return open("resumeChat", options, messageId);
+}
+
+/**
+ * For text that arrives by other means (a WebSocket, a provider SDK's
+ * async iterator): `push(text)` as it comes, `end()` once it is over; the
+ * segments go to `onSegment`, in order, exactly as `streamChat` would
+ * deliver them. The citation buffer's timer is owned here: a held
+ * candidate that receives no more text is released when its timeout
+ * passes, with no call from the caller.
+ */
+export function createSegmenter(options) {
+  if (options === null || typeof options !== "object") throw new TypeError("createSegmenter: options must be an object");
+  const { onSegment } = options;
+  if (typeof onSegment !== "function") throw new TypeError("createSegmenter: `onSegment` must be a function");
+  const buffer = new CitationBuffer({ ...options.citations, markdown: markdown(options) });
+  let timer;
+  let ended = false;
+  const deliver = (segments) => {
+    for (const segment of segments) onSegment.call(options, segment);
+  };
+  const arm = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    const deadline = buffer.deadline;
+    if (deadline === undefined) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      if (ended) return;
+      const segments = buffer.poll(Date.now());
+      // Armed again first: a callback that throws leaves the timer consistent.
+      arm();
+      deliver(segments);
+    }, Math.max(0, deadline - Date.now()));
+  };
+  return {
+    /** Text of the answer, in order. */
+    push(text) {
+      if (typeof text !== "string") throw new TypeError("createSegmenter: push() takes a string");
+      if (ended) throw new TypeError("createSegmenter: push() after end()");
+      const segments = buffer.push(text, Date.now());
+      arm();
+      deliver(segments);
+    },
+    /** The text is over: everything still held is released. Safe to call again. */
+    end() {
+      if (ended) return;
+      ended = true;
+      clearTimeout(timer);
+      timer = undefined;
+      const segments = buffer.finish();
+      buffer.free();
+      deliver(segments);
+    },
+  };
+}
+
+/** Whether `source` backs the inline entry `entry`; numeric entries count from 1. */
+const backs = (entry, source, index) =>
+  entry.number !== undefined ? entry.number === index + 1 : source.timestamp === entry.timestamp && source.speaker === entry.speaker;
+
+/**
+ * Matches the citation segments among `segments` (flat or Markdown) to the
+ * sources `citations`, as `onCitations` does: for the n-th citation
+ * segment, the sources its entries match (a timestamp entry by `timestamp`
+ * and `speaker`, a numeric one `n` by position); and every entry that
+ * matches none.
+ */
+export function resolveCitations(segments, citations) {
+  if (!Array.isArray(segments) || !Array.isArray(citations)) {
+    throw new TypeError("resolveCitations(segments, citations) takes two arrays");
+  }
+  const matches = [];
+  const unbacked = [];
+  for (const segment of segments) {
+    if (segment?.kind !== "citation") continue;
+    const segmentIndex = matches.length;
+    const matched = [];
+    for (const entry of segment.citations) {
+      const index = citations.findIndex((source, i) => backs(entry, source, i));
+      if (index >= 0) matched.push(citations[index]);
+      else unbacked.push({ segmentIndex, ...entry });
+    }
+    matches.push(matched);
+  }
+  return { matches, unbacked };
 }

@@ -148,7 +148,21 @@ export type StreamErrorCode =
  * a known event whose data is not the protocol's JSON, or an event stream
  * that ended without a `session` event (another protocol).
  */
-export type ProtocolErrorDetail = "line-too-long" | "event-too-large" | "malformed-payload" | "no-session";
+export type ProtocolErrorDetail =
+  | "line-too-long"
+  | "event-too-large"
+  | "malformed-payload"
+  | "no-session"
+  /** An adapter's stream is of another format (its first event is not the format's). */
+  | "adapter-foreign"
+  /** An adapter's event whose data is not JSON. */
+  | "adapter-not-json"
+  /** An adapter's event of a type its format has, without the format's shape. */
+  | "adapter-shape"
+  /** An adapter's stream ended without its format's end event. */
+  | "adapter-no-end"
+  /** A custom adapter returned something other than an array of valid `ProtocolEvent`s. */
+  | "adapter-refused";
 
 /** Every failure; `code` is stable. */
 export declare class StreamError extends Error {
@@ -183,6 +197,38 @@ export declare class StreamError extends Error {
   readonly detail?: ProtocolErrorDetail;
   /** `protocol`: the type of the event concerned, such as `"session"`, when one is. */
   readonly event?: string;
+  /** `protocol` from an adapter: the adapter's name (`"custom"` for an `Adapter` object). */
+  readonly format?: AdapterName | "custom";
+  /** `protocol` from an adapter: the offending event's number in the stream, from 1 (for `adapter-no-end`, the events seen). */
+  readonly index?: number;
+}
+
+/** The built-in adapters, by the stream format they read. */
+export type AdapterName = "openai-chat" | "openai-responses" | "anthropic" | "ai-sdk";
+
+/**
+ * One of the six protocol events in JS form, as a custom `Adapter` returns
+ * them: `type` is the event's name and `data` its payload as the protocol's
+ * JSON has it (a token's is its text). Defaults filled in for the caller:
+ * the ids of `session` (`""`), and `messageId` (the session's),
+ * `processingMs` (0) and `tokenCount` (the tokens returned) of `done`.
+ */
+export type ProtocolEvent =
+  | { type: "session"; data: Partial<SessionInfo> }
+  | { type: "status"; data: StatusInfo }
+  | { type: "token"; data: string }
+  | { type: "citations"; data: { citations: Citation[] } }
+  | { type: "done"; data: Partial<DoneInfo> }
+  | { type: "error"; data: { code: string; message: string; retryable?: boolean } };
+
+/**
+ * Turns each server-sent event of another server's stream into protocol
+ * events (often none). A throw stops the stream with a `callback` error
+ * (`callback: "adapter.event"`); the stream must end with a `done` or
+ * `error` event, or it fails with a `protocol` error, `adapter-no-end`.
+ */
+export interface Adapter {
+  event(e: SseEvent): ProtocolEvent[];
 }
 
 export interface CitationOptions<P extends CitationPattern = CitationPattern> {
@@ -224,6 +270,17 @@ export interface StreamChatOptions<P extends CitationPattern = "timestamp-speake
    * (or `attempts: 0`) turns it off.
    */
   resume?: false | { attempts?: number };
+  /**
+   * Read another server's stream instead of this protocol's: a preset
+   * (`"openai-chat"` Chat Completions, `"openai-responses"` the Responses
+   * API, `"anthropic"` Messages, `"ai-sdk"` the Vercel AI SDK UI message
+   * stream) or an `Adapter` of your own. Segments, citations, stop and
+   * errors work the same; the `session` event is made from the provider's
+   * id (`sessionId` is `""`), a provider's error is a `server` error with
+   * its code. Resume and the stop request are off: those servers have no
+   * such routes, so `finished.saved` is `null` after a stop.
+   */
+  adapter?: AdapterName | Adapter;
   onSession?(info: SessionInfo): void;
   onStatus?(info: StatusInfo): void;
   /**

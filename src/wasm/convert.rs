@@ -73,8 +73,15 @@ extern "C" {
     pub(crate) fn take_thrown(state: &js_sys::Object) -> JsValue;
 }
 
-/// A value parsed by `JSON.parse`.
+/// A value parsed by `JSON.parse` (or any JS value read as JSON).
 pub(crate) struct EngineJson(JsValue);
+
+impl EngineJson {
+    /// A JS value, read member by member.
+    pub(crate) fn of(value: JsValue) -> EngineJson {
+        EngineJson(value)
+    }
+}
 
 impl Json for EngineJson {
     fn parse(text: &str) -> Option<Self> {

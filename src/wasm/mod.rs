@@ -3,6 +3,7 @@
 //! to [`crate::core`]; the JS facade (`js/api.js`) reads and checks the
 //! options before they reach it.
 
+mod adapter;
 mod chat;
 mod convert;
 mod error;

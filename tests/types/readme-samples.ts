@@ -305,7 +305,8 @@ assertType<Equal<StreamError["callback"], string | undefined>>();
 assertType<Equal<StreamError["contentType"], string | undefined>>();
 assertType<StreamError extends Error ? true : false>();
 assertType<Equal<StreamError["location"], string | undefined>>();
-assertType<Equal<ProtocolErrorDetail, "line-too-long" | "event-too-large" | "malformed-payload" | "no-session">>();
+assertType<Equal<ProtocolErrorDetail, "line-too-long" | "event-too-large" | "malformed-payload" | "no-session"
+  | "adapter-foreign" | "adapter-not-json" | "adapter-shape" | "adapter-no-end" | "adapter-refused">>();
 assertType<Equal<StreamError["detail"], ProtocolErrorDetail | undefined>>();
 assertType<Equal<StreamError["event"], string | undefined>>();
 assertType<Equal<StreamChatOptions["followRedirects"], boolean | undefined>>();

@@ -37,6 +37,7 @@ use self::transport::Transport;
 use crate::core::citation::CitationOptions;
 use crate::core::pipeline::ChatPipeline;
 use crate::core::sse::DEFAULT_MAX_EVENT_BYTES;
+use crate::wasm::adapter::{adapter_of, Thrown};
 use crate::wasm::error::StreamError;
 use crate::wasm::lowlevel::citation_options;
 use crate::wasm::unicode::CLASSIFY;
@@ -76,6 +77,9 @@ pub struct ChatConfig {
     /// `resumeChat`'s `messageId`: the stream attaches to this answer with
     /// its resume request instead of POSTing.
     pub attach: Option<String>,
+    /// `adapter`: undefined for this protocol, a preset's name, or the
+    /// facade's wrapped `event` function of the caller's own adapter.
+    pub adapter: JsValue,
     /// The caller's callbacks.
     pub callbacks: Callbacks,
     /// `this` for the callbacks: the caller's options object.
@@ -97,6 +101,7 @@ impl ChatConfig {
             follow_redirects: false,
             resume_attempts: 5,
             attach: None,
+            adapter: JsValue::UNDEFINED,
             callbacks: Callbacks::default(),
             this: JsValue::UNDEFINED,
         }
@@ -131,6 +136,8 @@ struct Shared {
     port: RefCell<JsValue>,
     /// Resolves `finished`, once.
     resolve: RefCell<Option<Function>>,
+    /// What the caller's own adapter threw, if it did.
+    adapter_thrown: Thrown,
 }
 
 /// A running stream, as the JS facade sees it.
@@ -142,7 +149,7 @@ pub struct ChatStream {
 
 /// `startChat(url, body, headers, signal, timeoutMs, maxLength, numeric,
 /// markdown, idleTimeoutMs, maxEventBytes, followRedirects, resumeAttempts,
-/// attach, callbacks, this)`, for the facade, which has checked every
+/// attach, adapter, callbacks, this)`, for the facade, which has checked every
 /// option (an undefined number is the default): starts the request at
 /// once. `attach` is `resumeChat`'s message id. `callbacks` holds a
 /// function or `undefined` for each [`Callback`], in order.
@@ -162,6 +169,7 @@ pub fn start_chat(
     follow_redirects: bool,
     resume_attempts: Option<u32>,
     attach: Option<String>,
+    adapter: JsValue,
     callbacks: Array,
     this: JsValue,
 ) -> ChatStream {
@@ -176,6 +184,7 @@ pub fn start_chat(
         follow_redirects,
         resume_attempts: resume_attempts.unwrap_or(defaults.resume_attempts),
         attach,
+        adapter,
         callbacks: Callbacks::from_array(&callbacks),
         this,
         ..defaults
@@ -188,12 +197,17 @@ impl ChatStream {
         let settlement = settlement();
         let finished: Promise = settlement.get(0).unchecked_into();
         let resolve: Function = settlement.get(1).unchecked_into();
+        let mut pipeline = if config.markdown {
+            ChatPipeline::markdown(config.max_event_bytes, config.citations, CLASSIFY)
+        } else {
+            ChatPipeline::with_classify(config.max_event_bytes, config.citations, CLASSIFY)
+        };
+        let adapter_thrown = Thrown::default();
+        if let Some(adapter) = adapter_of(&config.adapter, &adapter_thrown) {
+            pipeline = pipeline.with_adapter(adapter);
+        }
         let shared = Rc::new(Shared {
-            pipeline: RefCell::new(if config.markdown {
-                ChatPipeline::markdown(config.max_event_bytes, config.citations, CLASSIFY)
-            } else {
-                ChatPipeline::with_classify(config.max_event_bytes, config.citations, CLASSIFY)
-            }),
+            pipeline: RefCell::new(pipeline),
             request: Request {
                 url: config.url,
                 body: config.body,
@@ -208,6 +222,7 @@ impl ChatStream {
             idle_timeout_ms: config.idle_timeout_ms,
             port: RefCell::new(JsValue::UNDEFINED),
             resolve: RefCell::new(Some(resolve)),
+            adapter_thrown,
         });
         // The port is a second JS object of this same stream, held by the
         // stream itself until it settles, and by the transport's pending

@@ -7,7 +7,7 @@ use std::cell::{Cell, RefCell};
 
 use wasm_bindgen::prelude::*;
 
-use super::Shared;
+use super::{Callback, Reason, Shared};
 use crate::wasm::convert::EngineJson;
 use crate::wasm::error::StreamError;
 
@@ -163,7 +163,16 @@ impl Shared {
         self.timers.last_byte_at.set(now);
         for slice in bytes.chunks(SLICE_BYTES) {
             if let Some(error) = self.feed(slice, now) {
-                self.fail(error);
+                match self.adapter_thrown.take() {
+                    // The caller's adapter threw: as a callback that threw.
+                    Some(cause) => {
+                        let error = StreamError::callback("adapter.event", cause);
+                        self.halt(Reason::Failed(error.clone()));
+                        self.call(Callback::Error, &[error.into()]);
+                        self.wrap_up();
+                    }
+                    None => self.fail(error),
+                }
                 return;
             }
             if self.lifecycle.halted() || self.pipeline.borrow().ended() {
@@ -203,6 +212,16 @@ impl Shared {
         self.transport.reported();
         if self.lifecycle.halted() || self.pipeline.borrow().ended() {
             self.wrap_up();
+            return;
+        }
+        if self.pipeline.borrow().adapted() {
+            // Another server's stream ended: complete only at its format's
+            // end event.
+            let ended = self.pipeline.borrow().end_of_body();
+            match ended {
+                Ok(()) => self.wrap_up(),
+                Err(error) => self.fail(error.into()),
+            }
             return;
         }
         // A clean end without even a `session`: some other event stream
