@@ -409,5 +409,39 @@ export declare class CitationBuffer<P extends CitationPattern = "timestamp-speak
   free(): void;
 }
 
+export interface SegmenterOptions<P extends CitationPattern = "timestamp-speaker", M extends boolean = false> {
+  citations?: CitationOptions<P>;
+  /** Markdown-aware segments, as `streamChat({ markdown: true })` gives. Default `false`. */
+  markdown?: M;
+  /** Render-ready, in order; called from `push()`, `end()` and the citation timer. */
+  onSegment(segment: SegmentOf<P, M>): void;
+}
+
+/** Text in, segments out, for text that arrives by other means than `streamChat`. */
+export interface Segmenter {
+  /** More of the answer's text; throws a TypeError after `end()`. */
+  push(text: string): void;
+  /** The text is over: everything still held is released. Safe to call again. */
+  end(): void;
+}
+
+/**
+ * A citation buffer (or Markdown segmenter) that owns its timer: a held
+ * citation candidate that gets no more text is released at its timeout
+ * with no call from the caller.
+ */
+export declare function createSegmenter<P extends CitationPattern = "timestamp-speaker", M extends boolean = false>(
+  options: SegmenterOptions<P, M>,
+): Segmenter;
+
+/**
+ * Matches the citation segments among `segments` to `citations`, as
+ * `onCitations` gives its `resolution`.
+ */
+export declare function resolveCitations<P extends CitationPattern = CitationPattern>(
+  segments: readonly (Segment<P> | MarkdownSegment<P>)[],
+  citations: readonly Citation[],
+): CitationResolution<P>;
+
 /** Loads the wasm module once; safe to call many times. Entry points already call it. */
 export declare function init(): Promise<void>;

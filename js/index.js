@@ -17,4 +17,4 @@ export function init() {
 /** The error type of every failure: a subclass of `Error`, defined in the module's shell. */
 export const StreamError = lib.streamErrorClass();
 
-export const { streamChat, resumeChat, EventStreamParser, CitationBuffer } = lib;
+export const { streamChat, resumeChat, EventStreamParser, CitationBuffer, createSegmenter, resolveCitations } = lib;

@@ -11,4 +11,4 @@ export async function init() {}
 /** The error type of every failure: a subclass of `Error`, defined in the module's shell. */
 export const StreamError = streamErrorClass();
 
-export { streamChat, resumeChat, EventStreamParser, CitationBuffer } from "./lib.js";
+export { streamChat, resumeChat, EventStreamParser, CitationBuffer, createSegmenter, resolveCitations } from "./lib.js";

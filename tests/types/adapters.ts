@@ -31,3 +31,15 @@ streamChat({ url: "/chat", body: {}, adapter: "openai" });
 // @ts-expect-error a token's data is its text
 const bad: ProtocolEvent = { type: "token", data: 5 };
 void bad;
+
+// The README's text-in sample.
+import { createSegmenter, resolveCitations, type MarkdownSegment, type Citation, type CitationResolution } from "cite-stream";
+const seen: MarkdownSegment[] = [];
+const segmenter = createSegmenter({ citations: { timeoutMs: 1000 }, markdown: true, onSegment: (s) => seen.push(s) });
+segmenter.push("text");
+segmenter.end();
+const sources: Citation[] = [];
+const resolution: CitationResolution = resolveCitations(seen, sources);
+void resolution.matches;
+// @ts-expect-error push takes text
+segmenter.push(5);
