@@ -14,7 +14,7 @@ import OpenAI from "openai";
 import Anthropic from "@anthropic-ai/sdk";
 import { streamText, simulateReadableStream } from "ai";
 import { MockLanguageModelV3 } from "ai/test";
-import { streamChat, StreamError } from "cite-stream";
+import { streamChat, StreamError, EventStreamParser, CitationBuffer } from "cite-stream";
 import { rawServer, sse, SSE_HEADERS, turn, assertStreamError } from "./harness.mjs";
 
 const fixture = (name) => readFileSync(new URL(`../data/adapters/${name}`, import.meta.url), "utf8");
@@ -430,4 +430,118 @@ test("stop() on an adapted stream aborts it with the text so far, and sends no s
   } finally {
     await server.close();
   }
+});
+
+// The glue an app wrote before adapters, per provider, with the low-level
+// EventStreamParser and CitationBuffer: fetch, read, parse, map the
+// provider's events, own the citation timer, keep the text, report errors.
+// Each is counted (lines between its BEGIN and END markers) for the README
+// and checked to read its fixture to the same segments as the adapter.
+// BEGIN glue-shared
+async function glue(url, body, onSegment, mapEvent) {
+  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  const parser = new EventStreamParser();
+  const buffer = new CitationBuffer({ timeoutMs: 1000 });
+  const state = { text: "", done: false, error: null, messageId: "" };
+  let timer;
+  const emit = (segments) => segments.forEach(onSegment);
+  const arm = () => {
+    clearTimeout(timer);
+    if (buffer.deadline === undefined) return;
+    timer = setTimeout(() => { emit(buffer.poll(Date.now())); arm(); }, buffer.deadline - Date.now());
+  };
+  try {
+    for await (const chunk of response.body) {
+      for (const event of parser.feed(chunk)) {
+        if (state.done) break;
+        let json;
+        try { json = JSON.parse(event.data); } catch { if (event.data !== "[DONE]") throw new Error(`bad JSON: ${event.data}`); }
+        for (const text of mapEvent(event, json, state)) {
+          state.text += text;
+          emit(buffer.push(text, Date.now()));
+          arm();
+        }
+      }
+      if (state.done) break;
+    }
+    if (!state.done) throw new Error("stream ended before its end event");
+  } finally {
+    clearTimeout(timer);
+    emit(buffer.finish());
+    buffer.free();
+    parser.free();
+  }
+  if (state.error) throw state.error;
+  return state;
+}
+// END glue-shared
+// BEGIN glue-openai-chat
+const openaiChat = (event, json, state) => {
+  if (event.data === "[DONE]") return (state.done = true), [];
+  if (json.error) return (state.error = Object.assign(new Error(json.error.message), { code: json.error.code ?? json.error.type })), (state.done = true), [];
+  state.messageId ||= json.id;
+  return (json.choices ?? []).filter((c) => c.index === 0 && typeof c.delta?.content === "string").map((c) => c.delta.content);
+};
+// END glue-openai-chat
+// BEGIN glue-openai-responses
+const openaiResponses = (event, json, state) => {
+  switch (json.type) {
+    case "response.created": state.messageId = json.response.id; return [];
+    case "response.output_text.delta": return [json.delta];
+    case "response.completed": case "response.incomplete": state.done = true; return [];
+    case "response.failed": state.error = Object.assign(new Error(json.response.error.message), { code: json.response.error.code }); state.done = true; return [];
+    case "error": state.error = Object.assign(new Error(json.message), { code: json.code }); state.done = true; return [];
+    default: return [];
+  }
+};
+// END glue-openai-responses
+// BEGIN glue-anthropic
+const anthropic = (event, json, state) => {
+  switch (json.type) {
+    case "message_start": state.messageId = json.message.id; return [];
+    case "content_block_delta": return json.delta.type === "text_delta" ? [json.delta.text] : [];
+    case "message_stop": state.done = true; return [];
+    case "error": state.error = Object.assign(new Error(json.error.message), { code: json.error.type }); state.done = true; return [];
+    default: return [];
+  }
+};
+// END glue-anthropic
+// BEGIN glue-ai-sdk
+const aiSdk = (event, json, state) => {
+  if (event.data === "[DONE]") return (state.done = true), [];
+  switch (json.type) {
+    case "start": state.messageId = json.messageId ?? ""; return [];
+    case "text-delta": return [json.delta];
+    case "finish": state.done = true; return [];
+    case "error": state.error = new Error(json.errorText); state.done = true; return [];
+    default: return [];
+  }
+};
+// END glue-ai-sdk
+
+test("the low-level glue an app needed before adapters reads each fixture to the adapter's segments; its lines, counted", async () => {
+  const source = readFileSync(new URL(import.meta.url), "utf8");
+  const lines = (name) => {
+    const block = source.split(`// BEGIN glue-${name}\n`)[1].split(`// END glue-${name}`)[0];
+    return block.split("\n").filter((l) => l.trim() !== "").length;
+  };
+  const shared = lines("shared");
+  const counts = {};
+  for (const [adapter, map] of Object.entries({ "openai-chat": openaiChat, "openai-responses": openaiResponses, anthropic, "ai-sdk": aiSdk })) {
+    const server = await serve(FIXTURES[adapter], 11);
+    try {
+      const before = [];
+      const state = await glue(server.url, {}, (s) => before.push(s), map);
+      assert.equal(state.text, ANSWER, adapter);
+      assert.equal(state.messageId, MESSAGE_IDS[adapter], adapter);
+      const after = await collect({ url: server.url, adapter });
+      assert.deepEqual(shape(before), shape(after.segments), adapter);
+      counts[adapter] = shared + lines(adapter);
+    } finally {
+      await server.close();
+    }
+  }
+  console.log(`glue lines per provider, before adapters: ${JSON.stringify(counts)}; after: 1 (the adapter option)`);
+  for (const count of Object.values(counts)) assert.ok(count > 30, `${count} lines`);
 });

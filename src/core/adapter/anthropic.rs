@@ -9,6 +9,7 @@ use super::{event_type, string, Emit, Reject};
 use crate::core::protocol::Json;
 
 /// One event.
+#[inline(never)]
 pub(super) fn messages<J: Json>(
     json: &J,
     emit: &mut Emit<'_>,

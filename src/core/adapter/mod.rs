@@ -170,6 +170,7 @@ struct Emit<'a> {
 
 impl Emit<'_> {
     /// The answer's message, with the provider's id when it has one.
+    #[inline(never)]
     fn start(&mut self, message_id: Option<String>) {
         if self.state.session {
             return;
@@ -184,6 +185,7 @@ impl Emit<'_> {
         }));
     }
 
+    #[inline(never)]
     fn text(&mut self, text: String) {
         if text.is_empty() {
             return;
@@ -193,6 +195,7 @@ impl Emit<'_> {
         self.out.push(ChatEvent::Token(text));
     }
 
+    #[inline(never)]
     fn done(&mut self) {
         self.start(None);
         self.out.push(ChatEvent::Done(DoneInfo {
@@ -202,6 +205,7 @@ impl Emit<'_> {
         }));
     }
 
+    #[inline(never)]
     fn error(&mut self, code: Option<String>, message: Option<String>, retryable: bool) {
         self.start(None);
         self.out.push(ChatEvent::Error(ServerErrorInfo {
@@ -332,12 +336,15 @@ impl<J: Json> Adapter for Preset<J> {
     }
 }
 
-/// The member `name` as a string.
+/// The member `name` as a string. Out of line, as are the readers' other
+/// helpers: inlined into every reader they cost the wasm module kilobytes.
+#[inline(never)]
 fn string<J: Json>(json: &J, name: &str) -> Option<String> {
     json.member(name)?.string()
 }
 
 /// The event's `type`, recorded in `name` for errors.
+#[inline(never)]
 fn event_type<J: Json>(json: &J, name: &mut String) -> Option<String> {
     let found = string(json, "type")?;
     *name = found.clone();

@@ -28,6 +28,7 @@ fn error<J: Json>(object: &J, emit: &mut Emit<'_>) {
 }
 
 /// One Chat Completions chunk.
+#[inline(never)]
 pub(super) fn chat<J: Json>(json: &J, emit: &mut Emit<'_>, _: &mut String) -> Result<(), Reject> {
     if let Some(object) = json.member("error") {
         if object.member("message").is_none() {
@@ -64,6 +65,7 @@ pub(super) fn chat<J: Json>(json: &J, emit: &mut Emit<'_>, _: &mut String) -> Re
 }
 
 /// One Responses event.
+#[inline(never)]
 pub(super) fn responses<J: Json>(
     json: &J,
     emit: &mut Emit<'_>,
