@@ -2,7 +2,8 @@
 // compressed on its own and the results summed:
 //   - every .wasm, .js and .mjs in the published folder pkg/ (the entries
 //     of pkg-template/package.json `files`, folders walked), and
-//   - what a browser downloads: the same without the Node entry node.js.
+//   - what a browser downloads: the same without the Node entry node.js
+//     and the conformance checker check.mjs (a Node program, the `bin`).
 // Then eventsource-parser from node_modules for comparison: its published
 // dist/ (.js files) and its main entry bundled and minified by esbuild.
 //
@@ -37,7 +38,8 @@ const shipped = files
   });
 
 const sum = (rows, key) => rows.reduce((total, row) => total + row[key], 0);
-const browser = shipped.filter((row) => row.name !== "node.js");
+const NODE_ONLY = new Set(["node.js", "check.mjs"]);
+const browser = shipped.filter((row) => !NODE_ONLY.has(row.name));
 
 if (process.argv.includes("--totals")) {
   console.log(`everything shipped (.wasm/.js, gzip -9 each): ${fmt(sum(shipped, "gzip"))} bytes`);
@@ -50,7 +52,7 @@ console.log("| file | bytes | gzip |");
 console.log("|---|---:|---:|");
 for (const row of shipped) console.log(`| \`${row.name}\` | ${fmt(row.bytes)} | ${fmt(row.gzip)} |`);
 console.log(`| every .wasm/.js/.mjs shipped | ${fmt(sum(shipped, "bytes"))} | ${fmt(sum(shipped, "gzip"))} |`);
-console.log(`| what a browser downloads (all but \`node.js\`) | ${fmt(sum(browser, "bytes"))} | ${fmt(sum(browser, "gzip"))} |`);
+console.log(`| what a browser downloads (all but \`node.js\` and \`check.mjs\`) | ${fmt(sum(browser, "bytes"))} | ${fmt(sum(browser, "gzip"))} |`);
 
 // The peer, if installed.
 const peerDir = join(root, "node_modules/eventsource-parser");

@@ -9,7 +9,8 @@
 //    promises (+ package.json, and README/LICENSE, which npm always ships),
 //    every path package.json and the shipped modules refer to is in it.
 // 2. Node 20: a fresh folder installs the tarball; an ESM script imports
-//    "cite-stream" (the "node" entry) and streams an answer.
+//    "cite-stream" (the "node" entry) and streams an answer; the package's
+//    bin (`npx cite-stream check`) passes against the reference server.
 // 3. Vite: a fresh app (package.json, index.html, main.js written here, no
 //    create-vite) installs vite and the tarball, `vite build`s, and the built
 //    dist/ is served by a small static server and loaded in headless Chromium
@@ -59,6 +60,7 @@ const CHROMIUM_ARGS = [
 const PAGE_TIMEOUT_MS = 30_000;
 const NAMES = {
   node: "Node: the installed tarball streams an answer",
+  checker: "npx cite-stream check: the installed bin passes against the reference server",
   build: "Vite build of an app importing the tarball",
   built: "Vite build in Chromium: the built app streams an answer",
   dev: "Vite dev server in Chromium: the app streams an answer",
@@ -445,7 +447,7 @@ async function main() {
     });
     // A wrong file list still leaves a tarball worth trying everywhere.
     if (!tarball) {
-      for (const name of [NAMES.node, NAMES.build, NAMES.built, NAMES.dev, NAMES.plain]) skip(name, "no tarball");
+      for (const name of [NAMES.node, NAMES.checker, NAMES.build, NAMES.built, NAMES.dev, NAMES.plain]) skip(name, "no tarball");
       return;
     }
 
@@ -508,6 +510,19 @@ console.log(JSON.stringify({
       assert(report.consistent, "the joined segment texts differ from result.text");
       assert(report.citations >= 2, `${report.citations} citation segments, expected at least 2`);
       return `npm install ${seconds(took)}; entry node.js, cite-stream/dom dom.js; status done, ${report.length} characters, ${report.citations} citation segments`;
+    });
+
+    // The conformance checker, as a backend team runs it: the installed bin.
+    await check(NAMES.checker, async () => {
+      await installs[0];
+      const { stdout } = await run("npx", ["--no-install", "cite-stream", "check", SERVER, "--token", TOKEN, "--json"], {
+        cwd: nodeApp,
+        timeoutMs: 60_000,
+      });
+      const report = JSON.parse(stdout);
+      const notPassed = report.checks.filter((c) => c.status !== "pass");
+      assert(notPassed.length === 0, () => `checks not passed: ${JSON.stringify(notPassed)}`);
+      return `${report.checks.length} checks passed (protocol ${report.protocol}) in ${seconds(report.durationMs)}`;
     });
 
     // 3. Vite build.
