@@ -2,6 +2,7 @@
 // server and gives { name, status: "pass" | "fail" | "skip", detail }.
 // The protocol they hold the server to is docs/protocol.md.
 import { readEvents } from "./sse.mjs";
+import { Failure, KINDS, checkDone, checkIds, checkOrder, checkShapes, expect, parse, seqOf, show, tokens } from "./validate.mjs";
 
 /** The checks, in the order they run and are reported. */
 export const CHECKS = [
@@ -21,31 +22,20 @@ export const CHECKS = [
   ["error-415", "a body that is not application/json is a JSON 415"],
 ];
 
-const KINDS = new Set(["session", "status", "token", "citations", "done", "error"]);
-const CITATION_FIELDS = { id: "string", conversationId: "string", conversationTitle: "string", timestamp: "string", seconds: "number", speaker: "string", quote: "string" };
-
-/** A failed expectation: its message is the check's detail. */
-class Failure extends Error {}
-const expect = (ok, message) => {
-  if (!ok) throw new Failure(message);
-};
 /** Fails unless `response` has `status`, quoting what it said instead. */
 async function expectStatus(response, status, what = "") {
   if (response.status === status) return;
   const text = await response.text().catch(() => "");
   throw new Failure(`${what}expected ${status}, got ${response.status}${text ? `: ${show(text)}` : ""}`);
 }
-const show = (value, max = 80) => {
-  const text = typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
-  return text.length > max ? `${text.slice(0, max)}…` : text;
-};
-
 /**
  * Runs every check against the server at `url` (its origin, or its chat
  * endpoint). `protocol`: "1", "1.1" or "auto" (1.1 when the resume route
- * answers). Resolves to { endpoint, protocol, checks, durationMs }.
+ * answers). Every request, its body included, is given `timeoutMs`: a
+ * server that never answers or never ends a stream fails, it does not hang
+ * the checker. Resolves to { endpoint, protocol, checks, durationMs }.
  */
-export async function runChecks({ url, token, question, keepAliveMs = 15_000, protocol = "auto", stopWaitMs = 10_000 }) {
+export async function runChecks({ url, token, question, keepAliveMs = 15_000, protocol = "auto", stopWaitMs = 10_000, timeoutMs = 120_000 }) {
   const started = performance.now();
   const chat = chatEndpoint(url);
   const base = chat.slice(0, -"/api/chat".length);
@@ -61,16 +51,16 @@ export async function runChecks({ url, token, question, keepAliveMs = 15_000, pr
       results.set(name, { status: "fail", detail });
     }
   };
+  const request = (target, init = {}) => fetch(target, { redirect: "manual", signal: AbortSignal.timeout(timeoutMs), ...init });
   const skipAll = (names, why) => names.forEach((name) => results.set(name, { status: "skip", detail: why }));
   const post = (init = {}) =>
-    fetch(chat, {
+    request(chat, {
       method: "POST",
-      redirect: "manual",
       ...init,
       headers: { "Content-Type": "application/json", Accept: "text/event-stream", ...auth, ...init.headers },
     });
   const history = async (sessionId) => {
-    const response = await fetch(`${base}/api/sessions/${encodeURIComponent(sessionId)}/messages`, { headers: auth });
+    const response = await request(`${base}/api/sessions/${encodeURIComponent(sessionId)}/messages`, { headers: auth });
     expect(response.ok, `GET /api/sessions/${sessionId}/messages answered ${response.status}`);
     const body = await response.json();
     expect(Array.isArray(body?.messages), "the history has no `messages` array");
@@ -123,7 +113,7 @@ export async function runChecks({ url, token, question, keepAliveMs = 15_000, pr
       const middle = events[Math.floor(events.length / 2)];
       const seq = seqOf(middle?.id, session.messageId);
       expect(seq !== null, "no numbered event to resume after");
-      const response = await fetch(`${chat}/${encodeURIComponent(session.messageId)}/stream`, {
+      const response = await request(`${chat}/${encodeURIComponent(session.messageId)}/stream`, {
         headers: { ...auth, Accept: "text/event-stream", "Last-Event-ID": middle.id },
       });
       if (version === null) version = response.status === 200 ? "1.1" : "1";
@@ -146,6 +136,16 @@ export async function runChecks({ url, token, question, keepAliveMs = 15_000, pr
     version ??= "unknown";
   }
   version ??= "1";
+
+  const jsonError = async (response, status) => {
+    await expectStatus(response, status);
+    const type = response.headers.get("content-type") ?? "";
+    expect(/^application\/json\b/i.test(type), `expected a JSON error, got Content-Type ${show(type)}`);
+    const error = (await response.json().catch(() => null))?.error;
+    expect(typeof error?.code === "string" && typeof error?.message === "string",
+      `expected {"error": {"code", "message"}}, got ${show(error)}`);
+    return error.code;
+  };
 
   // --- stop ----------------------------------------------------------------------
   let stopped = null;
@@ -182,42 +182,86 @@ export async function runChecks({ url, token, question, keepAliveMs = 15_000, pr
           ? "after the disconnect the answer is neither paused (streaming: true) nor saved as stopped"
           : `the answer is not saved as stopped ${stopWaitMs} ms after the disconnect`);
     const paused = saved.streaming === true;
-    expect(paused || String(saved.text).startsWith(received), `saved text ${show(saved.text)} does not start with what was sent, ${show(received)}`);
+    // Paused (1.1) or saved, the history holds the text generated so far,
+    // which starts with what this client was sent.
+    expect(String(saved.text).startsWith(received), `saved text ${show(saved.text)} does not start with what was sent, ${show(received)}`);
     stopped = { ...info, received };
     return paused ? "paused for a resume (version 1.1)" : `saved as stopped, ${String(saved.text).length} characters`;
   });
 
+  // --- version 1.1: confirmed stop ----------------------------------------------
+  const stopRoute = (messageId) => request(`${chat}/${encodeURIComponent(messageId)}/stop`, { method: "POST", headers: auth });
+  /** The `message` of a 200 stop answer, in the protocol's shape. */
+  const stopAnswer = async (response, messageId, what) => {
+    await expectStatus(response, 200, what);
+    const message = (await response.json().catch(() => null))?.message;
+    expect(message?.id === messageId && typeof message.text === "string" && typeof message.stopped === "boolean" && Array.isArray(message.citations),
+      `${what}expected {"message": {"id": "${messageId}", "text", "citations", "stopped"}}, got ${show(message)}`);
+    return message;
+  };
+  const savedMessage = async (sessionId, messageId) => (await history(sessionId)).find((m) => m.id === messageId);
   await record("confirmed-stop", async () => {
     if (version !== "1.1") return { skip: "the server does not offer version 1.1" };
     expect(stopped, "no stopped answer to confirm (see stop)");
-    const stopUrl = `${chat}/${encodeURIComponent(stopped.messageId)}/stop`;
-    const send = () => fetch(stopUrl, { method: "POST", headers: auth });
-    const first = await send();
-    await expectStatus(first, 200);
-    const message = (await first.json())?.message;
-    expect(message?.id === stopped.messageId && message?.stopped === true && typeof message?.text === "string",
-      `expected {"message": {"id": "${stopped.messageId}", "text", "stopped": true}}, got ${show(message)}`);
+    // The answer the stop check left behind (1.1: paused for a resume).
+    const message = await stopAnswer(await stopRoute(stopped.messageId), stopped.messageId, "stopping a paused answer: ");
+    expect(message.stopped === true, `stopping a paused answer: saved with stopped: ${message.stopped}`);
     expect(message.text.startsWith(stopped.received), `saved text ${show(message.text)} does not start with what was sent, ${show(stopped.received)}`);
-    const again = await send();
-    const repeat = again.status === 200 ? (await again.json())?.message : null;
+    const again = await stopRoute(stopped.messageId);
+    const repeat = again.status === 200 ? (await again.json().catch(() => null))?.message : null;
     expect(repeat?.text === message.text && repeat?.stopped === true, `a second stop answered ${again.status} ${show(repeat)}, not the same message`);
-    const saved = (await history(stopped.sessionId)).find((m) => m.id === stopped.messageId);
+    const saved = await savedMessage(stopped.sessionId, stopped.messageId);
     expect(saved?.text === message.text && saved?.stopped === true, `the history holds ${show(saved)}, not what the stop answered`);
-    const unknown = await fetch(`${chat}/m_cite_stream_check_unknown/stop`, { method: "POST", headers: auth });
-    expect(unknown.status === 404, `stopping an unknown message answered ${unknown.status}, expected 404`);
-    return `${message.text.length} characters saved`;
+
+    // An answer stopped while its reader is attached: the stop answers what
+    // was saved, and the stream sends nothing that is not in it, nor `done`.
+    const live = await stopWhileStreaming();
+    // An answer that ended: the saved message, unchanged.
+    expect(session?.messageId, "no whole answer to stop after its end (see response)");
+    const whole = await savedMessage(session.sessionId, session.messageId);
+    const after = await stopAnswer(await stopRoute(session.messageId), session.messageId, "stopping an answer that ended: ");
+    expect(whole, `the history of ${session.sessionId} has no message ${session.messageId}`);
+    const changed = ["text", "stopped", "citations"].filter((field) => JSON.stringify(after[field]) !== JSON.stringify(whole[field]));
+    expect(changed.length === 0,
+      `stopping an answer that ended answered ${changed.map((field) => `${field} ${show(after[field], 40)}, not the saved ${show(whole[field], 40)}`).join("; ")}`);
+    await jsonError(await stopRoute("m_cite_stream_check_unknown"), 404).catch((e) => {
+      throw new Failure(`stopping an unknown message: ${e.message}`);
+    });
+    return `a paused answer (${message.text.length} characters) and one being streamed (after ${live.tokens} token${live.tokens === 1 ? "" : "s"}, ${live.text.length} characters) saved as stopped; an ended one unchanged; 404 for an unknown one`;
   });
+  async function stopWhileStreaming() {
+    const response = await post({ body });
+    await expectStatus(response, 200, "a new answer to stop: ");
+    let stopping = null;
+    let before = "";
+    const read = await readEvents(response, {
+      until: (event, events) => {
+        if (stopping || event.type !== "token") return false;
+        const info = parse(events.find((e) => e.type === "session"));
+        before = tokens(events);
+        // Settles, never rejects: the stream is still being read.
+        stopping = info?.messageId
+          ? stopRoute(info.messageId).then((answer) => ({ answer, info }), (error) => ({ error }))
+          : Promise.resolve({ error: new Failure("the stream did not start with a session event") });
+        return false;
+      },
+    });
+    expect(stopping, "the answer ended before its first token: nothing to stop");
+    const { answer, info, error } = await stopping;
+    if (error) throw error;
+    const message = await stopAnswer(answer, info.messageId, "stopping an answer being streamed: ");
+    expect(message.stopped === true, `stopping an answer being streamed: saved with stopped: ${message.stopped}`);
+    expect(message.text.startsWith(before), `stopping an answer being streamed: saved text ${show(message.text)} does not start with what was sent before the stop, ${show(before)}`);
+    const sent = tokens(read.events);
+    expect(message.text.startsWith(sent),
+      `the stream went on after the stop: it sent ${sent.length - message.text.length} characters more than the ${message.text.length} saved (${show(sent.slice(message.text.length), 40)})`);
+    expect(!read.events.some((e) => e.type === "done"), "the stream sent done after the stop");
+    const saved = await savedMessage(info.sessionId, info.messageId);
+    expect(saved?.text === message.text && saved?.stopped === true, `the history holds ${show(saved)}, not what the stop answered`);
+    return { tokens: read.events.filter((e) => e.type === "token").length, text: message.text };
+  }
 
   // --- errors before streaming -------------------------------------------------
-  const jsonError = async (response, status) => {
-    await expectStatus(response, status);
-    const type = response.headers.get("content-type") ?? "";
-    expect(/^application\/json\b/i.test(type), `expected a JSON error, got Content-Type ${show(type)}`);
-    const error = (await response.json().catch(() => null))?.error;
-    expect(typeof error?.code === "string" && typeof error?.message === "string",
-      `expected {"error": {"code", "message"}}, got ${show(error)}`);
-    return error.code;
-  };
   await record("error-400", async () => {
     const codes = [];
     for (const bad of ["{", JSON.stringify({ question: "" }), JSON.stringify({ question: 42 })]) {
@@ -228,7 +272,7 @@ export async function runChecks({ url, token, question, keepAliveMs = 15_000, pr
     return codes.join(", ");
   });
   await record("error-401", async () => {
-    const none = await jsonError(await fetch(chat, { method: "POST", headers: { "Content-Type": "application/json" }, body }), 401).catch((e) => {
+    const none = await jsonError(await request(chat, { method: "POST", headers: { "Content-Type": "application/json" }, body }), 401).catch((e) => {
       throw new Failure(`no token: ${e.message}`);
     });
     const wrong = await jsonError(await post({ body, headers: { Authorization: "Bearer cite-stream-check-unknown-token" } }), 401).catch((e) => {
@@ -236,7 +280,16 @@ export async function runChecks({ url, token, question, keepAliveMs = 15_000, pr
     });
     return `${none}, ${wrong}`;
   });
-  await record("error-413", async () => jsonError(await post({ body: JSON.stringify({ question: "x".repeat(20_000) }) }), 413));
+  await record("error-413", async () => {
+    const codes = [];
+    // A body over 16 KiB, and a question over 4,000 characters in a small one.
+    for (const [what, length] of [["a 20,000-character question", 20_000], ["a 4,001-character question", 4_001]]) {
+      codes.push(await jsonError(await post({ body: JSON.stringify({ question: "x".repeat(length) }) }), 413).catch((e) => {
+        throw new Failure(`${what}: ${e.message}`);
+      }));
+    }
+    return codes.join(", ");
+  });
   await record("error-415", async () => jsonError(await post({ body, headers: { "Content-Type": "text/plain" } }), 415));
 
   const checks = CHECKS.map(([name, title]) => ({ name, title, ...results.get(name) }));
@@ -251,105 +304,4 @@ export function chatEndpoint(url) {
   parsed.search = "";
   parsed.hash = "";
   return parsed.href;
-}
-
-function parse(event) {
-  try {
-    return event && event.type !== "token" ? JSON.parse(event.data) : null;
-  } catch {
-    return null;
-  }
-}
-
-const tokens = (events) => events.filter((e) => e.type === "token").map((e) => e.data).join("");
-
-function seqOf(id, messageId) {
-  const prefix = `${messageId}:`;
-  if (typeof id !== "string" || !id.startsWith(prefix)) return null;
-  const seq = id.slice(prefix.length);
-  return /^[1-9]\d*$/.test(seq) ? Number(seq) : null;
-}
-
-function checkOrder(events, complete) {
-  expect(events.length > 0, "the stream has no protocol event");
-  expect(events[0].type === "session", `the first event is ${show(events[0].type)}, expected session`);
-  const ends = events.filter((e) => e.type === "done" || e.type === "error");
-  expect(ends.length === 1, ends.length === 0 ? "the stream ended without done or error" : `${ends.length} done/error events, expected exactly one`);
-  expect(events.at(-1) === ends[0], `${events.at(-1).type} came after ${ends[0].type}`);
-  expect(complete, "the body ended in the middle of an event");
-  let seenToken = false;
-  let seenCitations = false;
-  for (const [index, event] of events.entries()) {
-    if (index > 0) expect(event.type !== "session", `a second session event, event ${index + 1}`);
-    if (event.type === "token") {
-      expect(!seenCitations, `a token after the citations event, event ${index + 1}`);
-      seenToken = true;
-    }
-    if (event.type === "status") expect(!seenToken, `a status event after the first token, event ${index + 1}`);
-    if (event.type === "citations") {
-      expect(!seenCitations, `a second citations event, event ${index + 1}`);
-      seenCitations = true;
-    }
-  }
-  return `${events.length} events, ending with ${ends[0].type}`;
-}
-
-function checkShapes(events) {
-  const has = (object, fields, where) => {
-    expect(object !== null && typeof object === "object" && !Array.isArray(object), `${where}: data is not a JSON object`);
-    for (const [field, type] of Object.entries(fields)) {
-      expect(typeof object[field] === type, `${where}: \`${field}\` is ${show(object[field])}, expected a ${type}`);
-    }
-  };
-  for (const [index, event] of events.entries()) {
-    const where = `${event.type} event ${index + 1}`;
-    if (event.type === "token") {
-      expect(event.data !== "", `${where}: an empty fragment`);
-      continue;
-    }
-    let data;
-    try {
-      data = JSON.parse(event.data);
-    } catch {
-      throw new Failure(`${where}: data is not JSON: ${show(event.data)}`);
-    }
-    if (event.type === "session") has(data, { sessionId: "string", messageId: "string" }, where);
-    if (event.type === "status") has(data, { message: "string" }, where);
-    if (event.type === "citations") {
-      expect(Array.isArray(data?.citations), `${where}: no \`citations\` array`);
-      data.citations.forEach((citation, i) => has(citation, CITATION_FIELDS, `${where}, citation ${i + 1}`));
-    }
-    if (event.type === "done") {
-      has(data, { messageId: "string", processingMs: "number", tokenCount: "number" }, where);
-      expect(Number.isInteger(data.tokenCount) && data.tokenCount >= 0, `${where}: tokenCount ${data.tokenCount} is not a whole number`);
-    }
-    if (event.type === "error") {
-      has(data, { code: "string", message: "string" }, where);
-      expect(data.retryable === undefined || typeof data.retryable === "boolean", `${where}: retryable is ${show(data.retryable)}`);
-    }
-  }
-  return `${events.length} events`;
-}
-
-function checkIds(events, messageId) {
-  expect(typeof messageId === "string", "no session event names the message");
-  let previous = 0;
-  for (const [index, event] of events.entries()) {
-    const seq = seqOf(event.id, messageId);
-    expect(seq !== null, `${event.type} event ${index + 1} has id ${show(event.id)}, expected ${messageId}:<seq>`);
-    expect(index > 0 || seq === 1, `the session event's seq is ${seq}, expected 1`);
-    expect(seq > previous, `${event.type} event ${index + 1} has seq ${seq} after ${previous}`);
-    previous = seq;
-  }
-  return `seq 1 to ${previous}`;
-}
-
-function checkDone(events, messageId) {
-  const end = events.at(-1);
-  if (end?.type !== "done") return { skip: `the answer ended with ${end?.type ?? "nothing"}, not done` };
-  const done = parse(end);
-  expect(done?.messageId === messageId, `done names message ${show(done?.messageId)}, the session event ${show(messageId)}`);
-  const count = events.filter((e) => e.type === "token").length;
-  expect(done.tokenCount === count, `done counts ${done.tokenCount} tokens, the stream had ${count}`);
-  return `${count} tokens`;
 }

@@ -19,6 +19,7 @@ Options:
   --question Q         the question to ask (default: "${"Which customers are at risk of churning?"}")
   --protocol V         1, 1.1 or auto (default: auto, 1.1 when the resume route answers)
   --keep-alive-ms N    longest silence allowed on a stream (default: 15000)
+  --timeout-ms N       longest a request may take, its whole stream included (default: 120000)
   --json               print the report as JSON
   -h, --help           this text
 
@@ -35,6 +36,7 @@ export async function main(argv) {
         question: { type: "string", default: "Which customers are at risk of churning?" },
         protocol: { type: "string", default: "auto" },
         "keep-alive-ms": { type: "string", default: "15000" },
+        "timeout-ms": { type: "string", default: "120000" },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -58,6 +60,8 @@ export async function main(argv) {
   }
   const keepAliveMs = Number(values["keep-alive-ms"]);
   if (!Number.isFinite(keepAliveMs) || keepAliveMs <= 0) return usage(`--keep-alive-ms must be a positive number, got ${values["keep-alive-ms"]}`);
+  const timeoutMs = Number(values["timeout-ms"]);
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) return usage(`--timeout-ms must be a positive number, got ${values["timeout-ms"]}`);
   if (!["1", "1.1", "auto"].includes(values.protocol)) return usage(`--protocol must be 1, 1.1 or auto, got ${values.protocol}`);
 
   const report = await runChecks({
@@ -66,6 +70,7 @@ export async function main(argv) {
     question: values.question,
     protocol: values.protocol,
     keepAliveMs,
+    timeoutMs,
   });
   const failed = report.checks.filter((c) => c.status === "fail").length;
   if (values.json) {

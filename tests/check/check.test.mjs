@@ -60,7 +60,7 @@ test("the readable report: a line per check, a summary, exit code 1 on a failure
 });
 
 test("bad usage exits 2 with the usage text", async () => {
-  for (const args of [[], ["check", "ftp://example.com"], ["check", "http://a", "http://b"], ["http://a", "--protocol", "2"], ["http://a", "--keep-alive-ms", "-1"]]) {
+  for (const args of [[], ["check", "ftp://example.com"], ["check", "http://a", "http://b"], ["http://a", "--protocol", "2"], ["http://a", "--keep-alive-ms", "-1"], ["http://a", "--timeout-ms", "soon"]]) {
     const { code, stderr } = await cli(args);
     assert.equal(code, 2, args.join(" "));
     assert.match(stderr, /Usage: cite-stream check <url>/);
@@ -83,6 +83,31 @@ for (const version of ["1", "1.1"]) {
   });
 }
 
+test("a question over 4,000 characters in a small body must be a 413 too", async () => {
+  // The fake's only size limit is the 16 KiB body: the question limit is broken.
+  const server = await fakeServer({ breaks: ["question-length"] });
+  try {
+    const report = await runChecks({ url: server.url, token: TOKEN, ...FAST });
+    const failed = report.checks.filter((c) => c.status === "fail");
+    assert.deepEqual(failed.map((c) => c.name), ["error-413"]);
+    assert.match(failed[0].detail, /^a 4,001-character question: expected 413, got 200: "event: session/);
+  } finally {
+    await server.close();
+  }
+});
+
+test("a stream that never ends fails within the timeout instead of hanging the checker", async () => {
+  const server = await fakeServer({ version: "1.1", breaks: ["never-ends"] });
+  try {
+    const report = await runChecks({ url: server.url, token: TOKEN, ...FAST, timeoutMs: 1_000 });
+    const response = report.checks.find((c) => c.name === "response");
+    assert.equal(response.status, "fail");
+    assert.match(response.detail, /^TimeoutError: /);
+  } finally {
+    await server.close();
+  }
+});
+
 /** Each way of breaking the protocol, the check that must catch it, and what its detail says. */
 const BROKEN = [
   ["content-type", "response", /Content-Type text\/event-stream, got "text\/plain"/, "1"],
@@ -95,10 +120,12 @@ const BROKEN = [
   ["no-stop", "stop", /went on after the disconnect and was saved whole/, "1"],
   ["error-400", "error-400", /body \{: expected 400, got 500/, "1"],
   ["error-401", "error-401", /no token: expected 401, got 200/, "1"],
-  ["error-413", "error-413", /expected 413, got 200/, "1"],
+  ["error-413", "error-413", /a 20,000-character question: expected 413, got 200/, "1"],
   ["error-415", "error-415", /expected 415, got 200/, "1"],
   ["resume-gap", "resume", /replayed event 3 is .*, expected/, "1.1"],
   ["stop-not-idempotent", "confirmed-stop", /a second stop answered 409/, "1.1"],
+  ["stop-goes-on", "confirmed-stop", /the stream went on after the stop: it sent \d+ characters more than the \d+ saved/, "1.1"],
+  ["stop-changes-ended", "confirmed-stop", /^stopping an answer that ended answered stopped true, not the saved false$/, "1.1"],
 ];
 
 for (const [breaks, check, detail, version] of BROKEN) {

@@ -20,7 +20,8 @@ const TOKEN_MS = 20;
  * uses below): "content-type", "status-after-token", "citation-shape",
  * "repeated-seq", "token-count", "saved-text", "silence", "error-400",
  * "error-401", "error-413", "error-415", "no-stop", "resume-gap",
- * "stop-not-idempotent".
+ * "stop-not-idempotent", "stop-goes-on", "stop-changes-ended", "question-length",
+ * "never-ends".
  */
 export async function fakeServer({ version = "1", breaks = [] } = {}) {
   const broken = (name) => breaks.includes(name);
@@ -49,12 +50,15 @@ export async function fakeServer({ version = "1", breaks = [] } = {}) {
       return broken("error-400") ? error(res, 500, "internal") : error(res, 400, "malformed_json");
     }
     if (typeof body?.question !== "string" || body.question === "") return error(res, 400, "missing_question");
+    if (!broken("error-413") && !broken("question-length") && body.question.length > 4_000) return error(res, 413, "question_too_long");
     const sessionId = `s_${++next}`;
     const messageId = `m_${next}`;
-    const message = { id: messageId, role: "assistant", text: "", citations: null, stopped: true, createdAt: new Date().toISOString() };
+    const message = { id: messageId, role: "assistant", text: "", citations: [], stopped: true, createdAt: new Date().toISOString() };
     if (version === "1.1") message.streaming = true;
-    sessions.set(sessionId, [{ id: `q_${next}`, role: "user", text: body.question, citations: null, stopped: false, createdAt: message.createdAt }, message]);
-    const answer = { message, log: [], ended: false, timer: null };
+    sessions.set(sessionId, [{ id: `q_${next}`, role: "user", text: body.question, citations: [], stopped: false, createdAt: message.createdAt }, message]);
+    // `res`: the attached reader; `frozen`: stopped, but (broken
+    // "stop-goes-on") still streaming what is no longer saved.
+    const answer = { message, log: [], ended: false, completed: false, frozen: false, timer: null, res };
     answers.set(messageId, answer);
 
     let seq = 0;
@@ -73,15 +77,16 @@ export async function fakeServer({ version = "1", breaks = [] } = {}) {
       if (!(broken("repeated-seq") && event.type === "token" && sent === 5)) seq++;
       event.id = `${messageId}:${seq}`;
       answer.log.push(event);
-      if (event.type === "token") message.text += event.data;
-      if (event.type === "done") {
+      if (event.type === "token" && !answer.frozen) message.text += event.data;
+      if (event.type === "done" && !answer.frozen) {
         const text = broken("saved-text") ? message.text.slice(0, -1) : message.text;
         Object.assign(message, { text, citations: CITATIONS, stopped: false });
         delete message.streaming;
         answer.ended = true;
+        answer.completed = true;
       }
       if (!res.destroyed) res.write(frame(event));
-      if (sent === plan.length) return res.destroyed || res.end();
+      if (sent === plan.length) return res.destroyed || broken("never-ends") || res.end();
       const pause = broken("silence") && sent === 6 ? 400 : event.type === "token" ? TOKEN_MS : 0;
       answer.timer = setTimeout(step, pause);
     };
@@ -113,7 +118,14 @@ export async function fakeServer({ version = "1", breaks = [] } = {}) {
 
   const stop = (res, answer) => {
     if (answer.stoppedOnce && broken("stop-not-idempotent")) return error(res, 409, "already_stopped");
-    clearTimeout(answer.timer);
+    if (answer.completed && broken("stop-changes-ended")) answer.message.stopped = true;
+    if (!answer.ended && broken("stop-goes-on")) {
+      answer.frozen = true;
+    } else {
+      clearTimeout(answer.timer);
+      // The attached reader's stream ends cleanly, with no further event.
+      if (!answer.ended && !answer.res.destroyed) answer.res.end();
+    }
     answer.ended = true;
     answer.stoppedOnce = true;
     delete answer.message.streaming;
