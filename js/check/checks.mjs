@@ -14,6 +14,7 @@ export const CHECKS = [
   ["saved-text", "the history holds the tokens' text verbatim"],
   ["keep-alive", "no silence longer than the keep-alive limit"],
   ["resume", "GET …/{messageId}/stream replays the events after Last-Event-ID (1.1)"],
+  ["resume-live", "an answer dropped mid-stream and resumed goes on live to done (1.1)"],
   ["stop", "after a disconnect no answer goes on, what was sent is kept"],
   ["confirmed-stop", "POST …/{messageId}/stop saves and answers the message (1.1)"],
   ["error-400", "a malformed body is a JSON 400"],
@@ -68,6 +69,45 @@ export async function runChecks({ url, token, question, keepAliveMs = 15_000, pr
   };
   const body = JSON.stringify({ question });
 
+  /** Drops an answer after its second token and resumes it with Last-Event-ID. */
+  async function dropAndResume() {
+    const response = await post({ body });
+    await expectStatus(response, 200, "a new answer to drop: ");
+    let count = 0;
+    // Drops the connection after the second token, as a network would.
+    const read = await readEvents(response, { until: (e) => (e.type === "token" && ++count === 2) || e.type === "done" || e.type === "error" });
+    const events = read.events.filter((e) => KINDS.has(e.type));
+    const info = parse(events[0]);
+    expect(events[0]?.type === "session" && info?.messageId, "the stream did not start with a session event");
+    const last = events.at(-1);
+    expect(last.type === "token", `the answer ended (${last.type}) before its second token: nothing to resume`);
+    const lastSeq = seqOf(last.id, info.messageId);
+    expect(lastSeq !== null, `the last event received has id ${show(last.id)}, not ${info.messageId}:<seq>`);
+    const resumed = await request(`${chat}/${encodeURIComponent(info.messageId)}/stream`, {
+      headers: { ...auth, Accept: "text/event-stream", "Last-Event-ID": last.id },
+    });
+    await expectStatus(resumed, 200, `resuming after ${last.id}: `);
+    const rest = await readEvents(resumed);
+    const replay = rest.events.filter((e) => KINDS.has(e.type));
+    const first = replay[0];
+    expect(first?.type === "session" && first.id === events[0].id && first.data === events[0].data,
+      `the resumed stream starts with ${show(first && [first.type, first.id, first.data])}, expected the session event again, ${show([events[0].type, events[0].id, events[0].data])}`);
+    const seqs = replay.slice(1).map((e) => seqOf(e.id, info.messageId));
+    expect(seqs.length > 0, "the resumed stream sent the session event and ended, without done: the answer did not go on");
+    expect(seqs[0] === lastSeq + 1, `after Last-Event-ID ${last.id} the resumed stream sent seq ${seqs[0]} first, expected ${lastSeq + 1}`);
+    const back = seqs.findIndex((seq, i) => i > 0 && !(seq > seqs[i - 1]));
+    expect(back === -1, `the resumed stream sent seq ${seqs[back]} after ${seqs[back - 1]}`);
+    const end = replay.at(-1);
+    expect(end.type === "done", `the resumed stream ended with ${end.type} (seq ${seqs.at(-1)}), not done: the answer did not go on`);
+    expect(rest.complete, "the resumed body ended in the middle of an event");
+    return `${replay.length - 1} events after ${last.id}, to done`;
+  }
+
+  // An answer dropped and resumed runs alongside the whole answer (the
+  // version is known only after it); a version-1 server's refusal is then
+  // reported as a skip. The promise settles, never rejects.
+  const liveResume = protocol === "1" ? null : dropAndResume().then((detail) => ({ detail }), (error) => ({ error }));
+
   // --- one whole answer ------------------------------------------------------
   let answer = null;
   await record("response", async () => {
@@ -116,7 +156,8 @@ export async function runChecks({ url, token, question, keepAliveMs = 15_000, pr
       const response = await request(`${chat}/${encodeURIComponent(session.messageId)}/stream`, {
         headers: { ...auth, Accept: "text/event-stream", "Last-Event-ID": middle.id },
       });
-      if (version === null) version = response.status === 200 ? "1.1" : "1";
+      // 410 is a version-1.1 answer too (the resume window has passed).
+      if (version === null) version = response.status === 200 || response.status === 410 ? "1.1" : "1";
       if (version === "1") {
         await response.body?.cancel();
         return { skip: `the server does not offer version 1.1 (the resume route answered ${response.status})` };
@@ -136,6 +177,13 @@ export async function runChecks({ url, token, question, keepAliveMs = 15_000, pr
     version ??= "unknown";
   }
   version ??= "1";
+
+  await record("resume-live", async () => {
+    if (version !== "1.1") return { skip: "the server does not offer version 1.1" };
+    const outcome = await liveResume;
+    if (outcome.error) throw outcome.error;
+    return outcome.detail;
+  });
 
   const jsonError = async (response, status) => {
     await expectStatus(response, status);

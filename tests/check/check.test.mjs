@@ -13,9 +13,9 @@ const CLI = fileURLToPath(new URL("../../js/check/cli.mjs", import.meta.url));
 const run = promisify(execFile);
 const SERVER = process.env.CITE_STREAM_SERVER;
 const SERVER_TOKEN = process.env.CITE_STREAM_TOKEN;
-const VERSION_11 = new Set(["resume", "confirmed-stop"]);
-/** Small limits for the fake servers, whose answers take about 0.3 s. */
-const FAST = { keepAliveMs: 150, stopWaitMs: 500, question: "Who is at risk?" };
+const VERSION_11 = new Set(["resume", "resume-live", "confirmed-stop"]);
+/** Small limits for the fake servers, whose answers take about 0.3 s (a broken one is silent for 1 s). */
+const FAST = { keepAliveMs: 400, stopWaitMs: 500, question: "Who is at risk?" };
 
 async function cli(args) {
   try {
@@ -46,14 +46,14 @@ test("the reference server passes every check, version 1.1 included (CLI, --json
 test("the readable report: a line per check, a summary, exit code 1 on a failure", async () => {
   const server = await fakeServer({ breaks: ["token-count"] });
   try {
-    const { code, stdout } = await cli([server.url, "--token", TOKEN, "--keep-alive-ms", "150"]);
+    const { code, stdout } = await cli([server.url, "--token", TOKEN, "--keep-alive-ms", "400"]);
     assert.equal(code, 1);
     const lines = stdout.trim().split("\n");
     assert.match(lines[0], /^cite-stream check http:\/\/127\.0\.0\.1:\d+\/api\/chat \(protocol 1\)$/);
     assert.equal(lines.length, 1 + CHECKS.length + 1);
     assert.match(stdout, /^FAIL  done +done names the message and counts its tokens: done counts 16 tokens, the stream had 15$/m);
     assert.match(stdout, /^skip  resume +.*does not offer version 1\.1/m);
-    assert.match(lines.at(-1), /^11 passed, 1 failed, 2 skipped in \d+\.\d s$/);
+    assert.match(lines.at(-1), /^11 passed, 1 failed, 3 skipped in \d+\.\d s$/);
   } finally {
     await server.close();
   }
@@ -116,13 +116,14 @@ const BROKEN = [
   ["repeated-seq", "ids", /token event 5 has seq 4 after 4/, "1"],
   ["token-count", "done", /done counts 16 tokens, the stream had 15/, "1"],
   ["saved-text", "saved-text", /saved text .* differs from the tokens'/, "1"],
-  ["silence", "keep-alive", /\d+ ms without a byte, over the 150 ms limit/, "1"],
+  ["silence", "keep-alive", /\d+ ms without a byte, over the 400 ms limit/, "1"],
   ["no-stop", "stop", /went on after the disconnect and was saved whole/, "1"],
   ["error-400", "error-400", /body \{: expected 400, got 500/, "1"],
   ["error-401", "error-401", /no token: expected 401, got 200/, "1"],
   ["error-413", "error-413", /a 20,000-character question: expected 413, got 200/, "1"],
   ["error-415", "error-415", /expected 415, got 200/, "1"],
   ["resume-gap", "resume", /replayed event 3 is .*, expected/, "1.1"],
+  ["resume-not-live", "resume-live", /the answer did not go on$/, "1.1"],
   ["stop-not-idempotent", "confirmed-stop", /a second stop answered 409/, "1.1"],
   ["stop-goes-on", "confirmed-stop", /the stream went on after the stop: it sent \d+ characters more than the \d+ saved/, "1.1"],
   ["stop-changes-ended", "confirmed-stop", /^stopping an answer that ended answered stopped true, not the saved false$/, "1.1"],

@@ -21,7 +21,7 @@ const TOKEN_MS = 20;
  * "repeated-seq", "token-count", "saved-text", "silence", "error-400",
  * "error-401", "error-413", "error-415", "no-stop", "resume-gap",
  * "stop-not-idempotent", "stop-goes-on", "stop-changes-ended", "question-length",
- * "never-ends".
+ * "never-ends", "resume-not-live".
  */
 export async function fakeServer({ version = "1", breaks = [] } = {}) {
   const broken = (name) => breaks.includes(name);
@@ -56,9 +56,10 @@ export async function fakeServer({ version = "1", breaks = [] } = {}) {
     const message = { id: messageId, role: "assistant", text: "", citations: [], stopped: true, createdAt: new Date().toISOString() };
     if (version === "1.1") message.streaming = true;
     sessions.set(sessionId, [{ id: `q_${next}`, role: "user", text: body.question, citations: [], stopped: false, createdAt: message.createdAt }, message]);
-    // `res`: the attached reader; `frozen`: stopped, but (broken
-    // "stop-goes-on") still streaming what is no longer saved.
-    const answer = { message, log: [], ended: false, completed: false, frozen: false, timer: null, res };
+    // `res`: the attached reader; `paused`: (1.1) its reader went away;
+    // `frozen`: stopped, but (broken "stop-goes-on") still streaming what
+    // is no longer saved.
+    const answer = { message, log: [], ended: false, completed: false, paused: false, frozen: false, timer: null, res: null };
     answers.set(messageId, answer);
 
     let seq = 0;
@@ -85,13 +86,22 @@ export async function fakeServer({ version = "1", breaks = [] } = {}) {
         answer.ended = true;
         answer.completed = true;
       }
-      if (!res.destroyed) res.write(frame(event));
-      if (sent === plan.length) return res.destroyed || broken("never-ends") || res.end();
-      const pause = broken("silence") && sent === 6 ? 400 : event.type === "token" ? TOKEN_MS : 0;
+      const reader = answer.res;
+      if (!reader.destroyed) reader.write(frame(event));
+      if (sent === plan.length) return reader.destroyed || broken("never-ends") || reader.end();
+      const pause = broken("silence") && sent === 6 ? 1_000 : event.type === "token" ? TOKEN_MS : 0;
       answer.timer = setTimeout(step, pause);
     };
+    answer.step = step;
+    answer.attach = (reader) => {
+      answer.res = reader;
+      reader.on("close", () => {
+        if (answer.res === reader) dropped();
+      });
+    };
+    answer.attach(res);
     step();
-    res.on("close", () => {
+    const dropped = () => {
       if (answer.ended) return;
       if (broken("no-stop")) {
         // Goes on generating for nobody and saves the whole answer.
@@ -104,16 +114,26 @@ export async function fakeServer({ version = "1", breaks = [] } = {}) {
       clearTimeout(answer.timer);
       // Version 1 saves at once; 1.1 keeps the answer paused for a resume.
       if (version === "1") answer.ended = true;
-    });
+      else answer.paused = true;
+    };
   };
 
   const resume = (req, res, answer) => {
     const last = /:(\d+)$/.exec(req.headers["last-event-id"] ?? "");
     const after = last ? Number(last[1]) : 0;
     let events = [answer.log[0], ...answer.log.filter((e) => Number(e.id.split(":")[1]) > after && e.type !== "session")];
-    if (broken("resume-gap")) events = events.filter((_, i) => i !== 2);
+    if (broken("resume-gap") && answer.completed) events = events.filter((_, i) => i !== 2);
     res.writeHead(200, { "Content-Type": "text/event-stream" });
-    res.end(events.map(frame).join(""));
+    if (answer.ended || broken("resume-not-live")) return res.end(events.map(frame).join(""));
+    // Takes over from the reader attached, if any, and goes on live.
+    const previous = answer.res;
+    res.write(events.map(frame).join(""));
+    answer.attach(res);
+    if (!previous.destroyed) previous.end();
+    if (answer.paused) {
+      answer.paused = false;
+      answer.step();
+    }
   };
 
   const stop = (res, answer) => {
