@@ -198,9 +198,11 @@ export async function runChecks({ url, token, question, keepAliveMs = 15_000, pr
     version ??= "unknown";
   }
   version ??= "1";
+  const notOffered = () =>
+    version === "unknown" ? "no whole answer to tell the version by (see response)" : "the server does not offer version 1.1";
 
   await record("resume-live", async () => {
-    if (version !== "1.1") return { skip: "the server does not offer version 1.1" };
+    if (version !== "1.1") return { skip: notOffered() };
     const outcome = await liveResume;
     if (outcome.error) throw outcome.error;
     return outcome.detail;
@@ -270,7 +272,7 @@ export async function runChecks({ url, token, question, keepAliveMs = 15_000, pr
   };
   const savedMessage = async (sessionId, messageId) => (await history(sessionId)).find((m) => m.id === messageId);
   await record("confirmed-stop", async () => {
-    if (version !== "1.1") return { skip: "the server does not offer version 1.1" };
+    if (version !== "1.1") return { skip: notOffered() };
     expect(stopped, "no stopped answer to confirm (see stop)");
     // The answer the stop check left behind (1.1: paused for a resume).
     const message = await stopAnswer(await stopRoute(stopped.messageId), stopped.messageId, "stopping a paused answer: ");
