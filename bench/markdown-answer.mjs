@@ -9,18 +9,7 @@
 // punctuation runs, newlines.
 //
 //   markdownAnswer({ tokens: 4000, seed: 1 }) => { text, tokens: string[] }
-
-/** mulberry32: a small seeded PRNG, so every run renders the same answer. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as prng } from "../tests/random.mjs";
 
 const FIRST = ["Sarah", "Mark", "Priya", "Tomás", "Aiko", "David", "Fatima", "Lars", "Chen", "Olivia", "Kwame", "Elena"];
 const LAST = ["Johnson", "Lee", "Patel", "García", "Tanaka", "Okafor", "Haddad", "Nilsson", "Wei", "Brown", "Mensah", "Rossi"];

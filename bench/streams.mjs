@@ -1,22 +1,12 @@
 // Generated streams shared by the benchmarks: deterministic, so every run
 // and every parser sees the same bytes.
+import { mulberry32 as rng } from "../tests/random.mjs";
 
 const WORDS = [
   "the", "budget", "is", "frozen", "until", "Q3,", "and", "procurement", "wants", "a",
   "discount", "before", "signing.", "José", "Álvarez", "mentioned", "renewal", "risk;",
   "Zoë", "Müller", "asked", "about", "東京", "pricing", "😀", "seats", "[12:45, Sarah Johnson]",
 ];
-
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** About 25 MB of chat-token events (200,000 of them), as one byte array. */
 export function tokenStream(events = 200_000) {

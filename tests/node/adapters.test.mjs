@@ -16,6 +16,7 @@ import { streamText, simulateReadableStream } from "ai";
 import { MockLanguageModelV3 } from "ai/test";
 import { streamChat, StreamError, EventStreamParser, CitationBuffer } from "cite-stream";
 import { rawServer, sse, SSE_HEADERS, turn, assertStreamError } from "./harness.mjs";
+import { mulberry32 as random } from "../random.mjs";
 
 const fixture = (name) => readFileSync(new URL(`../data/adapters/${name}`, import.meta.url), "utf8");
 const ANSWER = fixture("answer.txt");
@@ -43,17 +44,6 @@ const DELTAS = [
   " Johnson] until Q3.\n\n- Beta: caf", "é [1:02:03, Mark O'Neil]",
   "\n- Gamma: `x[0]` and [docs](https://example.com)\n",
 ];
-
-/** A seeded PRNG (mulberry32): the same cuts on every run. */
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `bytes` cut at up to 30 seeded random places (inside characters too). */
 function cuts(bytes, seed) {

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import MarkdownIt from "markdown-it";
 import { CitationBuffer, streamChat } from "cite-stream";
 import { referenceUrl, referenceHeaders } from "./harness.mjs";
+import { mulberry32 as random } from "../random.mjs";
 
 const md = new MarkdownIt({ html: false, linkify: true }).enable(["table", "strikethrough"]);
 
@@ -114,16 +115,6 @@ function segmented(source, cuts) {
   out.push(...buffer.finish());
   assert.equal(out.map((s) => s.raw).join(""), source, "the raw texts join to the source");
   return out;
-}
-
-// A small seeded generator (mulberry32), so a failure is reproducible.
-function random(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function documentFrom(rand) {

@@ -7,6 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createSegmenter, resolveCitations, streamChat, CitationBuffer } from "cite-stream";
 import { rawServer, sse, SSE_HEADERS, deferred } from "./harness.mjs";
+import { mulberry32 as random } from "../random.mjs";
 
 const TEXT =
   "## Budget\n\nAcme said **no budget** [12:45, Sarah Johnson] until Q3.\n\n" +
@@ -15,16 +16,6 @@ const SOURCES = [
   { id: "c1", conversationId: "c_a", conversationTitle: "Acme", timestamp: "12:45", seconds: 765, speaker: "Sarah Johnson", quote: "No budget." },
   { id: "c2", conversationId: "c_b", conversationTitle: "Beta", timestamp: "14:02", seconds: 842, speaker: "Mark Lee", quote: "Later." },
 ];
-
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `text` in seeded random pieces (whole code points). */
 function pieces(text, seed) {
