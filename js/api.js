@@ -369,12 +369,15 @@ function open(name, options, attach) {
   // The answer being generated (known from its `session` event, or the one
   // attached to) until its `done` or `error`; and the stop request, once sent.
   let live = attach;
+  let over = false;
   let saving = null;
   // Another server's stream has no stop route: a stop only aborts the fetch.
   const adapter = attach === undefined ? adapterOption(options, name) : undefined;
   const stopOnServer = () => {
-    if (live !== undefined && saving === null && adapter === undefined) {
-      saving = confirmStop(options.url, options.headers, live);
+    // Before its `session` event, the answer the response's header named.
+    const answer = live ?? (over ? undefined : stream?.answerId);
+    if (answer !== undefined && saving === null && adapter === undefined) {
+      saving = confirmStop(options.url, options.headers, answer);
     }
   };
   let stream;
@@ -399,7 +402,10 @@ function open(name, options, attach) {
       toEvent.length === 1
         ? function (a) {
             if (which === SESSION) live = a.messageId;
-            else if (which === DONE || which === ERROR) live = undefined;
+            else if (which === DONE || which === ERROR) {
+              live = undefined;
+              over = true;
+            }
             queue.push(toEvent(a));
             notify();
             if (user) return settled(which, user.call(options, a));

@@ -25,6 +25,8 @@ export function answerUrl(url, messageId, action) {
  * resume route with `Last-Event-ID` (when `lastEventId` is given), and
  * reports the response (or the failure, as a `network` StreamError). The
  * defaults for `content-type` and `accept` give way to the caller's headers.
+ * The response's `Cite-Stream-Message-Id` header, when the server sends
+ * one, names the answer before its `session` event is read.
  * A redirect is only followed when asked: following a 307 or 308 sends the
  * POST again, to wherever the server said; "manual" rather than "error" so
  * that the redirect itself is reported (a browser shows it as an opaque
@@ -50,7 +52,13 @@ export function send(port, url, body, headers, followRedirects, messageId, lastE
       redirect: followRedirects ? "follow" : "manual",
     }));
   }).then(
-    (response) => port.onResponse(response, response.status, response.headers.get("content-type") ?? ""),
+    (response) =>
+      port.onResponse(
+        response,
+        response.status,
+        response.headers.get("content-type") ?? "",
+        response.headers.get("cite-stream-message-id") ?? undefined,
+      ),
     (error) => port.onFailure(streamError("network", error)),
   );
   return controller;

@@ -166,8 +166,9 @@ pub fn cors(allowed: &[String]) -> Option<CorsLayer> {
             }))
             .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
             .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
-            // So that a page on an allowed origin can name an export's download.
-            .expose_headers([header::CONTENT_DISPOSITION])
+            // So that a page on an allowed origin can name an export's download
+            // and resume an answer cut before its `session` event.
+            .expose_headers([header::CONTENT_DISPOSITION, crate::chat::MESSAGE_ID_HEADER])
             .max_age(Duration::from_secs(600)),
     )
 }

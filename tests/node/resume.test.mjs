@@ -13,21 +13,13 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { streamChat, resumeChat, StreamError } from "cite-stream";
 import { referenceUrl, referenceHeaders, question, joined } from "./harness.mjs";
+import { mulberry32 as generator } from "../random.mjs";
 
 const url = referenceUrl();
 const headers = referenceHeaders();
 const base = url.replace(/\/api\/chat$/, "");
 
 const seed = Number(process.env.CITE_STREAM_SEED ?? Date.now() % 1_000_000);
-/** mulberry32: a small seeded generator, so a failing run can be replayed. */
-function generator(state) {
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** What the server did for one answer (its test endpoint). */
 async function observed(messageId, at = base, auth = headers) {
@@ -177,6 +169,40 @@ test("a drop just before done: the resumed stream delivers done, the text is who
   const message = await historyMessage(result.sessionId, result.messageId);
   assert.equal(result.text, message.text);
   assert.equal(message.stopped, false);
+});
+
+test("a drop before any event: the answer the response header named is resumed from its start, the exact text, one POST", async () => {
+  const clean = await cleanRun(false);
+  const body = { question, fault: { dropAtSeqs: [0] } };
+  const run = recorded(streamChat, { url, headers, body });
+  const result = await run.finished;
+  assert.equal(result.status, "done", String(result.error));
+  const reconnects = reconnectsOf(run.events);
+  assert.equal(reconnects.length, 1);
+  assert.equal(reconnects[0].lastEventId, undefined, "nothing taken yet: the whole answer is asked for");
+  assert.equal(run.events.filter((e) => e.type === "session").length, 1);
+  assert.equal(result.text, clean.text);
+  assert.deepEqual(merged(result.segments), merged(clean.segments));
+  const message = await historyMessage(result.sessionId, result.messageId);
+  assert.equal(message.text, result.text);
+  const server = await observed(result.messageId);
+  assert.equal(server.chatPosts, 1);
+  assert.equal(server.resumes, 1);
+});
+
+test("stop before the session event is read: the stop goes to the answer the header named, saved as stopped", async () => {
+  const body = { question, fault: { dropAtSeqs: [0] } };
+  const run = recorded(streamChat, { url, headers, body, onReconnect: () => run.chat.stop() });
+  const result = await run.finished;
+  assert.equal(result.status, "stopped");
+  assert.equal(run.events.filter((e) => e.type === "session").length, 0);
+  assert.ok(result.saved, "the server confirmed the stop");
+  assert.equal(result.saved.stopped, true);
+  assert.equal(result.saved.text, "");
+  const server = await observed(result.saved.messageId);
+  assert.equal(server.chatPosts, 1);
+  assert.equal(server.resumes, 0);
+  assert.equal(server.saved.stopped, true);
 });
 
 test("a citation and a bold span cut by the drop still render whole", async () => {

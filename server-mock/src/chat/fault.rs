@@ -84,7 +84,8 @@ pub struct Fault {
     pub fail_storage: Option<bool>,
     /// Seqs after whose event the connection is aborted, once each, on
     /// whichever reader is attached (the POST or a resume): strictly
-    /// increasing, each at least 1 and below the answer's last seq. The
+    /// increasing and below the answer's last seq; 0 aborts the POST's
+    /// connection right after its response head, before any event. The
     /// answer takes the ordinary, resumable path ([`crate::chat::live`]),
     /// so only `answerText` may come with it.
     pub drop_at_seqs: Option<Vec<usize>>,
@@ -110,14 +111,13 @@ impl Fault {
                     "`fault.dropAtSeqs` can't be combined with `{name}`"
                 )));
             }
-            let mut previous = 0;
-            for &seq in seqs {
-                if seq <= previous {
+            for pair in seqs.windows(2) {
+                if pair[1] <= pair[0] {
                     return Err(invalid(format!(
-                        "`fault.dropAtSeqs` must be strictly increasing and at least 1: {seq} after {previous}"
+                        "`fault.dropAtSeqs` must be strictly increasing: {} after {}",
+                        pair[1], pair[0]
                     )));
                 }
-                previous = seq;
             }
         }
         if self.answer_text.as_deref().is_some_and(str::is_empty) {

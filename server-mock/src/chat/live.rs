@@ -98,6 +98,12 @@ impl Live {
     /// Registers an answer and gives its first reader (the POST's).
     pub fn start(self: &Arc<Self>, start: Start) -> Reader {
         let (version, _) = watch::channel(0);
+        let mut drops: VecDeque<usize> = start.drops.into();
+        // A drop at 0: right after the response head, before any event.
+        let abort_first = drops.front() == Some(&0);
+        if abort_first {
+            drops.pop_front();
+        }
         let answer = Arc::new(LiveAnswer {
             message_id: start.message_id.clone(),
             owner: start.owner,
@@ -112,7 +118,7 @@ impl Live {
                 reader: Some(1),
                 readers: 1,
                 detached_at: Instant::now(),
-                drops: start.drops.into(),
+                drops,
                 expired: false,
             }),
             version,
@@ -134,7 +140,7 @@ impl Live {
             next: 1,
             after_session: 1,
             replay_until: 0,
-            abort_next: false,
+            abort_next: abort_first,
             over: false,
         }
     }

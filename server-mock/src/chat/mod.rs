@@ -30,7 +30,7 @@ use crate::protocol::{normalise_line_breaks, ChatEvent};
 use crate::shutdown::{shutting_down_event, Shutdown};
 use crate::store::{NewExchange, SessionTarget, StoreError};
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use fault::Fault;
@@ -40,6 +40,11 @@ use request::ChatRequest;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
+
+/// The response header of a resumable answer's `POST /api/chat` stream
+/// that names its `messageId` before any event: a connection cut before the
+/// client has read the `session` event can still be resumed.
+pub const MESSAGE_ID_HEADER: HeaderName = HeaderName::from_static("cite-stream-message-id");
 
 /// How often a `: keep-alive` comment is sent while nothing else is.
 pub const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(15);
@@ -194,6 +199,7 @@ pub async fn chat(
         shutdown: state.shutdown.clone(),
         over: false,
     };
+    let announced = HeaderValue::from_str(&message_id).ok();
     let reader = state.live.start(live::Start {
         answering,
         owner: user.id.clone(),
@@ -204,7 +210,11 @@ pub async fn chat(
         shutdown: state.shutdown.clone(),
         monitor: Arc::clone(&state.monitor),
     });
-    Ok(event_stream(reader.events()))
+    let mut response = event_stream(reader.events());
+    if let Some(value) = announced {
+        response.headers_mut().insert(MESSAGE_ID_HEADER, value);
+    }
+    Ok(response)
 }
 
 /// The `text/event-stream` response of `events`, with keep-alive comments:

@@ -174,6 +174,53 @@ async fn a_resume_sends_exactly_the_missing_events_with_their_ids() {
 }
 
 #[tokio::test]
+async fn the_post_names_its_answer_in_a_header_so_a_drop_before_any_event_resumes_whole() {
+    let base = spawn(test_state(Duration::ZERO)).await;
+    let reference = full_answer(&base, BUDGET_QUESTION).await;
+
+    // An ordinary answer: the header names the `session` event's message.
+    let response = post_chat(&base, &dropping(BUDGET_QUESTION, &[])).await;
+    let header = response.headers()["cite-stream-message-id"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let events = read_events(response).await;
+    assert_eq!(ids(&events).1, header);
+
+    // Cut right after the head: no event at all, and the header is the
+    // only way to the answer. A resume without `Last-Event-ID` gives it all.
+    let response = post_chat(&base, &dropping(BUDGET_QUESTION, &[0, 5])).await;
+    let message_id = response.headers()["cite-stream-message-id"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let received = receive(response).await;
+    assert!(received.end.is_err(), "the connection was aborted");
+    assert!(received.events.is_empty(), "{:?}", received.kinds());
+    // The drop at 5 still applies, to the resume.
+    let received = receive(resume(&base, &message_id, None).await).await;
+    assert_dropped_after(&received, 5);
+    let mut got = events_of(&received);
+    assert_eq!(ids(&got).1, message_id);
+    let last_id = got.last().expect("events").last_event_id.clone();
+    got.extend(
+        read_events(resume(&base, &message_id, Some(&last_id)).await)
+            .await
+            .into_iter()
+            .skip(1),
+    );
+    assert_eq!(got.len(), reference.len());
+    assert_eq!(joined_tokens(&got), joined_tokens(&reference));
+    let observed = observe(&base, &message_id).await;
+    assert_eq!(observed["chatPosts"], 1);
+    assert_eq!(observed["resumes"], 2);
+    assert_eq!(
+        observed["saved"]["text"],
+        joined_tokens(&reference).as_str()
+    );
+}
+
+#[tokio::test]
 async fn a_drop_at_every_seq_then_a_resume_each_time_gives_the_whole_answer_once() {
     let base = spawn(test_state(Duration::ZERO)).await;
     let reference = full_answer(&base, BUDGET_QUESTION).await;

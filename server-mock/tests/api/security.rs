@@ -152,6 +152,25 @@ async fn an_allowed_origin_may_read_the_api_but_never_a_page_nor_with_credential
         .await
         .expect("send");
     assert!(!other.headers().contains_key("access-control-allow-origin"));
+    // The answer's header is readable there too, for a resume before its
+    // `session` event.
+    let answer = client()
+        .post(format!("{base}/api/chat"))
+        .header("origin", OTHER_ORIGIN)
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .header("content-type", "application/json")
+        .body(r#"{"question":"Which customers are at risk of churning?"}"#)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(answer.status(), 200);
+    let exposed = answer.headers()["access-control-expose-headers"]
+        .to_str()
+        .expect("ascii")
+        .to_ascii_lowercase();
+    assert!(exposed.contains("cite-stream-message-id"), "{exposed}");
+    assert!(answer.headers().contains_key("cite-stream-message-id"));
+    let _ = answer.bytes().await;
 }
 
 /// Sends `head` (the request line and headers, without the blank line)

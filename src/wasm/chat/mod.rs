@@ -270,10 +270,25 @@ impl ChatStream {
         self.finished.clone()
     }
 
-    /// The transport's report: the response arrived.
+    /// The transport's report: the response arrived, with its
+    /// `content-type` and `cite-stream-message-id` headers.
     #[wasm_bindgen(js_name = onResponse)]
-    pub fn on_response(&self, response: JsValue, status: u16, content_type: String) {
-        self.shared.on_response(response, status, &content_type);
+    pub fn on_response(
+        &self,
+        response: JsValue,
+        status: u16,
+        content_type: String,
+        message_id: Option<String>,
+    ) {
+        self.shared
+            .on_response(response, status, &content_type, message_id);
+    }
+
+    /// The answer this stream reads, once known (from its `session` event,
+    /// the response's header, or the one attached to).
+    #[wasm_bindgen(getter, js_name = answerId)]
+    pub fn answer_id(&self) -> Option<String> {
+        self.shared.answer_id()
     }
 
     /// The transport's report: the next chunk of the body.

@@ -1,7 +1,9 @@
 //! Resume after a dropped connection (protocol 1.1): once the `session`
-//! event has named the answer, a connection that fails or ends before
-//! `done` is picked up again with `GET {url}/{messageId}/stream` and
-//! `Last-Event-ID`, after a backoff of 250 ms doubling at each attempt. The
+//! event (or, before it is read, the POST response's
+//! `cite-stream-message-id` header) has named the answer, a connection
+//! that fails or ends before `done` is picked up again with
+//! `GET {url}/{messageId}/stream` and `Last-Event-ID` (none before the
+//! `session` event: the answer is replayed whole), after a backoff of 250 ms doubling at each attempt. The
 //! POST is never sent again. The pipeline carries on across the gap (see
 //! `core::pipeline::resume`), so the segments continue as if nothing
 //! happened.
@@ -19,6 +21,9 @@ use super::Shared;
 use crate::wasm::convert::reconnect_to_js;
 use crate::wasm::error::StreamError;
 
+/// The longest answer id taken from a response header.
+const MAX_ANNOUNCED_BYTES: usize = 256;
+
 /// The first backoff; each further attempt waits twice as long.
 const FIRST_BACKOFF_MS: f64 = 250.0;
 
@@ -34,6 +39,9 @@ pub(super) struct Resume {
     /// The answer to attach to (`resumeChat`): its first request is the
     /// resume request, before any `session` event has named the answer.
     attach: Option<String>,
+    /// The answer the POST's response named in its header, for a drop
+    /// before the `session` event was read.
+    announced: RefCell<Option<String>>,
     /// A resume request waits for its backoff timer.
     waiting: Cell<bool>,
     /// The resume request's `Last-Event-ID`, while one is on its way.
@@ -47,6 +55,7 @@ impl Resume {
             tried: Cell::new(0),
             seq_at_drop: Cell::new(0),
             attach,
+            announced: RefCell::new(None),
             waiting: Cell::new(false),
             last_event_id: RefCell::new(None),
         }
@@ -66,12 +75,26 @@ impl Resume {
 
 impl Shared {
     /// The answer this stream reads, once known: named by the `session`
-    /// event, or the one attached to.
-    fn answer_id(&self) -> Option<String> {
+    /// event, or the one attached to, or the one the POST's response
+    /// header named.
+    pub(super) fn answer_id(&self) -> Option<String> {
         let pipeline = self.pipeline.borrow();
         match &pipeline.transcript().session {
             Some(info) => Some(info.message_id.clone()),
-            None => self.resume.attach.clone(),
+            None => self
+                .resume
+                .attach
+                .clone()
+                .or_else(|| self.resume.announced.borrow().clone()),
+        }
+    }
+
+    /// The POST's response named its answer `id`
+    /// (`cite-stream-message-id`): a drop before the `session` event is
+    /// read resumes it from the start. An empty or oversized id is none.
+    pub(super) fn announce(&self, id: String) {
+        if self.resume.attach.is_none() && !id.is_empty() && id.len() <= MAX_ANNOUNCED_BYTES {
+            self.resume.announced.replace(Some(id));
         }
     }
 

@@ -121,8 +121,15 @@ impl Shared {
 
     /// The response arrived: a refused request is an `http` error (once its
     /// body is read), a response of another type a `content-type` error;
-    /// otherwise its body is read.
-    pub(super) fn on_response(&self, response: JsValue, status: u16, content_type: &str) {
+    /// otherwise its body is read, and the answer it names in its
+    /// `cite-stream-message-id` header is noted for a resume.
+    pub(super) fn on_response(
+        &self,
+        response: JsValue,
+        status: u16,
+        content_type: &str,
+        message_id: Option<String>,
+    ) {
         self.transport.reported();
         if self.lifecycle.halted() {
             discard(&body_reader(&response));
@@ -146,6 +153,9 @@ impl Shared {
             return;
         }
         self.transport.reader.replace(reader);
+        if let Some(id) = message_id {
+            self.announce(id);
+        }
         self.lifecycle.streaming();
         self.read_next();
     }
@@ -224,9 +234,10 @@ impl Shared {
             }
             return;
         }
-        // A clean end without even a `session`: some other event stream
-        // (an OpenAI-format one, say), not a cut connection.
-        if self.pipeline.borrow().transcript().session.is_none() {
+        // A clean end without even a `session`, of an answer no header
+        // named: some other event stream (an OpenAI-format one, say), not
+        // a cut connection.
+        if self.answer_id().is_none() {
             self.fail(StreamError::protocol("no-session", None, None));
             return;
         }

@@ -290,10 +290,10 @@ fn answer_text_replaces_the_models_text_and_keeps_its_sources() {
 
 #[test]
 fn drop_at_seqs_is_checked_and_keeps_the_ordinary_path() {
-    let drops = fault(json!({"dropAtSeqs": [1, 4, 9], "answerText": "Hi there."}));
+    let drops = fault(json!({"dropAtSeqs": [0, 1, 4, 9], "answerText": "Hi there."}));
     assert_eq!(
         drops.as_ref().map(|f| f.drop_at_seqs.clone()),
-        Ok(Some(vec![1, 4, 9]))
+        Ok(Some(vec![0, 1, 4, 9]))
     );
     assert!(drops.as_ref().is_ok_and(Fault::is_resumable));
     assert!(Fault::default().is_resumable());
@@ -303,7 +303,7 @@ fn drop_at_seqs_is_checked_and_keeps_the_ordinary_path() {
         Ok(Err("invalid_request"))
     );
     for bad in [
-        json!({"dropAtSeqs": [0]}),
+        json!({"dropAtSeqs": [0, 0]}),
         json!({"dropAtSeqs": [3, 3]}),
         json!({"dropAtSeqs": [4, 2]}),
         json!({"dropAtSeqs": [-1]}),
