@@ -9,7 +9,7 @@ export const CHECKS = [
   ["response", "POST /api/chat answers 200 with text/event-stream"],
   ["order", "session first, status before tokens, one done or error, last"],
   ["shapes", "every event's data has the protocol's shape"],
-  ["ids", "every event's id is <messageId>:<seq>, seq from 1, increasing"],
+  ["ids", "every event's id is <messageId>:<seq>, seq from 1, increasing; a Cite-Stream-Message-Id header names the same message"],
   ["done", "done names the message and counts its tokens"],
   ["saved-text", "the history holds the tokens' text verbatim"],
   ["keep-alive", "no silence longer than the keep-alive limit"],
@@ -140,7 +140,9 @@ export async function runChecks({ url, token, question, keepAliveMs = 15_000, pr
     await expectStatus(response, 200);
     const type = response.headers.get("content-type") ?? "";
     expect(/^text\/event-stream\b/i.test(type), `expected Content-Type text/event-stream, got ${show(type)}`);
+    const named = response.headers.get("cite-stream-message-id");
     answer = await readStream("the whole answer", response);
+    answer.named = named;
     return `${answer.events.length} events`;
   });
   const streamChecks = ["order", "shapes", "ids", "done", "saved-text"];
@@ -152,7 +154,14 @@ export async function runChecks({ url, token, question, keepAliveMs = 15_000, pr
     session = parse(events[0]);
     await record("order", () => checkOrder(events, answer.complete));
     await record("shapes", () => checkShapes(events));
-    await record("ids", () => checkIds(events, session?.messageId));
+    await record("ids", () => {
+      const detail = checkIds(events, session?.messageId);
+      if (answer.named === null) return detail;
+      // Optional (docs/protocol.md): the answer named before any event.
+      expect(answer.named === session?.messageId,
+        `the Cite-Stream-Message-Id header names ${show(answer.named)}, the session event ${show(session?.messageId)}`);
+      return `${detail}; the Cite-Stream-Message-Id header names the same message`;
+    });
     await record("done", () => checkDone(events, session?.messageId));
     await record("saved-text", async () => {
       expect(typeof session?.sessionId === "string" && typeof session?.messageId === "string", "no session event names the session and message");

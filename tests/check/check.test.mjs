@@ -39,6 +39,7 @@ test("the reference server passes every check, version 1.1 included (CLI, --json
     "no check fails or is skipped",
   );
   assert.deepEqual(report.checks.map((c) => c.name), CHECKS.map(([name]) => name));
+  assert.match(report.checks.find((c) => c.name === "ids").detail, /the Cite-Stream-Message-Id header names the same message$/);
   assert.equal(report.failed, 0);
   assert.equal(code, 0);
 });
@@ -123,6 +124,7 @@ const BROKEN = [
   ["error-413", "error-413", /a 20,000-character question: expected 413, got 200/, "1"],
   ["error-415", "error-415", /expected 415, got 200/, "1"],
   ["resume-gap", "resume", /replayed event 3 is .*, expected/, "1.1"],
+  ["message-id-header", "ids", /^the Cite-Stream-Message-Id header names "m_\d+x", the session event "m_\d+"$/, "1.1"],
   ["resume-not-live", "resume-live", /the answer did not go on$/, "1.1"],
   ["stop-not-idempotent", "confirmed-stop", /a second stop answered 409/, "1.1"],
   ["stop-goes-on", "confirmed-stop", /the stream went on after the stop: it sent \d+ characters more than the \d+ saved/, "1.1"],

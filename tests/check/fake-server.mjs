@@ -21,7 +21,7 @@ const TOKEN_MS = 20;
  * "repeated-seq", "token-count", "saved-text", "silence", "error-400",
  * "error-401", "error-413", "error-415", "no-stop", "resume-gap",
  * "stop-not-idempotent", "stop-goes-on", "stop-changes-ended", "question-length",
- * "never-ends", "resume-not-live".
+ * "never-ends", "resume-not-live", "message-id-header".
  */
 export async function fakeServer({ version = "1", breaks = [] } = {}) {
   const broken = (name) => breaks.includes(name);
@@ -71,7 +71,9 @@ export async function fakeServer({ version = "1", breaks = [] } = {}) {
       { type: "done", data: JSON.stringify({ messageId, processingMs: 12, tokenCount: FRAGMENTS.length + (broken("token-count") ? 1 : 0) }) },
     ];
     if (broken("status-after-token")) plan.splice(4, 0, { type: "status", data: JSON.stringify({ message: "Still thinking" }) });
-    res.writeHead(200, { "Content-Type": broken("content-type") ? "text/plain" : "text/event-stream", "Cache-Control": "no-cache" });
+    const head = { "Content-Type": broken("content-type") ? "text/plain" : "text/event-stream", "Cache-Control": "no-cache" };
+    if (version === "1.1") head["Cite-Stream-Message-Id"] = broken("message-id-header") ? `${messageId}x` : messageId;
+    res.writeHead(200, head);
     let sent = 0;
     const step = () => {
       const event = plan[sent++];
