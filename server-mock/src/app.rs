@@ -192,6 +192,10 @@ pub fn app(state: AppState) -> Router {
             "/api/_test/answers/{id}",
             get(chat::observe::answer).fallback(error::method_not_allowed),
         )
+        .route(
+            "/api/_test/answers/{id}/drop",
+            post(chat::observe::drop_reader).fallback(error::method_not_allowed),
+        )
     } else {
         api
     };

@@ -1,6 +1,6 @@
 // The example page across lost connections and reloads: a stream cut by
-// the server (fault injection) at random points, with Chromium online or
-// offline meanwhile, resumes where it was and ends with exactly the saved text, from
+// the server (fault injection) at random points, or while Chromium is
+// offline, resumes where it was and ends with exactly the saved text, from
 // one POST; a page reloaded during an answer attaches to it again and
 // finishes it; a stopped answer stays stopped after a reload, and the page
 // sends nothing when it becomes visible again.
@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import {
   QUESTION,
+  SERVER,
   api,
   ask,
   askFromNode,
@@ -17,6 +18,7 @@ import {
   lastAnswer,
   launch,
   openChat,
+  pageToken,
   settled,
   waitReady,
 } from "./support.mjs";
@@ -97,38 +99,45 @@ test("drops by the server before any event and at 19 random points of an answer:
   await context.close();
 });
 
-// Chromium's offline mode (playwright's setOffline) does not cut a response
-// already streaming: its bytes keep arriving. So the server cuts the stream
-// (at random seqs) while the browser is offline, and the library's first
-// resume attempts fail as they would on a dead network.
-test("drops while Chromium is offline, three times: the resume attempts fail until it is back online, then the answer finishes exactly, one POST", async () => {
-  const draw = random(SEED + 1);
-  const { fragments } = await askFromNode(QUESTION);
-  const last = fragments.length + 2;
-  const seqs = new Set();
-  while (seqs.size < 3) seqs.add(5 + Math.floor(draw() * (last - 10)));
-  const dropAtSeqs = [...seqs].sort((a, b) => a - b);
+/** Drops the connection reading answer `id` now, from outside the browser (the test-mode drop endpoint). */
+async function dropReader(id) {
+  const response = await fetch(`${SERVER}/api/_test/answers/${encodeURIComponent(id)}/drop`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${await pageToken()}` },
+  });
+  assert.equal(response.status, 204, "a connection was reading the answer");
+}
 
+// Chromium's offline mode (playwright's setOffline) does not cut a response
+// already streaming: its bytes keep arriving. So the test goes offline
+// first and then has the server drop the connection (the test-mode drop
+// endpoint, called from Node); the library's resume attempts fail as they
+// would on a dead network until the browser is back online.
+test("drops while Chromium is offline, three times: the resume attempts fail until it is back online, then the answer finishes exactly, one POST", async () => {
+  const answerText = await longAnswerText();
   const context = await loggedContext();
-  const page = await openChat(browser, { context, fault: { dropAtSeqs } });
+  const page = await openChat(browser, { context, fault: { answerText } });
   const status = () => page.textContent("#status");
   await ask(page, QUESTION);
   await waitShown(page, 1);
+  const { id } = await savedAnswer(page);
   const attempts = [];
-  for (const seq of dropAtSeqs) {
+  for (let drop = 0; drop < 3; drop++) {
     await context.setOffline(true);
-    // The server cuts the stream after `seq`; attempt 1 fails offline and
-    // attempt 2 is announced.
+    await dropReader(id);
+    // Attempt 1 fails offline and attempt 2 is announced.
     await page.waitForFunction(() => /reconnecting \(attempt [2-9]\)/.test(document.getElementById("status").textContent));
     attempts.push(Number(/attempt (\d+)/.exec(await status())[1]));
     await context.setOffline(false);
-    // Back online: the notice goes with the first segment of the resumed stream.
+    // Back online: the notice goes with the first segment of the resumed
+    // stream, which is then attached for the next drop.
     await page.waitForFunction(() => document.getElementById("status").textContent === "");
   }
-  assert.equal(await settled(page), "done", `seed ${SEED}, drops after seqs ${dropAtSeqs}`);
+  assert.equal(await settled(page), "done");
   const saved = await savedAnswer(page);
   assert.equal(saved.stopped, false);
-  await assertShows(page, lastAnswer(page), saved.text, `seed ${SEED}: the answer shows exactly the saved text`);
+  assert.equal(saved.text, answerText, "the whole answer was generated and saved");
+  await assertShows(page, lastAnswer(page), saved.text, "the answer shows exactly the saved text");
   assert.equal(chatPosts(context), 1, "the question was POSTed once");
   assert.ok(attempts.every((n) => n >= 2), `each drop took more than one attempt: ${attempts}`);
   assert.ok(resumes(context, saved.id) >= 2 * 3, "the failed attempts were GETs of the resume route too");

@@ -119,6 +119,7 @@ impl Live {
                 readers: 1,
                 detached_at: Instant::now(),
                 drops,
+                cut: None,
                 expired: false,
             }),
             version,
@@ -195,6 +196,8 @@ struct Log {
     detached_at: Instant,
     /// `dropAtSeqs` not dropped yet.
     drops: VecDeque<usize>,
+    /// The reader whose connection [`LiveAnswer::cut`] asked to drop.
+    cut: Option<u64>,
     /// Past its window: no resume may attach; being saved or forgotten.
     expired: bool,
 }
@@ -223,6 +226,7 @@ pub struct Snapshot {
 enum Step {
     Send(Event),
     TakenOver,
+    Cut,
     End,
     Wait,
 }
@@ -322,11 +326,31 @@ impl LiveAnswer {
         saved
     }
 
+    /// Drops the attached reader's connection now, as a network failure
+    /// would (the test-mode `POST /api/_test/answers/{messageId}/drop`):
+    /// the reader ends its response with an I/O error before its next
+    /// event, generation pauses and the answer stays resumable. `false`
+    /// if no reader is attached.
+    pub fn cut(&self) -> bool {
+        let mut log = self.lock();
+        let Some(reader) = log.reader else {
+            return false;
+        };
+        log.cut = Some(reader);
+        drop(log);
+        self.wake();
+        true
+    }
+
     /// What `reader` does next, under the log's lock.
     fn step(self: &Arc<Self>, reader: &mut Reader) -> Step {
         let mut log = self.lock();
         if log.reader != Some(reader.id) {
             return Step::TakenOver;
+        }
+        if log.cut == Some(reader.id) {
+            log.cut = None;
+            return Step::Cut;
         }
         if reader.next <= log.events.len() {
             let seq = reader.next;
@@ -502,19 +526,14 @@ impl Reader {
             return None;
         }
         if self.abort_next {
-            self.over = true;
-            // Let hyper write out the event before the connection goes.
-            tokio::time::sleep(FLUSH_PAUSE).await;
-            return Some(Err(io::Error::new(
-                io::ErrorKind::ConnectionAborted,
-                "connection dropped by an injected fault",
-            )));
+            return Some(Err(self.abort().await));
         }
         let answer = Arc::clone(&self.answer);
         loop {
             self.version.borrow_and_update();
             match answer.step(self) {
                 Step::Send(event) => return Some(Ok(event)),
+                Step::Cut => return Some(Err(self.abort().await)),
                 Step::TakenOver => {
                     self.over = true;
                     return Some(Ok(resumed_elsewhere_event()));
@@ -530,6 +549,17 @@ impl Reader {
                 }
             }
         }
+    }
+
+    /// Ends the reader with the error that makes hyper drop the connection.
+    async fn abort(&mut self) -> io::Error {
+        self.over = true;
+        // Let hyper write out the events sent before the connection goes.
+        tokio::time::sleep(FLUSH_PAUSE).await;
+        io::Error::new(
+            io::ErrorKind::ConnectionAborted,
+            "connection dropped by an injected fault",
+        )
     }
 }
 

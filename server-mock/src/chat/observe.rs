@@ -4,12 +4,18 @@
 //! second `POST /api/chat`, how much a paused answer holds in memory, and
 //! how it was saved. Read from the [`crate::monitor`] and the answer's
 //! [`super::live`] entry.
+//!
+//! `POST /api/_test/answers/{messageId}/drop`, routed beside it, drops the
+//! connection reading one of the caller's answers now, as a network
+//! failure would: for a test that must choose the moment (the browser
+//! offline first), where `dropAtSeqs` fixes the point in the answer ahead.
 
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
 
@@ -46,12 +52,13 @@ pub struct ObservedSave {
     pub stored: bool,
 }
 
-/// The handler; 404 `message_not_found` for anything but the caller's answer.
-pub async fn answer(
-    State(state): State<AppState>,
-    Caller(user): Caller,
+/// The caller's answer `id`, with the session it is in; 404
+/// `message_not_found` for anything else.
+async fn owned(
+    state: &AppState,
+    user: &crate::store::User,
     path: Result<Path<String>, PathRejection>,
-) -> Result<Json<Observed>, ApiError> {
+) -> Result<(String, String, bool), ApiError> {
     let Path(id) = path.map_err(|_| ApiError::message_not_found())?;
     let (owner, wanted) = (user.id.clone(), id.clone());
     let (session_id, message) = state
@@ -59,6 +66,17 @@ pub async fn answer(
         .blocking(move |store| store.answer(&owner, &wanted))
         .await?
         .ok_or_else(ApiError::message_not_found)?;
+    Ok((id, session_id, message.streaming))
+}
+
+/// The observation handler; 404 `message_not_found` for anything but the
+/// caller's answer.
+pub async fn answer(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<Observed>, ApiError> {
+    let (id, session_id, streaming) = owned(&state, &user, path).await?;
     let progress = state.monitor.progress(&id).unwrap_or_default();
     let live = state.live.get(&id).map(|answer| answer.snapshot());
     Ok(Json(Observed {
@@ -68,11 +86,32 @@ pub async fn answer(
         replayed_events: progress.replayed_events,
         log_events: live.map_or(0, |l| l.log_events),
         log_bytes: live.map_or(0, |l| l.log_bytes),
-        streaming: live.map_or(message.streaming, |l| l.streaming),
+        streaming: live.map_or(streaming, |l| l.streaming),
         saved: progress.saved.map(|saved| ObservedSave {
             text: saved.text,
             stopped: saved.stopped,
             stored: saved.stored,
         }),
     }))
+}
+
+/// The drop handler: 204 once the connection reading the caller's answer
+/// is told to drop; 409 `no_reader` if no connection reads it (paused,
+/// or past its window); 404 `message_not_found` for anything but the
+/// caller's answer.
+pub async fn drop_reader(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    let (id, _, _) = owned(&state, &user, path).await?;
+    if state.live.get(&id).is_some_and(|answer| answer.cut()) {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "no_reader",
+            "no connection is reading this answer",
+        ))
+    }
 }

@@ -2,7 +2,8 @@
 //! not saved; `GET /api/chat/{id}/stream` replays what was missed with the
 //! original ids and goes on live; `POST /api/chat/{id}/stop` ends it and
 //! answers what was saved. Connections are dropped by the test-mode
-//! `dropAtSeqs` fault, exactly after a chosen event. Nothing here sleeps to
+//! `dropAtSeqs` fault, exactly after a chosen event, or by the test-mode
+//! drop endpoint when the test asks. Nothing here sleeps to
 //! wait: every wait is on a stream, a response or the monitor.
 
 use crate::support::*;
@@ -395,6 +396,80 @@ async fn stop_cuts_a_long_pacing_pause_short_and_ends_the_attached_stream() {
     assert_eq!(progress.fragments, 1);
 }
 
+/// `POST /api/_test/answers/{id}/drop` as `token`.
+async fn drop_reader_as(base: &str, token: &str, id: &str) -> reqwest::Response {
+    request_as(
+        base,
+        reqwest::Method::POST,
+        &format!("/api/_test/answers/{id}/drop"),
+        token,
+    )
+    .send()
+    .await
+    .expect("POST …/drop")
+}
+
+#[tokio::test]
+async fn the_drop_endpoint_cuts_the_attached_reader_now_and_the_answer_stays_resumable() {
+    // A minute between two tokens: only the endpoint can end the stream soon.
+    let base = spawn(test_state(Duration::from_secs(60))).await;
+    let body = serde_json::json!({ "question": BUDGET_QUESTION }).to_string();
+    let mut response = post_chat(&base, &body).await;
+    let (mut events, mut parser) = (Vec::new(), EventStreamParser::new(1 << 20));
+    read_until(&mut response, &mut events, &mut parser, |events| {
+        !tokens(events).is_empty()
+    })
+    .await;
+    let (session_id, message_id) = ids(&events);
+
+    // Another user's drop is a 404 and cuts nothing.
+    assert_error(
+        drop_reader_as(&base, "other", &message_id).await,
+        404,
+        "message_not_found",
+    )
+    .await;
+    let dropped = drop_reader_as(&base, TOKEN, &message_id).await;
+    assert_eq!(dropped.status(), 204);
+    let rest = tokio::time::timeout(GUARD, receive(response))
+        .await
+        .expect("the stream ends at once, not after the pacing pause");
+    assert!(rest.end.is_err(), "the connection was aborted");
+    assert!(rest.events.is_empty(), "{:?}", rest.kinds());
+
+    // Paused: nobody reads it, so there is nothing to drop; it is resumable.
+    let observed = observe(&base, &message_id).await;
+    assert_eq!(observed["streaming"], true);
+    assert_error(
+        drop_reader_as(&base, TOKEN, &message_id).await,
+        409,
+        "no_reader",
+    )
+    .await;
+    let last = events.last().expect("events").last_event_id.clone();
+    let mut resumed = resume(&base, &message_id, Some(&last)).await;
+    assert_eq!(resumed.status(), 200);
+    let (mut again, mut parser) = (Vec::new(), EventStreamParser::new(1 << 20));
+    read_until(&mut resumed, &mut again, &mut parser, |events| {
+        !events.is_empty()
+    })
+    .await;
+    assert_eq!(again[0].event_type, "session");
+
+    // The resume's reader is cut the same way.
+    assert_eq!(
+        drop_reader_as(&base, TOKEN, &message_id).await.status(),
+        204
+    );
+    let rest = tokio::time::timeout(GUARD, receive(resumed))
+        .await
+        .expect("ends at once");
+    assert!(rest.end.is_err());
+    let (_, stopped) = stop(&base, &message_id).await;
+    assert_eq!(stopped["message"]["text"], joined_tokens(&events).as_str());
+    assert_eq!(messages(&base, &session_id).await[1]["stopped"], true);
+}
+
 #[tokio::test]
 async fn unknown_foreign_and_question_ids_are_404_for_stop_and_stream() {
     let base = spawn(test_state(Duration::ZERO)).await;
@@ -595,20 +670,26 @@ async fn answers_a_fault_plays_are_not_resumable() {
 }
 
 #[tokio::test]
-async fn the_observation_endpoint_exists_in_test_mode_only() {
+async fn the_test_endpoints_exist_in_test_mode_only() {
     let base = spawn(bundled_state(Duration::ZERO)).await;
     let events = full_answer(&base, BUDGET_QUESTION).await;
     let (_, message_id) = ids(&events);
     for token in [TOKEN, "nobody"] {
-        let response = request_as(
-            &base,
-            reqwest::Method::GET,
-            &format!("/api/_test/answers/{message_id}"),
-            token,
-        )
-        .send()
-        .await
-        .expect("send");
-        assert_error(response, 404, "not_found").await;
+        for (method, path) in [
+            (
+                reqwest::Method::GET,
+                format!("/api/_test/answers/{message_id}"),
+            ),
+            (
+                reqwest::Method::POST,
+                format!("/api/_test/answers/{message_id}/drop"),
+            ),
+        ] {
+            let response = request_as(&base, method, &path, token)
+                .send()
+                .await
+                .expect("send");
+            assert_error(response, 404, "not_found").await;
+        }
     }
 }
