@@ -19,6 +19,7 @@ import { createServer } from "node:http";
 import { homedir, tmpdir } from "node:os";
 import { extname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { after, before, describe } from "node:test";
 import { chromium } from "playwright-core";
 import { CHROMIUM_ARGS } from "../chromium.mjs";
 
@@ -35,10 +36,19 @@ const MIME = {
   ".css": "text/css; charset=utf-8",
 };
 
-/** Serves files of the repository under `prefixes` (such as "/js/") on 127.0.0.1, port 0. */
-export async function serveRepository(prefixes = ["/js/", "/tests/dom/"]) {
+/**
+ * Serves files of the repository under `prefixes` (such as "/js/") on
+ * 127.0.0.1, port 0; a path under a key of `routes` goes to its handler
+ * (`(request, response, path)`) instead, whatever the method.
+ */
+export async function serveRepository(prefixes = ["/js/", "/tests/dom/"], routes = {}) {
   const server = createServer(async (request, response) => {
     const path = decodeURIComponent(new URL(request.url, "http://x").pathname);
+    const route = Object.keys(routes).find((prefix) => path.startsWith(prefix));
+    if (route) {
+      await routes[route](request, response, path);
+      return;
+    }
     const file = resolve(ROOT, `.${path}`);
     if (!prefixes.some((p) => path.startsWith(p)) || !file.startsWith(ROOT.replace(/\/$/, "") + sep)) {
       response.writeHead(404).end();
@@ -181,3 +191,21 @@ export async function openFirefox(origin) {
 
 /** The browsers every DOM test runs in, by name. */
 export const BROWSERS = { chromium: openChromium, firefox: openFirefox };
+
+/**
+ * A `describe` block per browser, the browser opened on `origin`'s test
+ * page before its tests and closed after; `body(run, name)` declares the
+ * tests, and `run(fn, arg)` calls `fn` in that browser's page.
+ */
+export function inEachBrowser(origin, body) {
+  for (const [name, openBrowser] of Object.entries(BROWSERS)) {
+    describe(name, () => {
+      let browser;
+      before(async () => {
+        browser = await openBrowser(origin);
+      });
+      after(() => browser?.close());
+      body((fn, arg) => browser.run(fn, arg), name);
+    });
+  }
+}
