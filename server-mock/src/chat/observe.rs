@@ -13,6 +13,7 @@
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::store::User;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -56,7 +57,7 @@ pub struct ObservedSave {
 /// `message_not_found` for anything else.
 async fn owned(
     state: &AppState,
-    user: &crate::store::User,
+    user: &User,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<(String, String, bool), ApiError> {
     let Path(id) = path.map_err(|_| ApiError::message_not_found())?;

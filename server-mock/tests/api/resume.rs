@@ -44,16 +44,21 @@ async fn resume(base: &str, id: &str, last: Option<&str>) -> reqwest::Response {
     resume_as(base, TOKEN, id, last).await
 }
 
+/// A `POST` of `path`, without a body, as `token`.
+async fn post_as(base: &str, token: &str, path: &str) -> reqwest::Response {
+    request_as(base, reqwest::Method::POST, path, token)
+        .send()
+        .await
+        .unwrap_or_else(|error| panic!("POST {path}: {error}"))
+}
+
 async fn stop_as(base: &str, token: &str, id: &str) -> reqwest::Response {
-    request_as(
-        base,
-        reqwest::Method::POST,
-        &format!("/api/chat/{id}/stop"),
-        token,
-    )
-    .send()
-    .await
-    .expect("POST …/stop")
+    post_as(base, token, &format!("/api/chat/{id}/stop")).await
+}
+
+/// `POST /api/_test/answers/{id}/drop` as `token`.
+async fn drop_reader_as(base: &str, token: &str, id: &str) -> reqwest::Response {
+    post_as(base, token, &format!("/api/_test/answers/{id}/drop")).await
 }
 
 /// `POST …/stop`, expecting 200: the body's bytes and JSON.
@@ -394,19 +399,6 @@ async fn stop_cuts_a_long_pacing_pause_short_and_ends_the_attached_stream() {
     assert!(rest.events.is_empty(), "{:?}", rest.kinds());
     let progress = state.monitor.progress(&message_id).expect("observed");
     assert_eq!(progress.fragments, 1);
-}
-
-/// `POST /api/_test/answers/{id}/drop` as `token`.
-async fn drop_reader_as(base: &str, token: &str, id: &str) -> reqwest::Response {
-    request_as(
-        base,
-        reqwest::Method::POST,
-        &format!("/api/_test/answers/{id}/drop"),
-        token,
-    )
-    .send()
-    .await
-    .expect("POST …/drop")
 }
 
 #[tokio::test]
